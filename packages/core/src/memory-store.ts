@@ -1,0 +1,81 @@
+import type { BlockFile, Meta, MetaStore, Storage } from './store.js'
+
+/** A BlockFile in memory. `bytes()` exposes the contents for tests. Cost: O(1) per call. */
+export class MemoryBlockFile implements BlockFile {
+  private buf = new Uint8Array(0)
+  private len = 0
+  private closed = false
+
+  read(offset: number, into: Uint8Array): number {
+    this.check()
+    const n = Math.max(0, Math.min(into.length, this.len - offset))
+    into.set(this.buf.subarray(offset, offset + n))
+    return n
+  }
+  write(offset: number, data: Uint8Array): void {
+    this.check()
+    const end = offset + data.length
+    if (end > this.buf.length) {
+      const grown = new Uint8Array(Math.max(end, this.buf.length * 2, 64 * 1024))
+      grown.set(this.buf.subarray(0, this.len))
+      this.buf = grown
+    }
+    this.buf.set(data, offset)
+    if (end > this.len) this.len = end
+  }
+  flush(): void {
+    this.check()
+  }
+  size(): number {
+    return this.len
+  }
+  truncate(size: number): void {
+    this.check()
+    if (size > this.buf.length) this.write(this.len, new Uint8Array(size - this.len))
+    else if (size > this.len) this.buf.fill(0, this.len, size)
+    this.len = size
+  }
+  close(): void {
+    this.closed = true
+  }
+  /** Reopens after close (a memory file outlives its handle, as a real file does). */
+  reopen(): this {
+    this.closed = false
+    return this
+  }
+  /** The file's current contents (a live view; copy it to keep it). */
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len)
+  }
+  private check() {
+    if (this.closed) throw new Error('MemoryBlockFile: closed')
+  }
+}
+
+/** A MetaStore in memory; `save` deep-copies so later changes cannot leak in. */
+export class MemoryMetaStore implements MetaStore {
+  meta: Meta | undefined
+  async load(): Promise<Meta | undefined> {
+    return this.meta && structuredClone(this.meta)
+  }
+  async save(meta: Meta): Promise<void> {
+    this.meta = structuredClone(meta)
+  }
+  async close(): Promise<void> {}
+}
+
+/**
+ * Storage held in memory. Pass the same object to `Database.open` again to "reopen" it, as a
+ * restart would find the files.
+ */
+export class MemoryStorage implements Storage {
+  pages = new MemoryBlockFile()
+  wal = new MemoryBlockFile()
+  meta = new MemoryMetaStore()
+  /** Reopens the files after a close, as a process restart would find them. */
+  reopen(): this {
+    this.pages.reopen()
+    this.wal.reopen()
+    return this
+  }
+}

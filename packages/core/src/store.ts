@@ -1,0 +1,82 @@
+// The storage interfaces the engine runs on. The engine does synchronous page and WAL I/O
+// (OPFS sync access handles and Node's fs sync calls are both synchronous) and async I/O only
+// for the snapshot table (IndexedDB in the browser).
+
+/**
+ * A random-access file, synchronous. OPFS `FileSystemSyncAccessHandle`, a Node file
+ * descriptor, or memory. Writes are durable only after `flush()` returns.
+ */
+export interface BlockFile {
+  /** Reads up to `into.length` bytes at `offset`; returns how many were read (short at EOF). */
+  read(offset: number, into: Uint8Array): number
+  /** Writes all of `data` at `offset`, growing the file if needed. */
+  write(offset: number, data: Uint8Array): void
+  /** Makes every write so far durable. */
+  flush(): void
+  /** Current size in bytes. */
+  size(): number
+  /** Sets the size (shrinks or zero-extends). */
+  truncate(size: number): void
+  close(): void
+}
+
+/** Where a tree's root is: slot in the pages file and the page id found there. */
+export type RootRef = { slot: number; id: number } | null
+
+/** One named head (the main line or a branch). */
+export type HeadRecord = { name: string; root: RootRef; generation: number }
+
+/** One row of the snapshot table. `kind`: named (by the user), history (automatic, for undo). */
+export type SnapshotRecord = {
+  id: string
+  root: RootRef
+  generation: number
+  createdAt: number
+  label?: string
+  kind: 'named' | 'history'
+  branch: string
+}
+
+/**
+ * The durable state the engine needs to open: everything but the pages themselves.
+ * Written as a whole, atomically (the root switch of the seed).
+ */
+export type Meta = {
+  version: 1
+  pageSize: number
+  /** Highest generation (commit number) checkpointed. */
+  generation: number
+  /** Next page id to hand out (ids are never reused). */
+  nextPageId: number
+  /** WAL position covered by this checkpoint: records with lsn >= this are replayed. */
+  lsn: number
+  /** Number of slots in the pages file that are in use or free (file size / pageSize). */
+  slotCount: number
+  /** Free slots as [start, length] runs, flattened. */
+  free: number[]
+  heads: HeadRecord[]
+  snapshots: SnapshotRecord[]
+  /** Last hybrid-logical-clock id issued, so ids stay monotonic across restarts. */
+  hlc: string
+  /** Free-form extra state for later features (retention, etc.). */
+  extra?: Record<string, unknown>
+}
+
+/**
+ * The snapshot table: in IndexedDB in the browser, a double-buffered file in Node, memory in
+ * tests. `save` is atomic (all or nothing) and durable when its promise resolves.
+ */
+export interface MetaStore {
+  load(): Promise<Meta | undefined>
+  save(meta: Meta): Promise<void>
+  close(): Promise<void>
+}
+
+/** What a Database is opened on. */
+export type Storage = {
+  pages: BlockFile
+  wal: BlockFile
+  meta: MetaStore
+  /** Called once when the database closes (release locks, close handles). */
+  release?: () => Promise<void> | void
+}

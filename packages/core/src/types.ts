@@ -1,0 +1,107 @@
+// Public types of the cowdb API (the contract in API.md).
+
+/** A key: numbers < strings < binary < arrays (IndexedDB's order). */
+export type Key = string | number | Uint8Array | Key[]
+/** Any structured-cloneable value except `undefined`. */
+export type Value = unknown
+/** A page's 64-bit id as a safe integer. */
+export type PageId = number
+/** Opaque, sortable, monotonic id (hybrid logical clock). */
+export type SnapshotId = string
+
+export type ReadOptions = { snapshot?: SnapshotId }
+export type Range = { gt?: Key; gte?: Key; lt?: Key; lte?: Key }
+export type ScanOptions = ReadOptions & { limit?: number; reverse?: boolean }
+export type Op = { type: 'put'; key: Key; value: Value } | { type: 'delete'; key: Key }
+export type Commit = { generation: number; root: PageId }
+export type SnapshotInfo = {
+  id: SnapshotId
+  root: PageId
+  generation: number
+  createdAt: number
+  label?: string
+}
+export type Change = { key: Key; before?: Value; after?: Value }
+
+/** Automatic history snapshots kept for undo/time travel. */
+export type Retention = { keepLast?: number; keepFor?: number; keepNamed?: boolean }
+
+export type OpenOptions = {
+  /** Page size in bytes at create time: 4096 (default), 8192, 16384 (1024/2048 for tests). */
+  pageSize?: number
+  /** Byte budget of the decoded page cache. Default 32 MiB. */
+  cacheBytes?: number
+  retention?: Retention
+}
+
+export type GcStats = {
+  pagesFreed: number
+  pagesLive: number
+  pagesFree: number
+  durationMs: number
+}
+
+export type Stats = {
+  pageSize: number
+  generation: number
+  pagesLive: number
+  pagesFree: number
+  fileBytes: number
+  walBytes: number
+  snapshots: number
+  cacheHits: number
+  cacheMisses: number
+  pagesCreated: number
+  rootUpdates: number
+  [extra: string]: unknown
+}
+
+export type VerifyReport = {
+  ok: boolean
+  pagesChecked: number
+  roots: number
+  errors: { slot?: number; pageId?: number; root?: string; message: string }[]
+}
+
+export interface Transaction {
+  get(key: Key): Promise<Value | undefined>
+  scan(range?: Range & { limit?: number; reverse?: boolean }): Promise<[Key, Value][]>
+  put(key: Key, value: Value): void
+  delete(key: Key): void
+}
+
+/** Progress of long work (verify, export, import, gc): done out of total units. */
+export type Progress = { phase: string; done: number; total: number }
+
+/**
+ * The public Database API (API.md). `@cowdb/core`'s `Database`, the browser client and the
+ * Node `open()` all return this shape.
+ */
+export interface DatabaseApi {
+  get(key: Key, opts?: ReadOptions): Promise<Value | undefined>
+  getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]>
+  put(key: Key, value: Value): Promise<Commit>
+  delete(key: Key): Promise<Commit>
+  batch(ops: Op[]): Promise<Commit>
+  deleteRange(range: Range): Promise<Commit>
+  scan(range?: Range & ScanOptions): Promise<[Key, Value][]>
+  iterate(range?: Range & ScanOptions): AsyncIterable<[Key, Value]>
+  count(range?: Range, opts?: ReadOptions): Promise<number>
+
+  snapshot(opts?: { label?: string }): Promise<SnapshotInfo>
+  snapshots(): Promise<SnapshotInfo[]>
+  dropSnapshot(id: SnapshotId): Promise<void>
+  restore(id: SnapshotId): Promise<Commit>
+  diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]>
+  undo(): Promise<Commit | null>
+  redo(): Promise<Commit | null>
+
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number }): Promise<T>
+
+  gc(): Promise<GcStats>
+  stats(): Promise<Stats>
+  metrics(): Promise<string>
+  verify(): Promise<VerifyReport>
+  exportBackup(opts?: { snapshot?: SnapshotId; since?: SnapshotId }): Promise<Uint8Array>
+  close(): Promise<void>
+}
