@@ -1,0 +1,206 @@
+import { describe, expect, it } from 'vitest'
+import { Database, type DatabaseOptions } from './database.js'
+import { ClosedError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { MemoryStorage } from './memory-store.js'
+
+const quiet: DatabaseOptions = { checkpointDelayMs: 0 }
+const key = (i: number) => `k${String(i).padStart(6, '0')}`
+
+async function fresh(opts: DatabaseOptions = {}) {
+  const storage = new MemoryStorage()
+  const db = await Database.open(storage, { ...quiet, ...opts })
+  return { storage, db }
+}
+
+describe('Database basics', () => {
+  it('puts, gets, overwrites, deletes, and keeps key types', async () => {
+    const { db } = await fresh()
+    await db.put('a', { x: 1 })
+    await db.put(2, 'two')
+    await db.put(new Uint8Array([1, 2]), new Date(5))
+    await db.put(['p', 1], 10n ** 30n)
+    expect(await db.get('a')).toEqual({ x: 1 })
+    expect(await db.get(2)).toBe('two')
+    expect(await db.get(new Uint8Array([1, 2]))).toEqual(new Date(5))
+    expect(await db.get(['p', 1])).toBe(10n ** 30n)
+    const keys = (await db.scan()).map(([k]) => k)
+    expect(keys).toEqual([2, 'a', new Uint8Array([1, 2]), ['p', 1]])
+    expect(keys[2]).toBeInstanceOf(Uint8Array)
+    await db.put('a', 'again')
+    await db.delete(2)
+    expect(await db.get('a')).toBe('again')
+    expect(await db.get(2)).toBeUndefined()
+    expect(await db.count()).toBe(3)
+    await db.close()
+  })
+
+  it('reads at a snapshot see the state when it was taken', async () => {
+    const { db } = await fresh()
+    for (let i = 0; i < 500; i++) await db.put(key(i), i)
+    const snap = await db.snapshot({ label: 'before' })
+    await db.deleteRange({ gte: key(100), lt: key(400) })
+    await db.put(key(5), 'changed')
+    expect(await db.get(key(5), { snapshot: snap.id })).toBe(5)
+    expect(await db.get(key(200), { snapshot: snap.id })).toBe(200)
+    expect(await db.get(key(200))).toBeUndefined()
+    expect(await db.count()).toBe(200)
+    expect(await db.count({}, { snapshot: snap.id })).toBe(500)
+    expect((await db.snapshots()).map((s) => s.label)).toEqual(['before'])
+    await db.close()
+  })
+
+  it('scans with bounds, limit and reverse', async () => {
+    const { db } = await fresh({ pageSize: 512 })
+    await db.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: i, value: i * 2 })))
+    expect(await db.scan({ gte: 10, lt: 15 })).toEqual([10, 11, 12, 13, 14].map((i) => [i, i * 2]))
+    expect(await db.scan({ gt: 10, lte: 15, reverse: true, limit: 2 })).toEqual([
+      [15, 30],
+      [14, 28],
+    ])
+    expect((await db.scan({ limit: 5000 })).length).toBe(1000)
+    expect((await db.scan()).length).toBe(1000)
+    const seen: number[] = []
+    for await (const [k] of db.iterate({ gte: 100 })) seen.push(k as number)
+    expect(seen).toEqual(Array.from({ length: 900 }, (_, i) => i + 100))
+    await db.close()
+  })
+
+  it('survives close and reopen, with snapshots', async () => {
+    const { storage, db } = await fresh({ pageSize: 1024 })
+    for (let i = 0; i < 300; i++) await db.put(key(i), 'v' + i)
+    const s = await db.snapshot()
+    await db.put(key(1), 'new')
+    await db.close()
+    const db2 = await Database.open(storage.reopen(), quiet)
+    expect(await db2.get(key(1))).toBe('new')
+    expect(await db2.get(key(1), { snapshot: s.id })).toBe('v1')
+    expect(await db2.count()).toBe(300)
+    await db2.close()
+  })
+
+  it('recovers commits from the WAL after a crash (no close, no checkpoint)', async () => {
+    const { storage, db } = await fresh({ walCheckpointBytes: 1e9 })
+    for (let i = 0; i < 200; i++) await db.put(key(i), i)
+    const s = await db.snapshot()
+    await db.delete(key(3))
+    // crash: the process dies; nothing more is written
+    const db2 = await Database.open(storage.reopen(), quiet)
+    expect(await db2.count()).toBe(199)
+    expect(await db2.get(key(3), { snapshot: s.id })).toBe(3)
+    const st = await db2.stats()
+    expect(st.recoveredRecords).toBe(202)
+    await db2.close()
+  })
+
+  it('stores large values in overflow chains (8 MiB here; 64 MiB in the bench)', async () => {
+    const { storage, db } = await fresh()
+    const big = new Uint8Array(8 * 1024 * 1024).map((_, i) => (i * 7) & 255)
+    await db.put('big', big)
+    await db.put('small', 1)
+    await db.close()
+    const db2 = await Database.open(storage.reopen(), quiet)
+    const got = (await db2.get('big')) as Uint8Array
+    expect(got.length).toBe(big.length)
+    expect(Buffer.compare(Buffer.from(got), Buffer.from(big))).toBe(0)
+    expect((await db2.verify()).ok).toBe(true)
+    await db2.close()
+  })
+
+  it('a batch of many puts copies each touched page once', async () => {
+    const { db } = await fresh()
+    const n = 100_000
+    await db.batch(Array.from({ length: n }, (_, i) => ({ type: 'put' as const, key: key((i * 7919) % n), value: 'x'.repeat(20) })))
+    await db.checkpoint()
+    const st = await db.stats()
+    // every page created is a page of the final tree (a split makes one new page, no copies)
+    expect(st.pagesCreated).toBe(st.pagesWritten)
+    await db.close()
+  })
+
+  it('deleteRange drops whole subtrees without visiting them', async () => {
+    const { db } = await fresh({ pageSize: 1024 })
+    await db.batch(Array.from({ length: 20_000 }, (_, i) => ({ type: 'put' as const, key: key(i), value: i })))
+    await db.checkpoint()
+    const before = await db.stats()
+    await db.deleteRange({ gte: key(1000), lt: key(19_000) })
+    const after = await db.stats()
+    const loads = after.cacheHits + after.cacheMisses - before.cacheHits - before.cacheMisses
+    expect(before.pagesLive).toBeGreaterThan(500)
+    expect(loads).toBeLessThan(60)
+    expect(await db.count()).toBe(2000)
+    expect((await db.verify()).ok).toBe(true)
+    await db.close()
+  })
+
+  it('snapshot() is O(1): no page is written or copied', async () => {
+    const { db } = await fresh()
+    await db.batch(Array.from({ length: 20_000 }, (_, i) => ({ type: 'put' as const, key: i, value: i })))
+    await db.checkpoint()
+    const before = await db.stats()
+    const s = await db.snapshot()
+    const after = await db.stats()
+    expect(after.pagesCreated).toBe(before.pagesCreated)
+    expect(after.pagesWritten).toBe(before.pagesWritten)
+    expect(s.root).toBeGreaterThan(0)
+    await db.close()
+  })
+})
+
+describe('bad input', () => {
+  it('rejects bad keys, values, ranges, ids and options with typed errors and stays usable', async () => {
+    const { db } = await fresh()
+    await db.put('ok', 1)
+    await expect(db.put(undefined as never, 1)).rejects.toBeInstanceOf(TypeError)
+    await expect(db.put({} as never, 1)).rejects.toThrow(/key/)
+    await expect(db.put(NaN, 1)).rejects.toThrow(/NaN/)
+    await expect(db.put('x'.repeat(3000), 1)).rejects.toThrow(/2048/)
+    await expect(db.put('k', undefined)).rejects.toThrow(/undefined/)
+    await expect(db.put('k', () => 1)).rejects.toBeInstanceOf(TypeError)
+    await expect(db.batch([{ type: 'put', key: 'a', value: 1 }, { type: 'nope' } as never])).rejects.toThrow(/op 1/)
+    await expect(db.scan({ gt: 1, gte: 2 })).rejects.toBeInstanceOf(TypeError)
+    await expect(db.scan({ limit: -1 })).rejects.toBeInstanceOf(TypeError)
+    await expect(db.get('ok', { snapshot: 'nope' })).rejects.toBeInstanceOf(SnapshotNotFoundError)
+    await expect(db.dropSnapshot('nope')).rejects.toBeInstanceOf(SnapshotNotFoundError)
+    await expect(db.restore('nope')).rejects.toBeInstanceOf(SnapshotNotFoundError)
+    await expect(Database.open(new MemoryStorage(), { pageSize: 1000 })).rejects.toThrow(/pageSize/)
+    // nothing of the bad batch landed, and the db still works
+    expect(await db.get('a')).toBeUndefined()
+    expect(await db.get('ok')).toBe(1)
+    await db.put('after', 2)
+    expect(await db.count()).toBe(2)
+    await db.close()
+    await expect(db.get('ok')).rejects.toBeInstanceOf(ClosedError)
+  })
+})
+
+describe('corruption', () => {
+  it('a flipped byte in any page gives CorruptionError or the right value, never a wrong one', async () => {
+    const storage = new MemoryStorage()
+    const db = await Database.open(storage, { ...quiet, pageSize: 512 })
+    const n = 400
+    await db.batch(Array.from({ length: n }, (_, i) => ({ type: 'put' as const, key: key(i), value: 'value-' + i })))
+    await db.close()
+    const pages = storage.pages.bytes()
+    const slots = pages.length / 512
+    let detected = 0
+    for (let slot = 0; slot < slots; slot++) {
+      const at = slot * 512 + 40 + ((slot * 97) % 400)
+      pages[at]! ^= 0x5a
+      const d = await Database.open(storage.reopen(), quiet)
+      for (let i = 0; i < n; i++) {
+        try {
+          expect(await d.get(key(i))).toBe('value-' + i)
+        } catch (e) {
+          if (!(e instanceof CorruptionError)) throw e
+          expect(e.message).toMatch(/page \d+ at slot \d+/)
+        }
+      }
+      const report = await d.verify()
+      if (!report.ok) detected++
+      pages[at]! ^= 0x5a
+      await d.close()
+    }
+    // every live page's damage is detected by verify()
+    expect(detected).toBe(slots)
+  })
+})

@@ -1,0 +1,852 @@
+// The public Database: wires the tree, the pager, the WAL and the snapshot table together.
+//
+// Write path: a commit applies its ops to the in-memory tree (copying pages on first touch in
+// the epoch), appends one WAL record, and resolves after the WAL flush that covers it. Commits
+// made in the same tick share one flush (group commit). A checkpoint later writes the new pages
+// to free slots, flushes, and saves the Meta (the atomic root switch); then the WAL restarts.
+// Recovery: load the Meta, replay the WAL records after its lsn.
+
+import { Tree, countRange, insert, lookup, remove, removeRange, walk, type KeyRange, type StoredValue } from './btree.js'
+import { ByteReader, ByteWriter } from './bytes.js'
+import { verifyRoots, type NamedRoot } from './check.js'
+import { diffTrees, storedEqual } from './diff.js'
+import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { markReachable, unmarked } from './gc.js'
+import { Hlc, parseHlc } from './hlc.js'
+import { decodeKey, encodeKey, encodeRange } from './keys.js'
+import { Histogram, LATENCY_BUCKETS, renderPrometheus } from './metrics.js'
+import { Layout, Overflow, isNode, type DiskRef, type Node, type Ref } from './node.js'
+import { encodeOps, encodeRangeOp, readOps, writeOps, type EncodedOp } from './ops.js'
+import { Pager } from './pager.js'
+import type { Meta, RootRef, SnapshotRecord, Storage } from './store.js'
+import type {
+  Change,
+  Commit,
+  Transaction,
+  GcStats,
+  Key,
+  Op,
+  OpenOptions,
+  Progress,
+  Range,
+  ReadOptions,
+  ScanOptions,
+  SnapshotId,
+  SnapshotInfo,
+  Stats,
+  Value,
+  VerifyReport,
+} from './types.js'
+import { BufferedTransaction, conflicts, type CommitFootprint, type TxPlan } from './tx.js'
+import { decodeValue, encodeValue } from './values.js'
+import { RecordType, Wal } from './wal.js'
+
+const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
+const CHECKPOINT_DELAY_MS = 1000
+const SCAN_DEFAULT_LIMIT = 1000
+const ITERATE_CHUNK = 256
+/** Commits remembered for validating optimistic transactions. */
+const COMMIT_LOG_LIMIT = 100_000
+
+/** A snapshot in memory: its root may still be an unwritten node until the next checkpoint. */
+type Snap = Omit<SnapshotRecord, 'root'> & { root: Ref | null }
+
+export type DatabaseOptions = OpenOptions & {
+  /** WAL bytes that trigger a checkpoint. */
+  walCheckpointBytes?: number
+  /** Delay after the last commit before a background checkpoint; 0 disables the timer. */
+  checkpointDelayMs?: number
+  /** Clock for snapshot ids (tests). */
+  now?: () => number
+}
+
+export class Database {
+  private readonly pager: Pager
+  private readonly tree: Tree
+  private readonly wal: Wal
+  private head: Ref | null = null
+  private generation = 0
+  private snaps = new Map<string, Snap>()
+  private readonly hlc: Hlc
+  private durable: Meta
+  /** Head and generation as of the last WAL flush (what a failed flush rolls back to). */
+  private flushed: { head: Ref | null; generation: number; pendingFree: number }
+  /** Slots of pages copied away from that no retained root reaches: free after the next Meta save. */
+  private pendingFree: number[] = []
+  /** Roots pinned by open readers (iterators), with their generation. */
+  private readers = new Map<number, { root: Ref | null; generation: number }>()
+  private nextReader = 1
+  private retainedGen = -1
+  private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number }[] = []
+  private flushQueued = false
+  private checkpointing: Promise<void> | null = null
+  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private closed = false
+  private readonly opts: Required<Pick<DatabaseOptions, 'walCheckpointBytes' | 'checkpointDelayMs'>>
+  private readonly counters = { rootUpdates: 0, commits: 0, checkpoints: 0, gcRuns: 0, pagesFreed: 0 }
+  private readonly commitLatency = new Histogram(LATENCY_BUCKETS)
+  private readonly gcDuration = new Histogram(LATENCY_BUCKETS)
+  private readonly checkpointDuration = new Histogram(LATENCY_BUCKETS)
+  private recovery = { records: 0, tornTail: false }
+  /** Keys written by recent commits, oldest first, for transaction validation. */
+  private commitLog: CommitFootprint[] = []
+
+  private constructor(
+    private readonly storage: Storage,
+    meta: Meta,
+    opts: DatabaseOptions,
+  ) {
+    this.durable = meta
+    this.opts = {
+      walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
+      checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
+    }
+    this.pager = new Pager(storage.pages, new Layout(meta.pageSize), opts.cacheBytes ?? DEFAULT_CACHE_BYTES)
+    this.pager.slotCount = meta.slotCount
+    this.pager.nextId = meta.nextPageId
+    this.pager.loadFreeRuns(meta.free)
+    this.tree = new Tree(this.pager)
+    this.tree.onCopy = (old) => this.copiedAway(old)
+    this.wal = new Wal(storage.wal)
+    this.hlc = new Hlc(opts.now)
+    this.hlc.observe(meta.hlc)
+    const main = meta.heads.find((h) => h.name === 'main')
+    this.head = main?.root ?? null
+    this.generation = meta.generation
+    for (const s of meta.snapshots) this.snaps.set(s.id, { ...s })
+    this.flushed = { head: this.head, generation: this.generation, pendingFree: 0 }
+    this.recomputeRetained()
+  }
+
+  /**
+   * Opens (or creates) a database on `storage` and runs recovery: the WAL records after the last
+   * checkpoint are replayed before the promise resolves. Cost: O(WAL bytes).
+   */
+  static async open(storage: Storage, opts: DatabaseOptions = {}): Promise<Database> {
+    validateOptions(opts)
+    let meta = await storage.meta.load()
+    if (!meta) {
+      meta = freshMeta(opts.pageSize ?? 4096)
+      // A new store: whatever the files held before is not ours.
+      storage.pages.truncate(0)
+      storage.wal.truncate(0)
+      storage.pages.flush()
+      storage.wal.flush()
+      await storage.meta.save(meta)
+    } else {
+      if (meta.version !== 1) throw new CorruptionError(`cowdb: unknown store version ${meta.version}`)
+      if (opts.pageSize !== undefined && opts.pageSize !== meta.pageSize) {
+        throw new TypeError(`cowdb: this store was created with pageSize ${meta.pageSize}, not ${opts.pageSize}`)
+      }
+    }
+    const db = new Database(storage, meta, opts)
+    db.replay()
+    return db
+  }
+
+  // ---- reads ----------------------------------------------------------------------------------
+
+  /** The value of `key` at head (or at `opts.snapshot`). Cost: O(log n) page loads. */
+  async get(key: Key, opts?: ReadOptions): Promise<Value | undefined> {
+    this.check()
+    const root = this.rootFor(opts)
+    const v = lookup(this.tree, root, encodeKey(key))
+    return v === undefined ? undefined : this.decode(v)
+  }
+
+  /** Values of several keys, from one consistent state. Cost: O(k log n). */
+  async getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]> {
+    this.check()
+    if (!Array.isArray(keys)) throw new TypeError('cowdb: getMany takes an array of keys')
+    const root = this.rootFor(opts)
+    const encoded = keys.map((k) => encodeKey(k))
+    return encoded.map((k) => {
+      const v = lookup(this.tree, root, k)
+      return v === undefined ? undefined : this.decode(v)
+    })
+  }
+
+  /**
+   * Entries in `range`, in key order (or reverse), at most `limit` (default 1000).
+   * Cost: O(log n + limit) page loads.
+   */
+  async scan(range: Range & ScanOptions = {}): Promise<[Key, Value][]> {
+    this.check()
+    const { limit, reverse } = scanOptions(range)
+    return this.scanAt(this.rootFor(range), encodeRange(range), reverse, limit)
+  }
+
+  private scanAt(root: Ref | null, r: KeyRange, reverse: boolean, limit: number): [Key, Value][] {
+    const out: [Key, Value][] = []
+    if (limit <= 0) return out
+    walk(this.tree, root, r, reverse, (k, v) => {
+      out.push([decodeKey(k), this.decode(v)])
+      return out.length < limit
+    })
+    return out
+  }
+
+  /**
+   * Streams the entries in `range` in chunks, all from the state when iteration began (the
+   * pages it needs stay alive until the loop ends). Cost: O(log n) per chunk plus the entries.
+   */
+  async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
+    this.check()
+    const { limit, reverse } = scanOptions(range, Infinity)
+    const base = encodeRange(range)
+    const reader = this.pin(this.rootFor(range))
+    try {
+      let r = base
+      let left = limit
+      while (left > 0) {
+        this.check()
+        const chunk: [Uint8Array, StoredValue][] = []
+        walk(this.tree, reader.root, r, reverse, (k, v) => {
+          chunk.push([k, v])
+          return chunk.length < Math.min(ITERATE_CHUNK, left)
+        })
+        for (const [k, v] of chunk) yield [decodeKey(k), this.decode(v)]
+        left -= chunk.length
+        if (chunk.length < ITERATE_CHUNK) break
+        const last = chunk[chunk.length - 1]![0]
+        r = reverse ? { ...r, hi: last, hiInclusive: false } : { ...r, lo: last, loInclusive: false }
+      }
+    } finally {
+      this.unpin(reader.id)
+    }
+  }
+
+  /** Number of keys in `range`. Cost: O(log n + k). */
+  async count(range: Range = {}, opts?: ReadOptions): Promise<number> {
+    this.check()
+    return countRange(this.tree, this.rootFor(opts ?? (range as ReadOptions)), encodeRange(range))
+  }
+
+  // ---- writes ---------------------------------------------------------------------------------
+
+  /** Sets `key` to `value`; resolves when durable. Cost: O(log n) + one shared WAL flush. */
+  put(key: Key, value: Value): Promise<Commit> {
+    return this.commitOps(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }])
+  }
+
+  /** Deletes `key` (a no-op commit if absent). */
+  delete(key: Key): Promise<Commit> {
+    return this.commitOps(() => [{ type: 'delete', key: encodeKey(key) }])
+  }
+
+  /** Applies all `ops` atomically: all or nothing. Cost: O(ops log n), each page copied once. */
+  batch(ops: Op[]): Promise<Commit> {
+    return this.commitOps(() => encodeOps(ops))
+  }
+
+  /** Deletes every key in `range`, dropping whole subtrees. Cost: O(log n) pages. */
+  deleteRange(range: Range): Promise<Commit> {
+    return this.commitOps(() => [encodeRangeOp(range)])
+  }
+
+  private async commitOps(encode: () => EncodedOp[], validate?: () => void): Promise<Commit> {
+    this.check()
+    const ops = encode() // throws TypeError before anything changes
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.check()
+    validate?.()
+    const started = now()
+    const body = writeOps(ops)
+    this.applyOps(ops)
+    this.wal.append(RecordType.Commit, body)
+    const commit = this.commitInfo()
+    return new Promise<Commit>((resolve, reject) => {
+      this.waiters.push({ resolve, reject, commit, started })
+      this.scheduleFlush()
+    })
+  }
+
+  private applyOps(ops: EncodedOp[]): void {
+    this.generation++
+    this.tree.gen = this.generation
+    let root = this.head
+    for (const op of ops) {
+      if (op.type === 'put') root = insert(this.tree, root, op.key, op.value)
+      else if (op.type === 'delete') root = remove(this.tree, root, op.key)
+      else root = removeRange(this.tree, root, op.range)
+    }
+    this.head = root
+    this.counters.rootUpdates++
+    this.counters.commits++
+    const footprint: CommitFootprint = { generation: this.generation, keys: [], ranges: [] }
+    for (const op of ops) op.type === 'deleteRange' ? footprint.ranges.push(op.range) : footprint.keys.push(op.key)
+    this.logCommit(footprint)
+  }
+
+  private logCommit(f: CommitFootprint): void {
+    this.commitLog.push(f)
+    if (this.commitLog.length > COMMIT_LOG_LIMIT) this.commitLog.splice(0, this.commitLog.length - COMMIT_LOG_LIMIT)
+  }
+
+  private commitInfo(): Commit {
+    return { generation: this.generation, root: this.head ? this.head.id : 0 }
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushQueued) return
+    this.flushQueued = true
+    queueMicrotask(() => this.flushNow())
+  }
+
+  /** Flushes the WAL for every waiting commit (group commit), or rolls them all back. */
+  private flushNow(): void {
+    this.flushQueued = false
+    const waiters = this.waiters
+    if (!waiters.length) return
+    this.waiters = []
+    try {
+      this.wal.flush()
+    } catch (e) {
+      this.wal.discard()
+      this.head = this.flushed.head
+      this.generation = this.flushed.generation
+      this.pendingFree.length = this.flushed.pendingFree
+      while (this.commitLog.length && this.commitLog[this.commitLog.length - 1]!.generation > this.generation) this.commitLog.pop()
+      this.tree.freeze()
+      for (const w of waiters) w.reject(e)
+      return
+    }
+    // The flushed state must stay intact (a later failed flush rolls back to it).
+    this.tree.freeze()
+    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    const t = now()
+    for (const w of waiters) {
+      this.commitLatency.observe((t - w.started) / 1000)
+      w.resolve(w.commit)
+    }
+    this.afterFlush()
+  }
+
+  private afterFlush(): void {
+    if (this.wal.offset >= this.opts.walCheckpointBytes) {
+      void this.checkpoint().catch(() => {})
+      return
+    }
+    if (this.opts.checkpointDelayMs > 0 && this.checkpointTimer === undefined) {
+      this.checkpointTimer = setTimeout(() => {
+        this.checkpointTimer = undefined
+        if (!this.closed) void this.checkpoint().catch(() => {})
+      }, this.opts.checkpointDelayMs)
+      ;(this.checkpointTimer as { unref?: () => void }).unref?.()
+    }
+  }
+
+  // ---- transactions ---------------------------------------------------------------------------
+
+  /**
+   * Runs `fn` as an optimistic transaction: its reads see the state it began on (and its own
+   * writes), its writes are buffered and commit atomically. If a commit since the start wrote
+   * a key it read or into a range it scanned, `fn` runs again (up to `retries`, default 3), then
+   * ConflictError. Awaiting anything inside `fn` is fine. Blind writes never conflict.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } = {}): Promise<T> {
+    this.check()
+    if (typeof fn !== 'function') throw new TypeError('cowdb: transaction() takes an async function')
+    const retries = opts.retries ?? 3
+    if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`cowdb: retries must be an integer >= 0, got ${retries}`)
+    for (let attempt = 0; ; attempt++) {
+      const reader = this.openReader()
+      let plan: TxPlan
+      let result: T
+      try {
+        const tx = new BufferedTransaction(
+          { get: (key) => this.get(key, { reader: reader.reader } as ReadOptions), scan: (r) => this.scan({ ...r, reader: reader.reader } as Range & ScanOptions) },
+          reader.generation,
+        )
+        result = await fn(tx)
+        plan = tx.finish()
+      } finally {
+        this.closeReader(reader.reader)
+      }
+      try {
+        if (plan.ops.length) await this.commitPlan(plan)
+        return result
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= retries) throw e
+      }
+    }
+  }
+
+  /**
+   * Validates a transaction's reads against the commits since it began and applies its writes
+   * atomically, or throws ConflictError. (The browser client's transactions end here.)
+   */
+  commitPlan(plan: TxPlan): Promise<Commit> {
+    return this.commitOps(
+      () => plan.ops,
+      () => {
+        if (conflicts(plan, this.commitLog, this.generation)) {
+          throw new ConflictError('cowdb: transaction conflict: a key it read (or a range it scanned) was written since it began')
+        }
+      },
+    )
+  }
+
+  /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
+  openReader(): { reader: number; generation: number } {
+    this.check()
+    const r = this.pin(this.head)
+    return { reader: r.id, generation: this.generation }
+  }
+
+  /** Ends a reader from openReader(); its pages may be freed afterwards. */
+  closeReader(reader: number): void {
+    this.unpin(reader)
+  }
+
+  // ---- diff -----------------------------------------------------------------------------------
+
+  /**
+   * The keys that differ between snapshot `from` and snapshot `to` (default: head), with values
+   * before and after, in key order. Shared subtrees are skipped: cost grows with the change.
+   */
+  async diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]> {
+    const out: Change[] = []
+    for await (const c of this.diffIterate(from, to)) out.push(c)
+    return out
+  }
+
+  /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
+  async *diffIterate(from: SnapshotId, to?: SnapshotId): AsyncGenerator<Change> {
+    this.check()
+    const a = this.pin(this.snapFor(from).root)
+    const b = this.pin(to === undefined ? this.head : this.snapFor(to).root)
+    try {
+      const same = storedEqual((o) => this.pager.readChain(o, o.length))
+      const batch: Change[] = []
+      for (const c of diffTrees(this.tree, a.root, b.root, same)) {
+        const change: Change = { key: decodeKey(c.key) }
+        if (c.before !== undefined) change.before = this.decode(c.before)
+        if (c.after !== undefined) change.after = this.decode(c.after)
+        batch.push(change)
+        if (batch.length >= ITERATE_CHUNK) {
+          yield* batch.splice(0)
+          this.check()
+        }
+      }
+      yield* batch
+    } finally {
+      this.unpin(a.id)
+      this.unpin(b.id)
+    }
+  }
+
+  // ---- snapshots ------------------------------------------------------------------------------
+
+  /** Records the current head as a snapshot. O(1): no data is copied. Cost: one WAL flush. */
+  async snapshot(opts: { label?: string } = {}): Promise<SnapshotInfo> {
+    this.check()
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: snapshot() takes { label? }')
+    if (opts.label !== undefined && typeof opts.label !== 'string') throw new TypeError('cowdb: snapshot label must be a string')
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.flushNow()
+    const snap: Snap = {
+      id: this.hlc.next(),
+      root: this.head,
+      generation: this.generation,
+      createdAt: 0,
+      kind: 'named',
+      branch: 'main',
+      ...(opts.label !== undefined ? { label: opts.label } : {}),
+    }
+    snap.createdAt = parseHlc(snap.id)!.wall
+    this.durablyLog(RecordType.Snapshot, snapshotBody(snap), () => this.addSnapshot(snap))
+    return snapshotInfo(snap)
+  }
+
+  private addSnapshot(snap: Snap): void {
+    snap.root = this.head
+    snap.generation = this.generation
+    this.tree.freeze()
+    this.snaps.set(snap.id, snap)
+    this.recomputeRetained()
+  }
+
+  /** Every snapshot, oldest first. Cost: O(snapshots). */
+  async snapshots(): Promise<SnapshotInfo[]> {
+    this.check()
+    return [...this.snaps.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(snapshotInfo)
+  }
+
+  /** Forgets a snapshot; its pages are freed by the next GC unless something else reaches them. */
+  async dropSnapshot(id: SnapshotId): Promise<void> {
+    this.check()
+    this.snapFor(id)
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.flushNow()
+    this.durablyLog(RecordType.DropSnapshot, new ByteWriter().str(id).view(), () => this.removeSnapshot(id))
+  }
+
+  private removeSnapshot(id: string): void {
+    this.snaps.delete(id)
+    this.recomputeRetained()
+  }
+
+  /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). */
+  async restore(id: SnapshotId): Promise<Commit> {
+    this.check()
+    this.snapFor(id)
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.flushNow()
+    this.durablyLog(RecordType.Restore, new ByteWriter().str(id).view(), () => this.applyRestore(id))
+    return this.commitInfo()
+  }
+
+  private applyRestore(id: string): void {
+    this.generation++
+    this.tree.gen = this.generation
+    this.head = this.snapFor(id).root
+    this.tree.freeze()
+    this.counters.rootUpdates++
+    this.logCommit({ generation: this.generation, keys: [], ranges: [], all: true })
+  }
+
+  /** Appends one record and flushes it at once; applies `apply` only if the flush succeeds. */
+  private durablyLog(type: RecordType, body: Uint8Array, apply: () => void): void {
+    this.wal.append(type, body)
+    try {
+      this.wal.flush()
+    } catch (e) {
+      this.wal.discard()
+      throw e
+    }
+    apply()
+    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    this.afterFlush()
+  }
+
+  // ---- checkpoint -----------------------------------------------------------------------------
+
+  /**
+   * Writes every page that only memory holds to free slots, flushes, and saves the Meta (the
+   * atomic root switch); then the WAL restarts. Commits wait meanwhile; reads do not.
+   * Cost: O(new pages) writes, one pages flush, one Meta save.
+   */
+  async checkpoint(): Promise<void> {
+    this.check()
+    if (this.checkpointing) return this.checkpointing
+    this.flushNow()
+    if (this.wal.offset === 0 && this.pendingFree.length === 0 && !this.metaChanged) return
+    const run = this.runCheckpoint()
+    this.checkpointing = run
+    try {
+      await run
+    } finally {
+      this.checkpointing = null
+    }
+  }
+
+  private metaChanged = false
+
+  private async runCheckpoint(): Promise<void> {
+    const started = now()
+    const alloc = this.pager.saveAllocator()
+    const written: { node: Node; vals: Node['vals'] | null }[] = []
+    let headRef: RootRef
+    const snapRefs = new Map<string, RootRef>()
+    try {
+      this.pager.gen = this.generation
+      headRef = this.writeTree(this.head, written)
+      for (const s of this.snaps.values()) snapRefs.set(s.id, this.writeTree(s.root, written))
+      this.pager.writeStaged()
+    } catch (e) {
+      for (const w of written) {
+        w.node.slot = -1
+        if (w.vals) w.node.vals = w.vals
+      }
+      this.pager.restoreAllocator(alloc)
+      throw e
+    }
+    // Written nodes are immutable now; let their parents point at the disk copies.
+    for (const { node } of written) {
+      if (!node.leaf) node.kids = node.kids.map(toDiskRef)
+      this.pager.cache.set(node)
+    }
+    const meta: Meta = {
+      version: 1,
+      pageSize: this.pager.pageSize,
+      generation: this.generation,
+      nextPageId: this.pager.nextId,
+      lsn: this.wal.lsn,
+      slotCount: this.pager.slotCount,
+      free: this.pager.freeRuns(),
+      heads: [{ name: 'main', root: headRef, generation: this.generation }],
+      snapshots: [...this.snaps.values()].map((s) => ({ ...s, root: snapRefs.get(s.id) ?? null })),
+      hlc: this.hlc.next(),
+    }
+    await this.storage.meta.save(meta)
+    this.durable = meta
+    this.metaChanged = false
+    for (const s of this.snaps.values()) {
+      const ref = snapRefs.get(s.id)
+      if (ref && s.root && isNode(s.root)) s.root = ref
+    }
+    this.pager.addFree(this.pendingFree)
+    this.pendingFree = []
+    this.flushed = { ...this.flushed, pendingFree: 0 }
+    this.wal.restart()
+    this.counters.checkpoints++
+    this.checkpointDuration.observe((now() - started) / 1000)
+  }
+
+  /** Writes the unwritten nodes under `ref` (children first). */
+  private writeTree(ref: Ref | null, written: { node: Node; vals: Node['vals'] | null }[]): RootRef {
+    if (!ref) return null
+    if (!isNode(ref) || ref.slot >= 0) return { slot: ref.slot, id: ref.id }
+    if (!ref.leaf) for (const k of ref.kids) if (isNode(k) && k.slot < 0) this.writeTree(k, written)
+    written.push({ node: ref, vals: ref.leaf ? ref.vals.slice() : null })
+    this.pager.writeNode(ref)
+    return { slot: ref.slot, id: ref.id }
+  }
+
+  // ---- space ----------------------------------------------------------------------------------
+
+  /** A page the tree copied away from: free it at the next checkpoint if no retained root reaches it. */
+  private copiedAway(old: Node): void {
+    if (old.gen > this.retainedGen) {
+      this.pendingFree.push(old.slot)
+      if (old.keyChains) for (const c of old.keyChains) for (const p of this.pager.chainPagesFast(c)) this.pendingFree.push(p.slot)
+    }
+  }
+
+  /** The newest generation any snapshot or reader holds; pages newer than it are the head's alone. */
+  private recomputeRetained(): void {
+    let g = -1
+    for (const s of this.snaps.values()) g = Math.max(g, s.generation)
+    for (const r of this.readers.values()) g = Math.max(g, r.generation)
+    // The durable head is a root too until the next checkpoint replaces it.
+    this.retainedGen = g
+  }
+
+  private pin(root: Ref | null): { id: number; root: Ref | null } {
+    const id = this.nextReader++
+    this.tree.freeze()
+    this.readers.set(id, { root, generation: this.generation })
+    this.recomputeRetained()
+    return { id, root }
+  }
+
+  private unpin(id: number): void {
+    this.readers.delete(id)
+    this.recomputeRetained()
+  }
+
+  /**
+   * Frees every slot that no root reaches: head, snapshots, open readers and the last durable
+   * Meta's roots. Then checkpoints and gives free space at the end of the file back.
+   * Cost: O(live pages) reads.
+   */
+  async gc(): Promise<GcStats> {
+    this.check()
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    const started = now()
+    const before = this.pager.freeCount + this.pendingFree.length
+    const marked = markReachable(this.tree, this.liveRoots())
+    const pending = new Set(this.pendingFree)
+    this.pager.setFree(unmarked(this.pager.slotCount, marked).filter((s) => !pending.has(s)))
+    this.metaChanged = true
+    await this.checkpoint()
+    this.pager.truncateTail()
+    const seconds = (now() - started) / 1000
+    this.gcDuration.observe(seconds)
+    this.counters.gcRuns++
+    const pagesFree = this.pager.freeCount
+    const freed = Math.max(0, pagesFree - before)
+    this.counters.pagesFreed += freed
+    return { pagesFreed: freed, pagesLive: marked.size, pagesFree, durationMs: seconds * 1000 }
+  }
+
+  private liveRoots(): (Ref | null)[] {
+    const roots: (Ref | null)[] = [this.head, this.flushed.head]
+    for (const s of this.snaps.values()) roots.push(s.root)
+    for (const r of this.readers.values()) roots.push(r.root)
+    for (const h of this.durable.heads) roots.push(h.root)
+    for (const s of this.durable.snapshots) roots.push(s.root)
+    return roots
+  }
+
+  // ---- checks and numbers ---------------------------------------------------------------------
+
+  /** Re-reads and checks every page reachable from every root. Cost: O(reachable pages) reads. */
+  async verify(opts: { onProgress?: (p: Progress) => void } = {}): Promise<VerifyReport> {
+    this.check()
+    const roots: NamedRoot[] = [{ name: 'head', root: this.head }]
+    for (const s of this.snaps.values()) roots.push({ name: `snapshot ${s.id}`, root: s.root })
+    const free = new Set(this.pager.freeRuns().flatMap((v, i, a) => (i % 2 ? [] : range(v, a[i + 1]!))))
+    return verifyRoots(this.pager, roots, free, (done, total) => opts.onProgress?.({ phase: 'verify', done, total }))
+  }
+
+  /** Counters and sizes. Cost: O(snapshots). */
+  async stats(): Promise<Stats> {
+    this.check()
+    const c = this.pager.counters
+    return {
+      pageSize: this.pager.pageSize,
+      generation: this.generation,
+      pagesLive: this.pager.slotCount - this.pager.freeCount,
+      pagesFree: this.pager.freeCount,
+      pagesPendingFree: this.pendingFree.length,
+      fileBytes: this.storage.pages.size(),
+      walBytes: this.wal.offset,
+      snapshots: this.snaps.size,
+      cacheHits: this.pager.cache.hits,
+      cacheMisses: this.pager.cache.misses,
+      pagesCreated: c.pagesCreated,
+      pagesWritten: c.pagesWritten,
+      pagesRead: c.pagesRead,
+      rootUpdates: this.counters.rootUpdates,
+      commits: this.counters.commits,
+      checkpoints: this.counters.checkpoints,
+      gcRuns: this.counters.gcRuns,
+      recoveredRecords: this.recovery.records,
+      recoveredTornTail: this.recovery.tornTail,
+    }
+  }
+
+  /** Prometheus text exposition of the engine's metrics. Cost: O(snapshots). */
+  async metrics(): Promise<string> {
+    const s = await this.stats()
+    let newest = 0
+    for (const snap of this.snaps.values()) newest = Math.max(newest, snap.createdAt)
+    return renderPrometheus([
+      { name: 'cow_pages_created_total', help: 'Pages created (copied or new) by writes.', type: 'counter', value: s.pagesCreated },
+      { name: 'cow_root_updates_total', help: 'Head root switches (commits, restores).', type: 'counter', value: s.rootUpdates },
+      { name: 'cow_snapshot_age_seconds', help: 'Age of the newest snapshot (0 when there is none).', type: 'gauge', value: newest ? (Date.now() - newest) / 1000 : 0 },
+      { name: 'cow_garbage_collector_duration_seconds', help: 'Duration of garbage collection runs.', type: 'histogram', hist: this.gcDuration },
+      { name: 'cow_pages_live', help: 'Slots in use in the pages file.', type: 'gauge', value: s.pagesLive },
+      { name: 'cow_pages_free', help: 'Free slots in the pages file.', type: 'gauge', value: s.pagesFree },
+      { name: 'cow_file_bytes', help: 'Size of the pages file.', type: 'gauge', value: s.fileBytes },
+      { name: 'cow_wal_bytes', help: 'Bytes in the write-ahead log since the last checkpoint.', type: 'gauge', value: s.walBytes },
+      { name: 'cow_cache_hits_total', help: 'Page cache hits.', type: 'counter', value: s.cacheHits },
+      { name: 'cow_cache_misses_total', help: 'Page cache misses.', type: 'counter', value: s.cacheMisses },
+      { name: 'cow_snapshots', help: 'Snapshots retained.', type: 'gauge', value: s.snapshots },
+      { name: 'cow_commit_duration_seconds', help: 'Commit latency, from call to durable.', type: 'histogram', hist: this.commitLatency },
+      { name: 'cow_checkpoint_duration_seconds', help: 'Checkpoint duration.', type: 'histogram', hist: this.checkpointDuration },
+    ])
+  }
+
+  /** Checkpoints, then closes the files. Later calls reject with ClosedError. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.flushNow()
+    try {
+      if (this.wal.offset > 0 || this.pendingFree.length) await this.checkpoint()
+    } finally {
+      this.closed = true
+      clearTimeout(this.checkpointTimer)
+      this.storage.pages.close()
+      this.storage.wal.close()
+      await this.storage.meta.close()
+      await this.storage.release?.()
+    }
+  }
+
+  // ---- recovery -------------------------------------------------------------------------------
+
+  private replay(): void {
+    const result = this.wal.replay(this.durable.lsn, (type, body) => {
+      if (type === RecordType.Commit) this.applyOps(readOps(body))
+      else if (type === RecordType.Snapshot) this.addSnapshot(readSnapshotBody(body))
+      else if (type === RecordType.DropSnapshot) this.removeSnapshot(new ByteReader(body).str())
+      else if (type === RecordType.Restore) this.applyRestore(new ByteReader(body).str())
+      else throw new CorruptionError(`cowdb: unknown WAL record type ${type}`)
+    })
+    this.recovery = { records: result.records, tornTail: result.tornTail }
+    for (const s of this.snaps.values()) this.hlc.observe(s.id)
+    this.tree.freeze()
+    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  private check(): void {
+    if (this.closed) throw new ClosedError('cowdb: the database is closed')
+  }
+
+  private snapFor(id: SnapshotId): Snap {
+    if (typeof id !== 'string') throw new TypeError(`cowdb: a snapshot id is a string, got ${typeof id}`)
+    const s = this.snaps.get(id)
+    if (!s) throw new SnapshotNotFoundError(`cowdb: no snapshot ${JSON.stringify(id)}`)
+    return s
+  }
+
+  private rootFor(opts: (ReadOptions & { reader?: number }) | undefined): Ref | null {
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: read options must be an object')
+    if (opts?.reader !== undefined) {
+      const r = this.readers.get(opts.reader)
+      if (!r) throw new ClosedError(`cowdb: reader ${opts.reader} has ended`)
+      return r.root
+    }
+    return opts?.snapshot === undefined ? this.head : this.snapFor(opts.snapshot).root
+  }
+
+  private decode(v: StoredValue): Value {
+    return decodeValue(v instanceof Overflow ? this.pager.readChain(v, v.length) : v)
+  }
+}
+
+function toDiskRef(r: Ref): Ref {
+  return isNode(r) && r.slot >= 0 ? ({ slot: r.slot, id: r.id } as DiskRef) : r
+}
+
+function freshMeta(pageSize: number): Meta {
+  return { version: 1, pageSize, generation: 0, nextPageId: 1, lsn: 0, slotCount: 0, free: [], heads: [{ name: 'main', root: null, generation: 0 }], snapshots: [], hlc: '' }
+}
+
+function validateOptions(opts: DatabaseOptions): void {
+  if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: options must be an object')
+  const ps = opts.pageSize
+  if (ps !== undefined && (!Number.isInteger(ps) || ps < 512 || ps > 65536 || (ps & (ps - 1)) !== 0)) {
+    throw new TypeError(`cowdb: pageSize must be a power of two from 512 to 65536, got ${ps}`)
+  }
+  const cb = opts.cacheBytes
+  if (cb !== undefined && (typeof cb !== 'number' || !(cb >= 0))) throw new TypeError(`cowdb: cacheBytes must be a number >= 0, got ${cb}`)
+}
+
+function scanOptions(o: ScanOptions, defaultLimit = SCAN_DEFAULT_LIMIT): { limit: number; reverse: boolean } {
+  if (o === null || typeof o !== 'object') throw new TypeError('cowdb: scan options must be an object')
+  const limit = o.limit ?? defaultLimit
+  if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) throw new TypeError(`cowdb: limit must be a number >= 0, got ${String(o.limit)}`)
+  if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new TypeError('cowdb: reverse must be a boolean')
+  return { limit, reverse: o.reverse === true }
+}
+
+function snapshotInfo(s: Snap): SnapshotInfo {
+  const info: SnapshotInfo = { id: s.id, root: s.root ? s.root.id : 0, generation: s.generation, createdAt: s.createdAt }
+  if (s.label !== undefined) info.label = s.label
+  return info
+}
+
+function snapshotBody(s: Snap): Uint8Array {
+  const w = new ByteWriter().str(s.id).f64(s.generation).f64(s.createdAt).str(s.kind).str(s.branch)
+  w.u8(s.label === undefined ? 0 : 1)
+  if (s.label !== undefined) w.str(s.label)
+  return w.view().slice()
+}
+
+function readSnapshotBody(body: Uint8Array): Snap {
+  const r = new ByteReader(body)
+  const id = r.str()
+  const generation = r.f64()
+  const createdAt = r.f64()
+  const kind = r.str() as Snap['kind']
+  const branch = r.str()
+  const snap: Snap = { id, root: null, generation, createdAt, kind, branch }
+  if (r.u8()) snap.label = r.str()
+  return snap
+}
+
+function range(start: number, n: number): number[] {
+  return Array.from({ length: n }, (_, i) => start + i)
+}
+
+function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now()
+}
