@@ -79,7 +79,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
 
 const OPEN = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 64 * 1024, cacheBytes: 64 * 1024 }
 
-async function run(cmds: Cmd[]): Promise<void> {
+export async function run(cmds: Cmd[]): Promise<void> {
   const storage = new MemoryStorage()
   let db = await Database.open(storage, OPEN)
   const model = new Model()
@@ -104,7 +104,7 @@ async function run(cmds: Cmd[]): Promise<void> {
           // Un-awaited puts in one tick share a flush and an epoch.
           const ps: Promise<unknown>[] = []
           for (let j = 0; j < c.n; j++) {
-            const k = (c.seed + j * 7919) % 1000
+            const k = ((c.seed + j * 7919) % 1000) || 0 // no -0: keys normalise it to 0
             ps.push(db.put(k, j))
             model.put(k, j)
           }
@@ -176,8 +176,8 @@ async function run(cmds: Cmd[]): Promise<void> {
   }
 }
 
-describe('Database against a Map model', () => {
+describe.skipIf(!!process.env.COWDB_REPRO)('Database against a Map model', () => {
   it(`agrees on every read (seed ${SEED})`, async () => {
-    await fc.assert(fc.asyncProperty(fc.array(cmdArb, { minLength: 20, maxLength: 250 }), run), { seed: SEED, numRuns: RUNS, verbose: 1 })
+    await fc.assert(fc.asyncProperty(fc.array(cmdArb, { minLength: 20, maxLength: 250 }), run), { seed: SEED, numRuns: RUNS, verbose: 0 })
   })
 })

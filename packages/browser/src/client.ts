@@ -1,0 +1,219 @@
+// The main-thread client: `openDB(name)` starts the worker that owns the files and returns a
+// Database-shaped object. Calls made in the same tick travel in one message (and writes among
+// them share one WAL flush in the engine); each promise settles on its own.
+
+import * as Comlink from 'comlink'
+import {
+  BufferedTransactionClient,
+  ConflictError,
+  type Change,
+  type Commit,
+  type GcStats,
+  type Key,
+  type Op,
+  type OpenOptions,
+  type Range,
+  type ReadOptions,
+  type ScanOptions,
+  type SnapshotId,
+  type SnapshotInfo,
+  type Stats,
+  type Transaction,
+  type Value,
+  type VerifyReport,
+} from '@cowdb/core'
+import { fromWire, type Call, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+
+export type BrowserOpenOptions = OpenOptions & {
+  /** How long to wait for another tab or worker to close the same database. Default 5000 ms. */
+  lockTimeout?: number
+  /** Supplies the worker (for bundlers that need their own worker URL). */
+  worker?: () => Worker
+}
+
+const CHUNK = 256
+
+/** Opens database `name` in a dedicated worker. Rejects with LockedError if another tab holds it. */
+export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
+  if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
+  const { lockTimeout = 5000, worker: makeWorker, ...options } = opts
+  const worker = makeWorker ? makeWorker() : defaultWorker()
+  const remote = Comlink.wrap<WorkerApi & { openResult(r: OpenRequest): Promise<Result> }>(worker)
+  const r = await remote.openResult({ name, options, lockTimeout })
+  if (!r.ok) {
+    worker.terminate()
+    throw fromWire(r.error)
+  }
+  return new BrowserDatabase(name, worker, remote)
+}
+
+function defaultWorker(): Worker {
+  // Served from sources (Vite dev) the module is .ts; built, it is .js.
+  const url = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
+  return new Worker(url, { type: 'module', name: 'cowdb' })
+}
+
+export class BrowserDatabase {
+  private queue: { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = []
+  private scheduled = false
+  private closed = false
+  private readonly onPageHide = () => this.worker.terminate()
+
+  constructor(
+    readonly name: string,
+    private readonly worker: Worker,
+    private readonly remote: Comlink.Remote<WorkerApi>,
+  ) {
+    globalThis.addEventListener?.('pagehide', this.onPageHide)
+  }
+
+  private send<T>(method: Method, args: unknown[]): Promise<T> {
+    if (this.closed) return Promise.reject(fromWire({ name: 'ClosedError', message: 'cowdb: the database is closed' }))
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({ call: { method, args }, resolve: resolve as (v: unknown) => void, reject })
+      if (!this.scheduled) {
+        this.scheduled = true
+        queueMicrotask(() => void this.flush())
+      }
+    })
+  }
+
+  private async flush(): Promise<void> {
+    this.scheduled = false
+    const batch = this.queue
+    this.queue = []
+    let results: Result[]
+    try {
+      results = await this.remote.call(batch.map((b) => b.call))
+    } catch (e) {
+      for (const b of batch) b.reject(e)
+      return
+    }
+    results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(fromWire(r.error))))
+  }
+
+  get(key: Key, opts?: ReadOptions): Promise<Value | undefined> {
+    return this.send('get', [key, opts])
+  }
+  getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]> {
+    return this.send('getMany', [keys, opts])
+  }
+  put(key: Key, value: Value): Promise<Commit> {
+    return this.send('put', [key, value])
+  }
+  delete(key: Key): Promise<Commit> {
+    return this.send('delete', [key])
+  }
+  batch(ops: Op[]): Promise<Commit> {
+    return this.send('batch', [ops])
+  }
+  deleteRange(range: Range): Promise<Commit> {
+    return this.send('deleteRange', [range])
+  }
+  scan(range: Range & ScanOptions = {}): Promise<[Key, Value][]> {
+    return this.send('scan', [range])
+  }
+  count(range?: Range, opts?: ReadOptions): Promise<number> {
+    return this.send('count', [range, opts])
+  }
+
+  /** Streams entries in chunks, all from the state when iteration began. */
+  async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
+    const { reader } = await this.send<{ reader: number }>('openReader', [])
+    try {
+      let left = range.limit ?? Infinity
+      let r: Range & ScanOptions = { ...range }
+      while (left > 0) {
+        const chunk = await this.send<[Key, Value][]>('scan', [{ ...r, limit: Math.min(CHUNK, left), reader }])
+        yield* chunk
+        left -= chunk.length
+        if (chunk.length < Math.min(CHUNK, left + chunk.length)) break
+        const last = chunk[chunk.length - 1]![0]
+        r = range.reverse ? { ...r, lt: last, lte: undefined } : { ...r, gt: last, gte: undefined }
+      }
+    } finally {
+      void this.send('closeReader', [reader]).catch(() => {})
+    }
+  }
+
+  snapshot(opts?: { label?: string }): Promise<SnapshotInfo> {
+    return this.send('snapshot', [opts])
+  }
+  snapshots(): Promise<SnapshotInfo[]> {
+    return this.send('snapshots', [])
+  }
+  dropSnapshot(id: SnapshotId): Promise<void> {
+    return this.send('dropSnapshot', [id])
+  }
+  restore(id: SnapshotId): Promise<Commit> {
+    return this.send('restore', [id])
+  }
+  diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]> {
+    return this.send('diff', [from, to])
+  }
+
+  /** An optimistic transaction: reads go to the worker at the starting state, writes are buffered here. */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } = {}): Promise<T> {
+    const retries = opts.retries ?? 3
+    for (let attempt = 0; ; attempt++) {
+      const { reader, generation } = await this.send<{ reader: number; generation: number }>('openReader', [])
+      let result: T
+      let tx: BufferedTransactionClient
+      try {
+        tx = new BufferedTransactionClient(
+          {
+            get: (key) => this.send('get', [key, { reader }]),
+            scan: (r) => this.send('scan', [{ ...r, reader }]),
+          },
+          generation,
+        )
+        result = await fn(tx)
+      } finally {
+        void this.send('closeReader', [reader]).catch(() => {})
+      }
+      const plan = tx.finish()
+      try {
+        if (plan.ops.length) await this.send('commitPlan', [plan])
+        return result
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= retries) throw e
+      }
+    }
+  }
+
+  checkpoint(): Promise<void> {
+    return this.send('checkpoint', [])
+  }
+  gc(): Promise<GcStats> {
+    return this.send('gc', [])
+  }
+  stats(): Promise<Stats> {
+    return this.send('stats', [])
+  }
+  metrics(): Promise<string> {
+    return this.send('metrics', [])
+  }
+  verify(): Promise<VerifyReport> {
+    return this.send('verify', [])
+  }
+
+  /** Checkpoints and closes the files, then ends the worker. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    await new Promise((r) => queueMicrotask(() => r(undefined)))
+    this.closed = true
+    globalThis.removeEventListener?.('pagehide', this.onPageHide)
+    try {
+      await this.remote.close()
+    } finally {
+      this.remote[Comlink.releaseProxy]()
+      this.worker.terminate()
+    }
+  }
+
+  /** Ends the worker at once, as a crash or a closed tab would (for tests). */
+  terminate(): void {
+    this.closed = true
+    this.worker.terminate()
+  }
+}

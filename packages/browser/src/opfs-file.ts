@@ -1,0 +1,52 @@
+// A BlockFile on an OPFS FileSystemSyncAccessHandle (dedicated workers only). All calls are
+// synchronous, which is what lets the engine's page I/O be synchronous in the browser too.
+
+import { QuotaExceededError, type BlockFile } from '@cowdb/core'
+
+export class OpfsBlockFile implements BlockFile {
+  constructor(
+    private readonly handle: FileSystemSyncAccessHandle,
+    readonly name: string,
+  ) {}
+
+  read(offset: number, into: Uint8Array): number {
+    return this.handle.read(into, { at: offset })
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    try {
+      let done = 0
+      while (done < data.length) done += this.handle.write(data.subarray(done), { at: offset + done })
+    } catch (e) {
+      throw mapQuota(e, this.name)
+    }
+  }
+
+  flush(): void {
+    this.handle.flush()
+  }
+
+  size(): number {
+    return this.handle.getSize()
+  }
+
+  truncate(size: number): void {
+    try {
+      this.handle.truncate(size)
+    } catch (e) {
+      throw mapQuota(e, this.name)
+    }
+  }
+
+  close(): void {
+    this.handle.close()
+  }
+}
+
+/** A DOMException QuotaExceededError becomes cowdb's QuotaExceededError (same name, typed). */
+export function mapQuota(e: unknown, what: string): unknown {
+  if (e instanceof DOMException && e.name === 'QuotaExceededError') {
+    return new QuotaExceededError(`cowdb: storage is full while writing ${what}; nothing committed is lost (${e.message})`)
+  }
+  return e
+}

@@ -1,0 +1,42 @@
+// The wire format between the main-thread client and the worker. Calls travel in batches:
+// every call the client makes in one tick goes in one message, and each gets its own result.
+// Errors cross as { name, message, ...fields } and are rebuilt with the same class.
+
+import { reviveError } from '@cowdb/core'
+
+/** Database methods the worker runs on behalf of the client. */
+export const METHODS = [
+  'get', 'getMany', 'put', 'delete', 'batch', 'deleteRange', 'scan', 'count',
+  'snapshot', 'snapshots', 'dropSnapshot', 'restore', 'diff', 'checkpoint',
+  'gc', 'stats', 'metrics', 'verify', 'openReader', 'closeReader', 'commitPlan',
+] as const
+export type Method = (typeof METHODS)[number]
+
+export type Call = { method: Method; args: unknown[] }
+export type Result = { ok: true; value: unknown } | { ok: false; error: WireError }
+export type WireError = { name: string; message: string; slot?: number; pageId?: number }
+
+export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number }
+
+/** The API the worker exposes through Comlink. */
+export interface WorkerApi {
+  open(req: OpenRequest): Promise<void>
+  call(calls: Call[]): Promise<Result[]>
+  close(): Promise<void>
+}
+
+export function toWire(e: unknown): WireError {
+  if (e instanceof Error) {
+    const w: WireError = { name: e.name, message: e.message }
+    const f = e as { slot?: number; pageId?: number }
+    if (typeof f.slot === 'number') w.slot = f.slot
+    if (typeof f.pageId === 'number') w.pageId = f.pageId
+    return w
+  }
+  return { name: 'Error', message: String(e) }
+}
+
+export function fromWire(w: WireError): Error {
+  const { name, message, ...extra } = w
+  return reviveError(name, message, extra)
+}

@@ -1,0 +1,77 @@
+// The worker entry: owns the database's OPFS files (through a Web Lock, so a second tab or a
+// second openDB of the same name can never open them twice) and runs calls for the client.
+
+import * as Comlink from 'comlink'
+import { ClosedError, Database, LockedError } from '@cowdb/core'
+import { METHODS, toWire, type Call, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { openOpfsStorage } from './storage.js'
+
+let db: Database | undefined
+const allowed = new Set<string>(METHODS)
+
+/** Waits up to `timeoutMs` for the exclusive lock `name`; resolves with its release function. */
+function acquireLock(name: string, timeoutMs: number): Promise<() => void> {
+  return new Promise((resolve, reject) => {
+    const ctl = new AbortController()
+    const timer = setTimeout(() => ctl.abort(), timeoutMs)
+    navigator.locks
+      .request(name, { mode: 'exclusive', signal: ctl.signal }, () => {
+        clearTimeout(timer)
+        return new Promise<void>((release) => resolve(release))
+      })
+      .catch((e: unknown) => {
+        clearTimeout(timer)
+        const db = name.replace(/^cowdb:/, '')
+        reject(e instanceof DOMException && e.name === 'AbortError' ? new LockedError(`cowdb: '${db}' is open in another tab or worker (waited ${timeoutMs} ms)`) : e)
+      })
+  })
+}
+
+async function settle(run: () => Promise<unknown>): Promise<Result> {
+  try {
+    return { ok: true, value: await run() }
+  } catch (e) {
+    return { ok: false, error: toWire(e) }
+  }
+}
+
+const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
+  async open(req) {
+    const r = await api.openResult(req)
+    if (!r.ok) throw new Error(`${r.error.name}: ${r.error.message}`)
+  },
+  openResult(req) {
+    return settle(async () => {
+      if (db) throw new TypeError('cowdb: this worker already has a database open')
+      const release = await acquireLock(`cowdb:${req.name}`, req.lockTimeout)
+      try {
+        const storage = await openOpfsStorage(req.name)
+        storage.release = release
+        db = await Database.open(storage, req.options)
+      } catch (e) {
+        release()
+        throw e
+      }
+    })
+  },
+  call(calls: Call[]) {
+    // Started in order, so commits keep the order the client issued them in; each settles alone.
+    return Promise.all(
+      calls.map((c) =>
+        settle(async () => {
+          if (!db) throw new ClosedError('cowdb: the database is closed')
+          if (!allowed.has(c.method)) throw new TypeError(`cowdb: unknown method ${c.method}`)
+          const fn = (db as unknown as Record<string, (...a: unknown[]) => unknown>)[c.method]!
+          return fn.apply(db, c.args)
+        }),
+      ),
+    )
+  },
+  async close() {
+    const d = db
+    db = undefined
+    await d?.close()
+  },
+}
+
+Comlink.expose(api)

@@ -1,0 +1,44 @@
+// Shared setup for `npm start`, `npm test` and `npm run bench`: with only Node and npm on the
+// machine, install the workspace (pnpm pinned in package.json, through npx) and, for browser
+// work, Debian's Chromium when no browser is configured.
+import { existsSync, statSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { pnpm } from './pnpm.mjs'
+
+export const root = fileURLToPath(new URL('..', import.meta.url))
+
+/** Runs a command with inherited output; returns its exit code. */
+export function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { stdio: 'inherit', cwd: root, ...opts })
+  if (r.error) console.error(`${cmd}: ${r.error.message}`)
+  return r.status ?? 1
+}
+
+/** Installs the workspace when node_modules is missing or older than the lockfile. */
+export function ensureInstalled() {
+  const marker = `${root}/node_modules/.modules.yaml`
+  const lock = `${root}/pnpm-lock.yaml`
+  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(lock).mtimeMs) return
+  console.log('> installing dependencies (pnpm install --frozen-lockfile)')
+  const code = pnpm(['install', '--frozen-lockfile'])
+  if (code !== 0) throw new Error(`pnpm install failed with exit code ${code}`)
+}
+
+/** The Chromium to drive: $CHROMIUM_PATH, else /usr/bin/chromium, installed from Debian if missing. */
+export function ensureChromium() {
+  if (process.env.CHROMIUM_PATH) {
+    if (!existsSync(process.env.CHROMIUM_PATH)) throw new Error(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist`)
+    return process.env.CHROMIUM_PATH
+  }
+  const path = '/usr/bin/chromium'
+  if (existsSync(path)) return path
+  console.log("> installing Chromium from Debian's package 'chromium' (apt-get)")
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env }) : run('apt-get', args, { env }))
+  if (apt(['update', '-qq']) !== 0 || apt(['install', '-y', '-qq', 'chromium']) !== 0 || !existsSync(path)) {
+    throw new Error("could not install Chromium: run `apt-get install -y chromium` or set CHROMIUM_PATH")
+  }
+  return path
+}
