@@ -1,0 +1,136 @@
+#!/usr/bin/env node
+// dbctl: inspect and change a cowdb store from the command line. Data goes to stdout as JSON
+// lines; errors go to stderr as "dbctl: <ErrorName>: message" with exit code 1 (2: usage).
+
+import { parseArgs } from 'node:util'
+import { pathToFileURL } from 'node:url'
+import { prefixRange, type Database, type Key, type Range } from '@cowdb/core'
+import { fromJson, line } from './format.js'
+import { open } from './open.js'
+
+export type Io = { out: (s: string) => void; err: (s: string) => void }
+
+const USAGE = `usage: dbctl <command> --db DIR [options]
+  get       --key K | --key-json J [--snapshot ID]     print the value (exit 1 if absent)
+  put       --key K | --key-json J --value JSON        set a value
+  delete    --key K | --key-json J                     delete a key
+  scan      [--prefix P | --gte A --lt B] [--limit N] [--reverse] [--snapshot ID]
+  snapshot  [--label L]                                take a snapshot, print it
+  snapshots                                            list snapshots, oldest first
+  diff      --from ID [--to ID]                        changed keys between snapshots (to: head)
+  restore   --snapshot ID                              make a snapshot the head again
+  verify                                               check every reachable page
+  gc                                                   free unreachable pages
+  stats                                                counters and sizes
+  metrics                                              Prometheus text
+Keys: --key takes a string key; --key-json takes any key as JSON (numbers, arrays).
+Values: JSON; {"$bytes": base64}, {"$bigint": "..."}, {"$date": ISO} for other types.`
+
+class UsageError extends Error {}
+
+const options = {
+  db: { type: 'string' },
+  key: { type: 'string' },
+  'key-json': { type: 'string' },
+  value: { type: 'string' },
+  snapshot: { type: 'string' },
+  prefix: { type: 'string' },
+  gte: { type: 'string' },
+  gt: { type: 'string' },
+  lt: { type: 'string' },
+  lte: { type: 'string' },
+  limit: { type: 'string' },
+  reverse: { type: 'boolean' },
+  label: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const
+
+/** Runs dbctl with `argv` (without node and script); returns the exit code. */
+export async function main(argv: string[], io: Io = { out: (s) => console.log(s), err: (s) => console.error(s) }): Promise<number> {
+  let db: Database | undefined
+  try {
+    const { values: o, positionals } = parseArgs({ args: argv, options, allowPositionals: true })
+    const cmd = positionals[0]
+    if (o.help || cmd === 'help' || !cmd) {
+      io.out(USAGE)
+      return cmd || o.help ? 0 : 2
+    }
+    if (!o.db) throw new UsageError('--db DIR is required')
+    const need = (name: keyof typeof o) => {
+      const v = o[name]
+      if (v === undefined) throw new UsageError(`${cmd} needs --${name}`)
+      return v as string
+    }
+    const key = (): Key => {
+      if (o['key-json'] !== undefined) return fromJson(JSON.parse(o['key-json'])) as Key
+      return need('key')
+    }
+    const json = (s: string) => {
+      try {
+        return fromJson(JSON.parse(s))
+      } catch {
+        throw new UsageError(`not valid JSON: ${s}`)
+      }
+    }
+    const commands: Record<string, () => Promise<number | void>> = {
+      get: async () => {
+        const v = await db!.get(key(), { snapshot: o.snapshot })
+        if (v === undefined) {
+          io.err('dbctl: not found')
+          return 1
+        }
+        io.out(line(v))
+      },
+      put: async () => {
+        const c = await db!.put(key(), json(need('value')))
+        io.out(line(c))
+      },
+      delete: async () => {
+        io.out(line(await db!.delete(key())))
+      },
+      scan: async () => {
+        const range: Range = o.prefix !== undefined ? prefixRange(o.prefix) : {}
+        for (const b of ['gt', 'gte', 'lt', 'lte'] as const) if (o[b] !== undefined) range[b] = o[b]
+        const limit = o.limit === undefined ? Infinity : Number(o.limit)
+        if (!(limit >= 0)) throw new UsageError('--limit takes a number >= 0')
+        for await (const [k, v] of db!.iterate({ ...range, limit, reverse: o.reverse, snapshot: o.snapshot })) io.out(line({ key: k, value: v }))
+      },
+      snapshot: async () => io.out(line(await db!.snapshot(o.label !== undefined ? { label: o.label } : {}))),
+      snapshots: async () => {
+        for (const s of await db!.snapshots()) io.out(line(s))
+      },
+      diff: async () => {
+        for await (const c of db!.diffIterate(need('from'), o.to)) io.out(line(c))
+      },
+      restore: async () => io.out(line(await db!.restore(need('snapshot')))),
+      verify: async () => {
+        const r = await db!.verify({ onProgress: (p) => io.err(`verify: ${p.done}/${p.total} roots`) })
+        io.out(line(r))
+        return r.ok ? 0 : 1
+      },
+      gc: async () => io.out(line(await db!.gc())),
+      stats: async () => io.out(line(await db!.stats())),
+      metrics: async () => io.out((await db!.metrics()).trimEnd()),
+    }
+    const run = commands[cmd]
+    if (!run) throw new UsageError(`unknown command '${cmd}'`)
+    db = await open(o.db, { checkpointDelayMs: 0 })
+    return (await run()) ?? 0
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`dbctl: ${(e as Error).message}\n${USAGE}`)
+      return 2
+    }
+    const err = e as Error
+    io.err(`dbctl: ${err.name}: ${err.message}`)
+    return 1
+  } finally {
+    await db?.close().catch((e: Error) => io.err(`dbctl: ${e.name}: ${e.message}`))
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main(process.argv.slice(2)).then((code) => process.exit(code))
+}

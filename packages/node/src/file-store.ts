@@ -1,0 +1,62 @@
+// A BlockFile on a Node file descriptor, with synchronous fs calls (the engine's page I/O is
+// synchronous everywhere). flush() is fdatasync: the durability point.
+
+import { closeSync, fdatasyncSync, fstatSync, ftruncateSync, openSync, readSync, writeSync } from 'node:fs'
+import { IOError, QuotaExceededError, type BlockFile } from '@cowdb/core'
+
+export class FileBlockFile implements BlockFile {
+  private fd: number
+
+  /** Opens (creating if missing) `path` for reading and writing. */
+  constructor(readonly path: string) {
+    this.fd = this.io('open', () => openSync(path, 'a+'))
+    this.io('open', () => closeSync(this.fd))
+    this.fd = this.io('open', () => openSync(path, 'r+'))
+  }
+
+  read(offset: number, into: Uint8Array): number {
+    let done = 0
+    while (done < into.length) {
+      const n = this.io('read', () => readSync(this.fd, into, done, into.length - done, offset + done))
+      if (n === 0) break
+      done += n
+    }
+    return done
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    let done = 0
+    while (done < data.length) done += this.io('write', () => writeSync(this.fd, data, done, data.length - done, offset + done))
+  }
+
+  flush(): void {
+    this.io('flush', () => fdatasyncSync(this.fd))
+  }
+
+  size(): number {
+    return this.io('stat', () => fstatSync(this.fd).size)
+  }
+
+  truncate(size: number): void {
+    this.io('truncate', () => ftruncateSync(this.fd, size))
+  }
+
+  close(): void {
+    if (this.fd < 0) return
+    const fd = this.fd
+    this.fd = -1
+    this.io('close', () => closeSync(fd))
+  }
+
+  private io<T>(what: string, fn: () => T): T {
+    try {
+      return fn()
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code
+      if (code === 'ENOSPC' || code === 'EDQUOT') {
+        throw new QuotaExceededError(`cowdb: disk full while writing ${this.path}; nothing committed is lost`)
+      }
+      throw new IOError(`cowdb: ${what} ${this.path} failed: ${(e as Error).message}`, { cause: e })
+    }
+  }
+}

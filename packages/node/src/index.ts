@@ -1,0 +1,4 @@
+export { open } from './open.js'
+export { FileBlockFile } from './file-store.js'
+export { FileMetaStore } from './meta-file.js'
+export * from '@cowdb/core'
