@@ -3,6 +3,8 @@
 import { ensureChromium, ensureInstalled, run } from './setup.mjs'
 
 ensureInstalled()
+// Subprocess tests (dbctl, the crash writer) import the built packages.
+if (run('node', ['scripts/pnpm.mjs', 'run', '-r', 'build']) !== 0) process.exit(1)
 const chromium = ensureChromium()
 const env = { ...process.env, CHROMIUM_PATH: chromium }
 console.log('\n> unit tests (vitest)')
