@@ -1,15 +1,31 @@
-// `npm test`: installs what is missing, then runs the unit tests (vitest) and the browser tests
-// (Playwright on Debian's Chromium), both to the end; exits non-zero if either failed.
+// `npm test`: installs what is missing, builds the packages (subprocess tests import them),
+// then runs the unit tests (vitest) and the browser tests (Playwright on Debian's Chromium),
+// both to the end, and closes with one "N passed, N failed" line over both.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ensureChromium, ensureInstalled, run } from './setup.mjs'
 
 ensureInstalled()
-// Subprocess tests (dbctl, the crash writer) import the built packages.
 if (run('node', ['scripts/pnpm.mjs', 'run', '-r', 'build']) !== 0) process.exit(1)
 const chromium = ensureChromium()
-const env = { ...process.env, CHROMIUM_PATH: chromium }
+const reports = mkdtempSync(join(tmpdir(), 'cowdb-test-'))
+const unitJson = join(reports, 'unit.json')
+const e2eJson = join(reports, 'e2e.json')
+const env = { ...process.env, CHROMIUM_PATH: chromium, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson }
+
 console.log('\n> unit tests (vitest)')
-const unit = run('npx', ['vitest', 'run'], { env })
+const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env })
 console.log('\n> browser tests (playwright, headless Chromium, persistent profile)')
-const e2e = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts'], { env })
-console.log(`\nunit: ${unit === 0 ? 'passed' : 'FAILED'}, browser: ${e2e === 0 ? 'passed' : 'FAILED'}`)
+const e2e = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], { env })
+
+const read = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined)
+const u = read(unitJson)
+const p = read(e2eJson)
+const unitCounts = u ? { passed: u.numPassedTests, failed: u.numFailedTests + (unit !== 0 && !u.numFailedTests ? 1 : 0) } : { passed: 0, failed: 1 }
+const e2eCounts = p ? { passed: p.stats.expected, failed: p.stats.unexpected + p.stats.flaky + (e2e !== 0 && !p.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
+rmSync(reports, { recursive: true, force: true })
+console.log(`\nunit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
+console.log(`browser: ${e2eCounts.passed} passed, ${e2eCounts.failed} failed`)
+console.log(`total: ${unitCounts.passed + e2eCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed} failed`)
 process.exit(unit === 0 && e2e === 0 ? 0 : 1)

@@ -3,9 +3,13 @@
 
 import type { Node } from './node.js'
 
-/** LRU cache of decoded nodes keyed by slot. Cost: O(1) per get/set. */
+/**
+ * Cache of decoded nodes keyed by slot, evicting by CLOCK (second chance): a hit only sets a
+ * flag, so the read path does not reorder a Map on every page it touches. Cost: O(1) amortized.
+ */
 export class PageCache {
   private map = new Map<number, Node>()
+  private referenced = new Set<number>()
   private bytes = 0
   hits = 0
   misses = 0
@@ -23,8 +27,7 @@ export class PageCache {
       return undefined
     }
     this.hits++
-    this.map.delete(slot)
-    this.map.set(slot, n)
+    this.referenced.add(slot)
     return n
   }
 
@@ -34,19 +37,22 @@ export class PageCache {
     else this.bytes += this.pageCost
     this.map.set(n.slot, n)
     while (this.bytes > this.budget && this.map.size > 1) {
-      const oldest = this.map.keys().next().value as number
+      const [oldest, node] = this.map.entries().next().value as [number, Node]
       this.map.delete(oldest)
-      this.bytes -= this.pageCost
+      if (this.referenced.delete(oldest)) this.map.set(oldest, node) // second chance
+      else this.bytes -= this.pageCost
     }
   }
 
   /** Forgets a slot (it was freed). */
   drop(slot: number): void {
+    this.referenced.delete(slot)
     if (this.map.delete(slot)) this.bytes -= this.pageCost
   }
 
   clear(): void {
     this.map.clear()
+    this.referenced.clear()
     this.bytes = 0
   }
 

@@ -41,7 +41,7 @@ import { BufferedTransaction, conflicts, type CommitFootprint, type TxPlan } fro
 import { decodeValue, encodeValue } from './values.js'
 import { RecordType, Wal } from './wal.js'
 
-const DEFAULT_CACHE_BYTES = 32 * 1024 * 1024
+const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
 const CHECKPOINT_DELAY_MS = 1000
 const SCAN_DEFAULT_LIMIT = 1000

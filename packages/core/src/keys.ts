@@ -117,6 +117,18 @@ function write(w: KeyWriter, key: unknown, depth: number, path: unknown[]): void
 
 /** Encodes a key; throws TypeError naming the problem. Cost: O(key size). */
 export function encodeKey(key: Key): Uint8Array {
+  if (typeof key === 'string' && key.length <= MAX_KEY_BYTES - 3) {
+    // Fast path: a string with no 0x00 and no non-ASCII needs no escaping.
+    const out = new Uint8Array(key.length + 3)
+    out[0] = STRING
+    let i = 0
+    for (; i < key.length; i++) {
+      const c = key.charCodeAt(i)
+      if (c === 0 || c > 0x7f) break
+      out[i + 1] = c
+    }
+    if (i === key.length) return out // the two trailing zeros are the terminator
+  }
   const w = new KeyWriter()
   write(w, key, 0, [])
   if (w.n > MAX_KEY_BYTES) throw new TypeError(`cowdb: key is ${w.n} bytes encoded; the limit is ${MAX_KEY_BYTES}`)

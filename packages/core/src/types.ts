@@ -29,7 +29,7 @@ export type Retention = { keepLast?: number; keepFor?: number; keepNamed?: boole
 export type OpenOptions = {
   /** Page size in bytes at create time: 4096 (default), 8192, 16384 (1024/2048 for tests). */
   pageSize?: number
-  /** Byte budget of the decoded page cache. Default 32 MiB. */
+  /** Byte budget of the decoded page cache. Default 64 MiB. */
   cacheBytes?: number
   retention?: Retention
 }

@@ -13,9 +13,21 @@ addExtension({ Class: Set, type: 0x64, write: (s: Set<unknown>) => [...s], read:
 
 const packr = new Packr({ moreTypes: true, useRecords: false, int64AsType: 'bigint', largeBigIntToFloat: false } as ConstructorParameters<typeof Packr>[0])
 
+/**
+ * A Uint8Array value is stored as its bytes behind 0xC1, a byte MessagePack never uses, so the
+ * most common binary values skip the codec both ways.
+ */
+const RAW = 0xc1
+
 /** Serializes a value. Throws TypeError for undefined, functions, symbols and cycles. Cost: O(size). */
 export function encodeValue(value: unknown): Uint8Array {
   if (value === undefined) throw new TypeError('cowdb: undefined is not a storable value (use delete)')
+  if (value instanceof Uint8Array && value.constructor === Uint8Array) {
+    const out = new Uint8Array(value.length + 1)
+    out[0] = RAW
+    out.set(value, 1)
+    return out
+  }
   checkStorable(value, new Set())
   // msgpackr returns a view of its working buffer; copy so later packs cannot touch it.
   return packr.pack(value).slice()
@@ -23,6 +35,7 @@ export function encodeValue(value: unknown): Uint8Array {
 
 /** Deserializes a value written by encodeValue. Cost: O(size). */
 export function decodeValue(bytes: Uint8Array): unknown {
+  if (bytes[0] === RAW) return bytes.slice(1)
   return packr.unpack(bytes)
 }
 
