@@ -310,6 +310,10 @@ export class Database {
       while (this.commitLog.length && this.commitLog[this.commitLog.length - 1]!.generation > this.generation) this.commitLog.pop()
       this.tree.freeze()
       for (const w of waiters) w.reject(e)
+      // The rejected records may have reached the file: start a new log cycle (new salt) so
+      // that a restart can never replay them.
+      this.metaChanged = true
+      if (!this.checkpointing) void this.checkpoint().catch(() => {})
       return
     }
     // The flushed state must stay intact (a later failed flush rolls back to it).
@@ -514,6 +518,7 @@ export class Database {
       this.wal.flush()
     } catch (e) {
       this.wal.discard()
+      this.metaChanged = true // as in flushNow: the next checkpoint starts a new log cycle
       throw e
     }
     apply()
@@ -558,6 +563,7 @@ export class Database {
     } catch (e) {
       for (const w of written) {
         w.node.slot = -1
+        w.node.keyChains = undefined
         if (w.vals) w.node.vals = w.vals
       }
       this.pager.restoreAllocator(alloc)
@@ -579,6 +585,7 @@ export class Database {
       heads: [{ name: 'main', root: headRef, generation: this.generation }],
       snapshots: [...this.snaps.values()].map((s) => ({ ...s, root: snapRefs.get(s.id) ?? null })),
       hlc: this.hlc.next(),
+      walSalt: (Math.random() * 2 ** 32) >>> 0,
     }
     await this.storage.meta.save(meta)
     this.durable = meta
@@ -590,7 +597,7 @@ export class Database {
     this.pager.addFree(this.pendingFree)
     this.pendingFree = []
     this.flushed = { ...this.flushed, pendingFree: 0 }
-    this.wal.restart()
+    this.wal.restart(meta.walSalt!)
     this.counters.checkpoints++
     this.checkpointDuration.observe((now() - started) / 1000)
   }
@@ -737,7 +744,7 @@ export class Database {
     while (this.checkpointing) await this.checkpointing.catch(() => {})
     this.flushNow()
     try {
-      if (this.wal.offset > 0 || this.pendingFree.length) await this.checkpoint()
+      if (this.wal.offset > 0 || this.pendingFree.length || this.metaChanged) await this.checkpoint()
     } finally {
       this.closed = true
       clearTimeout(this.checkpointTimer)
@@ -751,7 +758,7 @@ export class Database {
   // ---- recovery -------------------------------------------------------------------------------
 
   private replay(): void {
-    const result = this.wal.replay(this.durable.lsn, (type, body) => {
+    const result = this.wal.replay(this.durable.lsn, this.durable.walSalt ?? 0, (type, body) => {
       if (type === RecordType.Commit) this.applyOps(readOps(body))
       else if (type === RecordType.Snapshot) this.addSnapshot(readSnapshotBody(body))
       else if (type === RecordType.DropSnapshot) this.removeSnapshot(new ByteReader(body).str())

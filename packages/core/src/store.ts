@@ -56,6 +56,8 @@ export type Meta = {
   free: number[]
   heads: HeadRecord[]
   snapshots: SnapshotRecord[]
+  /** Seeds the checksum chain of the WAL cycle that starts at `lsn` (new at every checkpoint). */
+  walSalt?: number
   /** Last hybrid-logical-clock id issued, so ids stay monotonic across restarts. */
   hlc: string
   /** Free-form extra state for later features (retention, etc.). */

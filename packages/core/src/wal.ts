@@ -2,12 +2,15 @@
 // durability point. A checkpoint moves the head root past the log, then the log restarts at
 // offset 0. Record layout (big-endian):
 //
-//   body length u32 | checksum u32 | lsn f64 | type u8 | body
+//   body length u32 | checksum u32 | lsn f64 | type u8 | attempt u32 | body
 //
-// The checksum is xxHash32 over lsn, type and body. Replay starts at offset 0 and accepts a
-// record only if its checksum holds and its lsn is exactly the next one expected (starting at
-// the checkpoint's lsn): a torn tail, garbage, or a stale record from an earlier cycle (whose
-// lsn is lower) all end the replay.
+// `attempt` numbers flush attempts (random start), so records written again after a failed
+// flush never equal the failed ones byte for byte, and the chain behind them breaks.
+// The checksum is xxHash32 over lsn, type and body, seeded with the previous record's checksum
+// (the first record of a cycle: the cycle's salt, kept in the Meta). Replay starts at offset 0
+// and accepts a record only if its chained checksum holds and its lsn is exactly the next one
+// expected: a torn tail, garbage, a stale record from an earlier cycle, or a record left behind
+// by a failed flush and then overwritten before it (the chain breaks) all end the replay.
 
 import { checksum32 } from './checksum.js'
 import type { BlockFile } from './store.js'
@@ -19,8 +22,7 @@ export const enum RecordType {
   Restore = 4,
 }
 
-const HEADER = 17
-const SEED = 0x57a1
+const HEADER = 21
 
 export type ReplayResult = { records: number; tornTail: boolean; bytes: number }
 
@@ -32,6 +34,10 @@ export class Wal {
   private buffered: Uint8Array[] = []
   private bufferedBytes = 0
   private bufferedRecords = 0
+  /** Checksum of the last durable record (the chain), or the cycle's salt. */
+  private chain = 0
+  private pendingChain = 0
+  private attempt = (Math.random() * 2 ** 32) >>> 0
 
   constructor(readonly file: BlockFile) {}
 
@@ -42,8 +48,11 @@ export class Wal {
     dv.setUint32(0, body.length)
     dv.setFloat64(8, this.lsn + this.bufferedRecords)
     dv.setUint8(16, type)
+    dv.setUint32(17, this.attempt)
     rec.set(body, HEADER)
-    dv.setUint32(4, checksum32(rec.subarray(8), SEED))
+    const prev = this.bufferedRecords ? this.pendingChain : this.chain
+    this.pendingChain = checksum32(rec.subarray(8), prev)
+    dv.setUint32(4, this.pendingChain)
     this.buffered.push(rec)
     this.bufferedBytes += rec.length
     this.bufferedRecords++
@@ -68,23 +77,28 @@ export class Wal {
       at += r.length
     }
     const records = this.bufferedRecords
+    const last = this.pendingChain
     this.discard()
+    this.attempt = (this.attempt + 1) >>> 0
     this.file.write(this.offset, all)
     this.file.flush()
     this.offset += all.length
     this.lsn += records
+    this.chain = last
   }
 
-  /** Drops staged records (their commit failed). */
+  /** Drops staged records (their commit failed); records staged later differ from them. */
   discard(): void {
+    if (this.bufferedRecords) this.attempt = (this.attempt + 1) >>> 0
     this.buffered = []
     this.bufferedBytes = 0
     this.bufferedRecords = 0
   }
 
-  /** After a checkpoint covering everything up to `lsn`: the next record goes to offset 0. */
-  restart(): void {
+  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0. */
+  restart(salt: number): void {
     this.offset = 0
+    this.chain = salt
     // Give back space when the log grew large; the lsn check makes stale records harmless anyway.
     if (this.file.size() > 64 * 1024 * 1024) this.file.truncate(0)
   }
@@ -93,7 +107,7 @@ export class Wal {
    * Replays records from offset 0 whose lsn continues from `fromLsn`, calling `visit` for each,
    * and positions the log after the last good one. Cost: reads the whole file once.
    */
-  replay(fromLsn: number, visit: (type: RecordType, body: Uint8Array, lsn: number) => void): ReplayResult {
+  replay(fromLsn: number, salt: number, visit: (type: RecordType, body: Uint8Array, lsn: number) => void): ReplayResult {
     const size = this.file.size()
     const data = new Uint8Array(size)
     if (size) this.file.read(0, data)
@@ -102,6 +116,7 @@ export class Wal {
     let lsn = fromLsn
     let records = 0
     let tornTail = false
+    let chain = salt
     while (at + HEADER <= size) {
       const len = dv.getUint32(at)
       // A record that is ours but broken (header names the next lsn; body short or bad) is a
@@ -111,7 +126,8 @@ export class Wal {
         tornTail = ours
         break
       }
-      if (checksum32(data.subarray(at + 8, at + HEADER + len), SEED) !== dv.getUint32(at + 4)) {
+      const sum = checksum32(data.subarray(at + 8, at + HEADER + len), chain)
+      if (sum !== dv.getUint32(at + 4)) {
         tornTail = ours
         break
       }
@@ -119,10 +135,12 @@ export class Wal {
       visit(dv.getUint8(at + 16) as RecordType, data.subarray(at + HEADER, at + HEADER + len), lsn)
       records++
       lsn++
+      chain = sum
       at += HEADER + len
     }
     this.offset = at
     this.lsn = lsn
+    this.chain = chain
     return { records, tornTail, bytes: at }
   }
 }
