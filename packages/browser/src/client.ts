@@ -22,7 +22,7 @@ import {
   type Value,
   type VerifyReport,
 } from '@cowdb/core'
-import { fromWire, type Call, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { fromWire, type BatchRequest, type BatchResponse, type Call, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions & {
   /** How long to wait for another tab or worker to close the same database. Default 5000 ms. */
@@ -32,6 +32,7 @@ export type BrowserOpenOptions = OpenOptions & {
 }
 
 const CHUNK = 256
+type BatchEntry = { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }
 
 /** Opens database `name` in a dedicated worker. Rejects with LockedError if another tab holds it. */
 export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
@@ -56,6 +57,10 @@ function defaultWorker(): Worker {
 export class BrowserDatabase {
   private queue: { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = []
   private scheduled = false
+  private readonly port: MessagePort
+  private readonly inFlight = new Map<number, BatchEntry[]>()
+  private nextBatch = 1
+  private idleWaiters: (() => void)[] = []
   private closed = false
   private readonly onPageHide = () => this.worker.terminate()
 
@@ -65,6 +70,16 @@ export class BrowserDatabase {
     private readonly remote: Comlink.Remote<WorkerApi>,
   ) {
     globalThis.addEventListener?.('pagehide', this.onPageHide)
+    const channel = new MessageChannel()
+    this.port = channel.port1
+    this.port.onmessage = (e: MessageEvent<BatchResponse>) => {
+      const [id, results] = e.data
+      const batch = this.inFlight.get(id)!
+      this.inFlight.delete(id)
+      results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(fromWire(r.error))))
+      if (this.inFlight.size === 0) for (const w of this.idleWaiters.splice(0)) w()
+    }
+    void remote.connect(Comlink.transfer(channel.port2, [channel.port2]))
   }
 
   private send<T>(method: Method, args: unknown[]): Promise<T> {
@@ -73,23 +88,24 @@ export class BrowserDatabase {
       this.queue.push({ call: { method, args }, resolve: resolve as (v: unknown) => void, reject })
       if (!this.scheduled) {
         this.scheduled = true
-        queueMicrotask(() => void this.flush())
+        queueMicrotask(() => this.flush())
       }
     })
   }
 
-  private async flush(): Promise<void> {
+  private flush(): void {
     this.scheduled = false
     const batch = this.queue
     this.queue = []
-    let results: Result[]
+    const id = this.nextBatch++
+    this.inFlight.set(id, batch)
     try {
-      results = await this.remote.call(batch.map((b) => b.call))
+      this.port.postMessage([id, batch.map((b) => b.call)] satisfies BatchRequest)
     } catch (e) {
+      // e.g. a value that cannot be cloned: fail this batch, not the database
+      this.inFlight.delete(id)
       for (const b of batch) b.reject(e)
-      return
     }
-    results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(fromWire(r.error))))
   }
 
   get(key: Key, opts?: ReadOptions): Promise<Value | undefined> {
@@ -202,6 +218,8 @@ export class BrowserDatabase {
     if (this.closed) return
     await new Promise((r) => queueMicrotask(() => r(undefined)))
     this.closed = true
+    // calls already sent were issued before close: let them finish first
+    if (this.inFlight.size) await new Promise<void>((r) => this.idleWaiters.push(r))
     globalThis.removeEventListener?.('pagehide', this.onPageHide)
     try {
       await this.remote.close()
@@ -215,5 +233,6 @@ export class BrowserDatabase {
   terminate(): void {
     this.closed = true
     this.worker.terminate()
+    this.port.close()
   }
 }

@@ -22,8 +22,14 @@ export type OpenRequest = { name: string; options: Record<string, unknown>; lock
 export interface WorkerApi {
   open(req: OpenRequest): Promise<void>
   call(calls: Call[]): Promise<Result[]>
+  /** Hands the worker a port for the hot path: [id, calls] in, [id, results] out. */
+  connect(port: MessagePort): void
   close(): Promise<void>
 }
+
+/** One batch on the call port. */
+export type BatchRequest = [id: number, calls: Call[]]
+export type BatchResponse = [id: number, results: Result[]]
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) {

@@ -3,7 +3,7 @@
 
 import * as Comlink from 'comlink'
 import { ClosedError, Database, LockedError } from '@cowdb/core'
-import { METHODS, toWire, type Call, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 import { openOpfsStorage } from './storage.js'
 
 let db: Database | undefined
@@ -66,6 +66,14 @@ const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
         }),
       ),
     )
+  },
+  connect(port: MessagePort) {
+    // Comlink's per-call bookkeeping costs about as much as the round trip itself, so the
+    // calls travel on a plain port; Comlink keeps open/close.
+    port.onmessage = (e: MessageEvent<BatchRequest>) => {
+      const [id, calls] = e.data
+      void api.call(calls).then((results) => port.postMessage([id, results] satisfies BatchResponse))
+    }
   },
   async close() {
     const d = db
