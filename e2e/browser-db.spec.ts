@@ -123,10 +123,11 @@ test('a second openDB of the same name waits, then gets LockedError; after close
   expect(r).toEqual({ second: 'LockedError', v: 1 })
 })
 
-test('worker terminated in a stream of writes: every acknowledged write is there, verify passes', async ({ page }) => {
+test('worker terminated in a stream of writes and checkpoints: every acknowledged write is there, verify passes', async ({ page }) => {
   await ready(page)
   const acked = await page.evaluate(async () => {
-    const db = await (window as any).cowdb.openDB('t5', { })
+    // a 16 KiB WAL threshold makes checkpoints run all the time, so the kill lands in one too
+    const db = await (window as any).cowdb.openDB('t5', { walCheckpointBytes: 16 * 1024, checkpointDelayMs: 0 })
     const acked: number[] = []
     let i = 0
     const writer = (async () => {
@@ -138,8 +139,12 @@ test('worker terminated in a stream of writes: every acknowledged write is there
     })()
     writer.catch(() => {})
     await new Promise((r) => setTimeout(r, 1500))
+    const stats = await db.stats()
     db.terminate()
-    return acked
+    return { acked, checkpoints: stats.checkpoints }
+  }).then((r: { acked: number[]; checkpoints: number }) => {
+    expect(r.checkpoints).toBeGreaterThan(3)
+    return r.acked
   })
   expect(acked.length).toBeGreaterThan(10)
   const check = await page.evaluate(async (acked) => {

@@ -6,14 +6,14 @@
 // to free slots, flushes, and saves the Meta (the atomic root switch); then the WAL restarts.
 // Recovery: load the Meta, replay the WAL records after its lsn.
 
-import { Tree, countRange, insert, lookup, remove, removeRange, walk, type KeyRange, type StoredValue } from './btree.js'
-import { ByteReader, ByteWriter } from './bytes.js'
+import { Tree, buildSorted, countRange, insert, lookup, remove, removeRange, walk, type KeyRange, type StoredValue } from './btree.js'
+import { ByteReader, ByteWriter, bytesKey } from './bytes.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { diffTrees, storedEqual } from './diff.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
 import { markReachable, unmarked } from './gc.js'
 import { Hlc, parseHlc } from './hlc.js'
-import { decodeKey, encodeKey, encodeRange } from './keys.js'
+import { compareKeys, decodeKey, encodeKey, encodeRange } from './keys.js'
 import { Histogram, LATENCY_BUCKETS, renderPrometheus } from './metrics.js'
 import { Layout, Overflow, isNode, type DiskRef, type Node, type Ref } from './node.js'
 import { encodeOps, encodeRangeOp, readOps, writeOps, type EncodedOp } from './ops.js'
@@ -44,6 +44,8 @@ import { RecordType, Wal } from './wal.js'
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
 const CHECKPOINT_DELAY_MS = 1000
+/** A commit this large is made durable by a checkpoint (shadow paging), not by the WAL. */
+const LARGE_COMMIT_BYTES = 1024 * 1024
 const SCAN_DEFAULT_LIMIT = 1000
 const ITERATE_CHUNK = 256
 /** Commits remembered for validating optimistic transactions. */
@@ -55,6 +57,8 @@ type Snap = Omit<SnapshotRecord, 'root'> & { root: Ref | null }
 export type DatabaseOptions = OpenOptions & {
   /** WAL bytes that trigger a checkpoint. */
   walCheckpointBytes?: number
+  /** Commits with more key+value bytes than this skip the WAL and commit by checkpoint. */
+  largeCommitBytes?: number
   /** Delay after the last commit before a background checkpoint; 0 disables the timer. */
   checkpointDelayMs?: number
   /** Clock for snapshot ids (tests). */
@@ -83,7 +87,7 @@ export class Database {
   private checkpointing: Promise<void> | null = null
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
-  private readonly opts: Required<Pick<DatabaseOptions, 'walCheckpointBytes' | 'checkpointDelayMs'>>
+  private readonly opts: Required<Pick<DatabaseOptions, 'walCheckpointBytes' | 'checkpointDelayMs' | 'largeCommitBytes'>>
   private readonly counters = { rootUpdates: 0, commits: 0, checkpoints: 0, gcRuns: 0, pagesFreed: 0 }
   private readonly commitLatency = new Histogram(LATENCY_BUCKETS)
   private readonly gcDuration = new Histogram(LATENCY_BUCKETS)
@@ -101,6 +105,7 @@ export class Database {
     this.opts = {
       walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
       checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
+      largeCommitBytes: opts.largeCommitBytes ?? LARGE_COMMIT_BYTES,
     }
     this.pager = new Pager(storage.pages, new Layout(meta.pageSize), opts.cacheBytes ?? DEFAULT_CACHE_BYTES)
     this.pager.slotCount = meta.slotCount
@@ -252,6 +257,7 @@ export class Database {
     this.check()
     validate?.()
     const started = now()
+    if (opsBytes(ops) >= this.opts.largeCommitBytes) return this.commitByCheckpoint(ops, started)
     const body = writeOps(ops)
     this.applyOps(ops)
     this.wal.append(RecordType.Commit, body)
@@ -262,14 +268,45 @@ export class Database {
     })
   }
 
+  /**
+   * A large commit skips the WAL: its pages are written to free slots and the Meta switch is
+   * its durability point, so its data is written once instead of twice. Earlier commits go
+   * through the WAL first; if the checkpoint fails, the head rolls back and the commit rejects.
+   */
+  private async commitByCheckpoint(ops: EncodedOp[], started: number): Promise<Commit> {
+    this.flushNow()
+    const before = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length, log: this.commitLog.length }
+    this.applyOps(ops)
+    const commit = this.commitInfo()
+    this.tree.freeze()
+    this.metaChanged = true
+    try {
+      await this.checkpoint()
+    } catch (e) {
+      this.head = before.head
+      this.generation = before.generation
+      this.pendingFree.length = Math.min(this.pendingFree.length, before.pendingFree)
+      this.commitLog.length = before.log
+      this.tree.freeze()
+      throw e
+    }
+    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    this.commitLatency.observe((now() - started) / 1000)
+    return commit
+  }
+
   private applyOps(ops: EncodedOp[]): void {
     this.generation++
     this.tree.gen = this.generation
     let root = this.head
-    for (const op of ops) {
-      if (op.type === 'put') root = insert(this.tree, root, op.key, op.value)
-      else if (op.type === 'delete') root = remove(this.tree, root, op.key)
-      else root = removeRange(this.tree, root, op.range)
+    if (!root && ops.length >= 256 && ops.every((o) => o.type === 'put')) {
+      root = this.buildFromBatch(ops as Extract<EncodedOp, { type: 'put' }>[])
+    } else {
+      for (const op of ops) {
+        if (op.type === 'put') root = insert(this.tree, root, op.key, op.value)
+        else if (op.type === 'delete') root = remove(this.tree, root, op.key)
+        else root = removeRange(this.tree, root, op.range)
+      }
     }
     this.head = root
     this.counters.rootUpdates++
@@ -277,6 +314,26 @@ export class Database {
     const footprint: CommitFootprint = { generation: this.generation, keys: [], ranges: [] }
     for (const op of ops) op.type === 'deleteRange' ? footprint.ranges.push(op.range) : footprint.keys.push(op.key)
     this.logCommit(footprint)
+  }
+
+  /** A big batch into an empty tree: sort once, build bottom-up (the last put of a key wins). */
+  private buildFromBatch(puts: Extract<EncodedOp, { type: 'put' }>[]): Ref | null {
+    // Sorting on one-char-per-byte strings uses the engine's native string compare (byte order),
+    // several times faster than a comparator over Uint8Arrays. The sort is stable.
+    const decorated = puts.map((op) => ({ s: bytesKey(op.key), op }))
+    decorated.sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0))
+    const keys: Uint8Array[] = []
+    const values: Uint8Array[] = []
+    let last = ''
+    for (const { s, op } of decorated) {
+      if (keys.length && s === last) values[values.length - 1] = op.value
+      else {
+        keys.push(op.key)
+        values.push(op.value)
+        last = s
+      }
+    }
+    return buildSorted(this.tree, keys, values)
   }
 
   private logCommit(f: CommitFootprint): void {
@@ -797,6 +854,12 @@ export class Database {
   private decode(v: StoredValue): Value {
     return decodeValue(v instanceof Overflow ? this.pager.readChain(v, v.length) : v)
   }
+}
+
+function opsBytes(ops: EncodedOp[]): number {
+  let n = 0
+  for (const op of ops) n += op.type === 'put' ? op.key.length + op.value.length : 16
+  return n
 }
 
 function toDiskRef(r: Ref): Ref {

@@ -12,7 +12,8 @@ import { Model, modelKey } from './model.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 5)
 const SCHEDULES = Number(process.env.COWDB_SCHEDULES ?? 1500)
-const OPEN = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 4096, cacheBytes: 16 * 1024 }
+// a small largeCommitBytes sends bigger batches down the commit-by-checkpoint path too
+const OPEN = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 4096, cacheBytes: 16 * 1024, largeCommitBytes: 1500 }
 
 function prng(seed: number) {
   let s = seed >>> 0

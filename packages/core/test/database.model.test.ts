@@ -45,6 +45,7 @@ type Cmd =
   | { t: 'gc' }
   | { t: 'reopen' }
   | { t: 'bulk'; n: number; seed: number }
+  | { t: 'bigbatch'; n: number; seed: number; big: boolean }
 
 const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 30, arbitrary: fc.record({ t: fc.constant('put' as const), k: keyArb, v: valueArb }) },
@@ -63,6 +64,8 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
     }),
   },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('bulk' as const), n: fc.integer({ min: 50, max: 400 }), seed: fc.integer() }) },
+  // 256+ puts with repeated keys: into an empty tree this builds bottom-up; with `big` it commits by checkpoint
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('bigbatch' as const), n: fc.integer({ min: 256, max: 700 }), seed: fc.integer(), big: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ t: fc.constant('range' as const), r: rangeArb }) },
   { weight: 4, arbitrary: fc.constant({ t: 'snap' as const }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('drop' as const), i: fc.nat() }) },
@@ -77,7 +80,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.constant({ t: 'reopen' as const }) },
 )
 
-const OPEN = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 64 * 1024, cacheBytes: 64 * 1024 }
+const OPEN = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 64 * 1024, cacheBytes: 64 * 1024, largeCommitBytes: 100_000 }
 
 async function run(cmds: Cmd[]): Promise<void> {
   const storage = new MemoryStorage()
@@ -109,6 +112,17 @@ async function run(cmds: Cmd[]): Promise<void> {
             model.put(k, j)
           }
           await Promise.all(ps)
+          break
+        }
+        case 'bigbatch': {
+          const ops = Array.from({ length: c.n }, (_, j) => {
+            const key = ((c.seed + j * 31) % 500) || 0
+            return { type: 'put' as const, key, value: c.big && j % 50 === 0 ? 'B'.repeat(20_000) : [j, c.seed] }
+          })
+          if (c.seed % 3 === 0) await db.deleteRange({}) // an empty tree first
+          if (c.seed % 3 === 0) model.deleteRange({})
+          await db.batch(ops)
+          for (const op of ops) model.put(op.key, op.value)
           break
         }
         case 'range':
