@@ -275,6 +275,9 @@ export class Database {
    */
   private async commitByCheckpoint(ops: EncodedOp[], started: number): Promise<Commit> {
     this.flushNow()
+    // A checkpoint already running captured the head before this commit: it must not count.
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.check()
     const before = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length, log: this.commitLog.length }
     this.applyOps(ops)
     const commit = this.commitInfo()
@@ -594,6 +597,8 @@ export class Database {
     this.check()
     if (this.checkpointing) return this.checkpointing
     this.flushNow()
+    // flushing may itself have started one (WAL over its threshold)
+    if (this.checkpointing) return this.checkpointing
     if (this.wal.offset === 0 && this.pendingFree.length === 0 && !this.metaChanged) return
     const run = this.runCheckpoint()
     this.checkpointing = run
