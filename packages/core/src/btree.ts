@@ -294,21 +294,8 @@ function fixChild(t: Tree, p: Node, i: number, mend: boolean): void {
   const merged = left.leaf
     ? left.size + right.size - HEADER_SIZE
     : left.size + right.size - HEADER_SIZE - REF_SIZE + L.separatorSize(sep.length)
-  if (merged <= L.pageSize) {
-    if (left.leaf) {
-      left.keys.push(...right.keys)
-      left.vals.push(...right.vals)
-    } else {
-      left.keys.push(sep, ...right.keys)
-      left.kids.push(...right.kids)
-    }
-    left.size = merged
-    p.size -= L.separatorSize(sep.length)
-    p.keys.splice(a, 1)
-    p.kids.splice(a + 1, 1)
-    return
-  }
-  // Too big to merge: share the entries evenly instead.
+  // Both outcomes start from the two siblings' entries in one node (a branch pulls the
+  // separator down between them).
   if (left.leaf) {
     left.keys.push(...right.keys)
     left.vals.push(...right.vals)
@@ -316,7 +303,14 @@ function fixChild(t: Tree, p: Node, i: number, mend: boolean): void {
     left.keys.push(sep, ...right.keys)
     left.kids.push(...right.kids)
   }
-  left.size = L.measure(left)
+  left.size = merged
+  if (merged <= L.pageSize) {
+    p.size -= L.separatorSize(sep.length)
+    p.keys.splice(a, 1)
+    p.kids.splice(a + 1, 1)
+    return
+  }
+  // Too big for one page: share the entries evenly instead.
   const s = split(t, left, right)
   p.size += L.separatorSize(s.sep.length) - L.separatorSize(sep.length)
   p.keys[a] = s.sep

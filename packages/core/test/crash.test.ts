@@ -91,15 +91,19 @@ async function contents(db: Database, snapshot?: string): Promise<string> {
 }
 const modelContents = (m: Model) => JSON.stringify(m.scan({ limit: 1e9 }).map(([k, v]) => [modelKey(k), v]))
 
+/** A dry run of the schedule: how many I/O calls it makes (the range to crash or fail in). */
+async function countCalls(seed: number, steps: Step[]): Promise<number> {
+  const dry = new FaultController()
+  const db = await Database.open(new FaultyStorage(dry, prng(seed + 1)), OPEN)
+  await play(db, steps)
+  await db.close()
+  return dry.calls
+}
+
 async function crashRun(seed: number): Promise<void> {
   const steps = schedule(prng(seed))
-  // a dry run counts the I/O calls of this schedule
-  const dry = new FaultController()
-  const dryDb = await Database.open(new FaultyStorage(dry, prng(seed + 1)), OPEN)
-  await play(dryDb, steps)
-  await dryDb.close()
   const rand = prng(seed * 7 + 3)
-  const crashAt = 1 + Math.floor(rand() * dry.calls)
+  const crashAt = 1 + Math.floor(rand() * (await countCalls(seed, steps)))
   const ctl = new FaultController(crashAt)
   const storage = new FaultyStorage(ctl, rand)
   let played
@@ -135,12 +139,8 @@ async function crashRun(seed: number): Promise<void> {
 
 async function errorRun(seed: number): Promise<void> {
   const steps = schedule(prng(seed))
-  const dry = new FaultController()
-  const dryDb = await Database.open(new FaultyStorage(dry, prng(seed + 1)), OPEN)
-  await play(dryDb, steps)
-  await dryDb.close()
   const rand = prng(seed * 11 + 5)
-  const failAt = 1 + Math.floor(rand() * dry.calls)
+  const failAt = 1 + Math.floor(rand() * (await countCalls(seed, steps)))
   const ctl = new FaultController(Infinity, failAt)
   const storage = new FaultyStorage(ctl, rand)
   let db: Database
