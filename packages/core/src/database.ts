@@ -59,7 +59,8 @@ export type DatabaseOptions = OpenOptions & {
   walCheckpointBytes?: number
   /** Commits with more key+value bytes than this skip the WAL and commit by checkpoint. */
   largeCommitBytes?: number
-  /** Delay after the last commit before a background checkpoint; 0 disables the timer. */
+  /** Delay after the last commit before a background checkpoint, and after a dropped snapshot
+   * before a background gc(); 0 disables both (no background work at all). */
   checkpointDelayMs?: number
   /** Clock for snapshot ids (tests). */
   now?: () => number
@@ -86,6 +87,7 @@ export class Database {
   private flushQueued = false
   private checkpointing: Promise<void> | null = null
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private gcTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
   private readonly opts: Required<Pick<DatabaseOptions, 'walCheckpointBytes' | 'checkpointDelayMs' | 'largeCommitBytes'>>
   private readonly counters = { rootUpdates: 0, commits: 0, checkpoints: 0, gcRuns: 0, pagesFreed: 0 }
@@ -550,6 +552,18 @@ export class Database {
   private removeSnapshot(id: string): void {
     this.snaps.delete(id)
     this.recomputeRetained()
+    this.scheduleGc()
+  }
+
+  /** A dropped snapshot's pages come back by a gc() in the background, debounced. */
+  private scheduleGc(): void {
+    const delay = this.opts.checkpointDelayMs * 2
+    if (delay <= 0 || this.gcTimer !== undefined || this.closed) return
+    this.gcTimer = setTimeout(() => {
+      this.gcTimer = undefined
+      if (!this.closed) void this.gc().catch(() => {})
+    }, delay)
+    ;(this.gcTimer as { unref?: () => void }).unref?.()
   }
 
   /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). */
@@ -715,10 +729,11 @@ export class Database {
     this.check()
     while (this.checkpointing) await this.checkpointing.catch(() => {})
     const started = now()
-    const before = this.pager.freeCount + this.pendingFree.length
     const marked = markReachable(this.tree, this.liveRoots())
     const pending = new Set(this.pendingFree)
-    this.pager.setFree(unmarked(this.pager.slotCount, marked).filter((s) => !pending.has(s)))
+    const free = unmarked(this.pager.slotCount, marked).filter((s) => !pending.has(s))
+    const freed = Math.max(0, free.length - this.pager.freeCount) // newly found unreachable
+    this.pager.setFree(free)
     this.metaChanged = true
     await this.checkpoint()
     this.pager.truncateTail()
@@ -726,7 +741,6 @@ export class Database {
     this.gcDuration.observe(seconds)
     this.counters.gcRuns++
     const pagesFree = this.pager.freeCount
-    const freed = Math.max(0, pagesFree - before)
     this.counters.pagesFreed += freed
     return { pagesFreed: freed, pagesLive: marked.size, pagesFree, durationMs: seconds * 1000 }
   }
@@ -810,6 +824,7 @@ export class Database {
     } finally {
       this.closed = true
       clearTimeout(this.checkpointTimer)
+      clearTimeout(this.gcTimer)
       this.storage.pages.close()
       this.storage.wal.close()
       await this.storage.meta.close()
