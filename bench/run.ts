@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|browser.
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser.
 import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import { createServer } from 'vite'
 import { nodeBench, snapshotScaling } from './node.ts'
+import { soak } from './soak.ts'
 import { table, type Row } from './measure.ts'
 
 const args = process.argv.slice(2)
@@ -22,14 +23,20 @@ const print = (title: string, rows: Row[]) => {
   console.log('\n' + t)
 }
 
-if (only !== 'browser') {
+if (only === undefined || only === 'node') {
   const n = quick ? 10_000 : 100_000
   console.log(`node ${process.version}: cowdb vs lmdb, ${n} random keys, 100-byte values`)
   print(`Node: cowdb vs lmdb (${n.toLocaleString('en-US')} keys)`, await nodeBench(n, quick))
   print('Node: snapshot() time vs store size', await snapshotScaling(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
 }
 
-if (only !== 'node') {
+if (only === undefined || only === 'node' || only === 'soak') {
+  const total = quick ? 100_000 : 1_000_000
+  console.log(`\nsoak: ${total} overwrites of 10,000 keys, commits of 10, a snapshot per commit, last 10 kept`)
+  print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept`, await soak(total))
+}
+
+if (only === undefined || only === 'browser') {
   const server = await createServer({ configFile: join(root, 'vite.config.ts'), root: join(root, 'bench/browser'), server: { port: 5198, strictPort: true }, logLevel: 'error' })
   await server.listen()
   const profile = mkdtempSync(join(tmpdir(), 'cowdb-bench-profile-'))

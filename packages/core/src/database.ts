@@ -88,6 +88,9 @@ export class Database {
   private checkpointing: Promise<void> | null = null
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private gcTimer: ReturnType<typeof setTimeout> | undefined
+  /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
+  private gcWanted = false
+  private gcRunning = false
   private closed = false
   private readonly opts: Required<Pick<DatabaseOptions, 'walCheckpointBytes' | 'checkpointDelayMs' | 'largeCommitBytes'>>
   private readonly counters = { rootUpdates: 0, commits: 0, checkpoints: 0, gcRuns: 0, pagesFreed: 0 }
@@ -255,7 +258,7 @@ export class Database {
   private async commitOps(encode: () => EncodedOp[], validate?: () => void): Promise<Commit> {
     this.check()
     const ops = encode() // throws TypeError before anything changes
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    await this.checkpointDone()
     this.check()
     validate?.()
     const started = now()
@@ -278,7 +281,7 @@ export class Database {
   private async commitByCheckpoint(ops: EncodedOp[], started: number): Promise<Commit> {
     this.flushNow()
     // A checkpoint already running captured the head before this commit: it must not count.
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    await this.checkpointDone()
     this.check()
     const before = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length, log: this.commitLog.length }
     this.applyOps(ops)
@@ -510,7 +513,7 @@ export class Database {
     this.check()
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: snapshot() takes { label? }')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw new TypeError('cowdb: snapshot label must be a string')
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    await this.checkpointDone()
     this.flushNow()
     const snap: Snap = {
       id: this.hlc.next(),
@@ -544,7 +547,7 @@ export class Database {
   async dropSnapshot(id: SnapshotId): Promise<void> {
     this.check()
     this.snapFor(id)
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    await this.checkpointDone()
     this.flushNow()
     this.durablyLog(RecordType.DropSnapshot, new ByteWriter().str(id).view(), () => this.removeSnapshot(id))
   }
@@ -552,16 +555,20 @@ export class Database {
   private removeSnapshot(id: string): void {
     this.snaps.delete(id)
     this.recomputeRetained()
+    this.gcWanted = true
     this.scheduleGc()
   }
 
-  /** A dropped snapshot's pages come back by a gc() in the background, debounced. */
+  /**
+   * A dropped snapshot's pages come back by a gc() in the background: on a timer when idle, and
+   * after the next checkpoint when busy (a tight loop of awaited writes never lets timers run).
+   */
   private scheduleGc(): void {
     const delay = this.opts.checkpointDelayMs * 2
     if (delay <= 0 || this.gcTimer !== undefined || this.closed) return
     this.gcTimer = setTimeout(() => {
       this.gcTimer = undefined
-      if (!this.closed) void this.gc().catch(() => {})
+      if (!this.closed && this.gcWanted) void this.gc().catch(() => {})
     }, delay)
     ;(this.gcTimer as { unref?: () => void }).unref?.()
   }
@@ -570,7 +577,7 @@ export class Database {
   async restore(id: SnapshotId): Promise<Commit> {
     this.check()
     this.snapFor(id)
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    await this.checkpointDone()
     this.flushNow()
     this.durablyLog(RecordType.Restore, new ByteWriter().str(id).view(), () => this.applyRestore(id))
     return this.commitInfo()
@@ -676,6 +683,7 @@ export class Database {
     this.wal.restart(meta.walSalt!)
     this.counters.checkpoints++
     this.checkpointDuration.observe((now() - started) / 1000)
+    if (this.gcWanted && !this.gcRunning && this.opts.checkpointDelayMs > 0) queueMicrotask(() => void this.gc().catch(() => {}))
   }
 
   /** Writes the unwritten nodes under `ref` (children first). */
@@ -686,6 +694,11 @@ export class Database {
     written.push({ node: ref, vals: ref.leaf ? ref.vals.slice() : null })
     this.pager.writeNode(ref)
     return { slot: ref.slot, id: ref.id }
+  }
+
+  /** Waits until no checkpoint is running (commits and snapshots must not start during one). */
+  private async checkpointDone(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
   }
 
   // ---- space ----------------------------------------------------------------------------------
@@ -727,13 +740,28 @@ export class Database {
    */
   async gc(): Promise<GcStats> {
     this.check()
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    this.gcWanted = false
+    this.gcRunning = true
+    try {
+      return await this.runGc()
+    } finally {
+      this.gcRunning = false
+    }
+  }
+
+  private async runGc(): Promise<GcStats> {
+    await this.checkpointDone()
     const started = now()
+    // Checkpoint first, so the durable Meta no longer holds dropped snapshots or old heads.
+    this.metaChanged = true
+    await this.checkpoint()
+    await this.checkpointDone()
     const marked = markReachable(this.tree, this.liveRoots())
     const pending = new Set(this.pendingFree)
     const free = unmarked(this.pager.slotCount, marked).filter((s) => !pending.has(s))
     const freed = Math.max(0, free.length - this.pager.freeCount) // newly found unreachable
     this.pager.setFree(free)
+    // Persist the free list, then give the free tail of the file back.
     this.metaChanged = true
     await this.checkpoint()
     this.pager.truncateTail()
@@ -817,7 +845,7 @@ export class Database {
   /** Checkpoints, then closes the files. Later calls reject with ClosedError. */
   async close(): Promise<void> {
     if (this.closed) return
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
+    await this.checkpointDone()
     this.flushNow()
     try {
       if (this.wal.offset > 0 || this.pendingFree.length || this.metaChanged) await this.checkpoint()
