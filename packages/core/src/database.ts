@@ -10,7 +10,7 @@ import { Tree, buildSorted, countRange, insert, lookup, remove, removeRange, wal
 import { ByteReader, ByteWriter, bytesKey } from './bytes.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { diffTrees, storedEqual } from './diff.js'
-import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError, assert } from './errors.js'
 import { markReachable, unmarked } from './gc.js'
 import { Hlc, parseHlc } from './hlc.js'
 import { compareKeys, decodeKey, encodeKey, encodeRange } from './keys.js'
@@ -86,11 +86,12 @@ export class Database {
   private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number }[] = []
   private flushQueued = false
   private checkpointing: Promise<void> | null = null
-  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
-  private gcTimer: ReturnType<typeof setTimeout> | undefined
+  /** Writers that arrived during a checkpoint, in call order (see inTurn). */
+  private turns: (() => void)[] = []
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
   private gcWanted = false
-  private gcRunning = false
+  private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  private gcTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
   private readonly opts: Required<Pick<DatabaseOptions, 'walCheckpointBytes' | 'checkpointDelayMs' | 'largeCommitBytes'>>
   private readonly counters = { rootUpdates: 0, commits: 0, checkpoints: 0, gcRuns: 0, pagesFreed: 0 }
@@ -258,19 +259,47 @@ export class Database {
   private async commitOps(encode: () => EncodedOp[], validate?: () => void): Promise<Commit> {
     this.check()
     const ops = encode() // throws TypeError before anything changes
-    await this.checkpointDone()
-    this.check()
-    validate?.()
-    const started = now()
-    if (opsBytes(ops) >= this.opts.largeCommitBytes) return this.commitByCheckpoint(ops, started)
-    const body = writeOps(ops)
-    this.applyOps(ops)
-    this.wal.append(RecordType.Commit, body)
-    const commit = this.commitInfo()
-    return new Promise<Commit>((resolve, reject) => {
-      this.waiters.push({ resolve, reject, commit, started })
-      this.scheduleFlush()
+    if (opsBytes(ops) >= this.opts.largeCommitBytes) {
+      return this.inTurn(() => this.commitByCheckpoint(ops, validate), { flushFirst: true })
+    }
+    return this.inTurn(async () => {
+      this.check()
+      validate?.()
+      const started = now()
+      const body = writeOps(ops)
+      this.applyOps(ops)
+      this.wal.append(RecordType.Commit, body)
+      const commit = this.commitInfo()
+      return new Promise<Commit>((resolve, reject) => {
+        this.waiters.push({ resolve, reject, commit, started })
+        this.scheduleFlush()
+      })
     })
+  }
+
+  /**
+   * Runs `fn` now if no checkpoint runs and no writer waits, else after them: writers apply in
+   * call order, whatever the microtask timing. `fn` runs synchronously up to its first await, so
+   * nothing can come between its checks and its writes. With `flushFirst`, the WAL is flushed
+   * before `fn`; if that started a checkpoint, `fn` waits for it at the head of the line.
+   */
+  private inTurn<T>(fn: () => Promise<T>, opts: { flushFirst?: boolean; front?: boolean } = {}): Promise<T> {
+    if (!this.checkpointing && (opts.front || !this.turns.length)) {
+      if (!opts.flushFirst) return fn()
+      this.flushNow()
+      if (!this.checkpointing) return fn()
+      opts = { ...opts, front: true }
+    }
+    return new Promise<T>((resolve, reject) => {
+      const run = (): void => void this.inTurn(fn, { ...opts, front: true }).then(resolve, reject)
+      if (opts.front) this.turns.unshift(run)
+      else this.turns.push(run)
+    })
+  }
+
+  /** Lets waiting writers go, oldest first, until one of them starts a checkpoint. */
+  private runTurns(): void {
+    while (!this.checkpointing && this.turns.length) this.turns.shift()!()
   }
 
   /**
@@ -278,27 +307,27 @@ export class Database {
    * its durability point, so its data is written once instead of twice. Earlier commits go
    * through the WAL first; if the checkpoint fails, the head rolls back and the commit rejects.
    */
-  private async commitByCheckpoint(ops: EncodedOp[], started: number): Promise<Commit> {
-    this.flushNow()
-    // A checkpoint already running captured the head before this commit: it must not count.
-    await this.checkpointDone()
+  private async commitByCheckpoint(ops: EncodedOp[], validate?: () => void): Promise<Commit> {
     this.check()
+    validate?.()
+    const started = now()
+    assert(!this.checkpointing && !this.waiters.length, 'a large commit runs alone')
     const before = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length, log: this.commitLog.length }
     this.applyOps(ops)
     const commit = this.commitInfo()
     this.tree.freeze()
     this.metaChanged = true
-    try {
-      await this.checkpoint()
-    } catch (e) {
+    await this.startCheckpoint((error) => {
+      if (error === undefined) {
+        this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+        return
+      }
       this.head = before.head
       this.generation = before.generation
       this.pendingFree.length = Math.min(this.pendingFree.length, before.pendingFree)
       this.commitLog.length = before.log
       this.tree.freeze()
-      throw e
-    }
-    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    })
     this.commitLatency.observe((now() - started) / 1000)
     return commit
   }
@@ -513,8 +542,11 @@ export class Database {
     this.check()
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: snapshot() takes { label? }')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw new TypeError('cowdb: snapshot label must be a string')
-    await this.checkpointDone()
-    this.flushNow()
+    return this.inTurn(async () => this.takeSnapshot(opts.label), { flushFirst: true })
+  }
+
+  private takeSnapshot(label: string | undefined): SnapshotInfo {
+    this.check()
     const snap: Snap = {
       id: this.hlc.next(),
       root: this.head,
@@ -522,7 +554,7 @@ export class Database {
       createdAt: 0,
       kind: 'named',
       branch: 'main',
-      ...(opts.label !== undefined ? { label: opts.label } : {}),
+      ...(label !== undefined ? { label } : {}),
     }
     snap.createdAt = parseHlc(snap.id)!.wall
     this.durablyLog(RecordType.Snapshot, snapshotBody(snap), () => this.addSnapshot(snap))
@@ -547,9 +579,11 @@ export class Database {
   async dropSnapshot(id: SnapshotId): Promise<void> {
     this.check()
     this.snapFor(id)
-    await this.checkpointDone()
-    this.flushNow()
-    this.durablyLog(RecordType.DropSnapshot, new ByteWriter().str(id).view(), () => this.removeSnapshot(id))
+    return this.inTurn(async () => {
+      this.check()
+      this.snapFor(id)
+      this.durablyLog(RecordType.DropSnapshot, new ByteWriter().str(id).view(), () => this.removeSnapshot(id))
+    }, { flushFirst: true })
   }
 
   private removeSnapshot(id: string): void {
@@ -559,10 +593,7 @@ export class Database {
     this.scheduleGc()
   }
 
-  /**
-   * A dropped snapshot's pages come back by a gc() in the background: on a timer when idle, and
-   * after the next checkpoint when busy (a tight loop of awaited writes never lets timers run).
-   */
+  /** A dropped snapshot's pages come back by a gc() in the background, debounced. */
   private scheduleGc(): void {
     const delay = this.opts.checkpointDelayMs * 2
     if (delay <= 0 || this.gcTimer !== undefined || this.closed) return
@@ -577,10 +608,12 @@ export class Database {
   async restore(id: SnapshotId): Promise<Commit> {
     this.check()
     this.snapFor(id)
-    await this.checkpointDone()
-    this.flushNow()
-    this.durablyLog(RecordType.Restore, new ByteWriter().str(id).view(), () => this.applyRestore(id))
-    return this.commitInfo()
+    return this.inTurn(async () => {
+      this.check()
+      this.snapFor(id)
+      this.durablyLog(RecordType.Restore, new ByteWriter().str(id).view(), () => this.applyRestore(id))
+      return this.commitInfo()
+    }, { flushFirst: true })
   }
 
   private applyRestore(id: string): void {
@@ -616,18 +649,36 @@ export class Database {
    */
   async checkpoint(): Promise<void> {
     this.check()
+    return this.startCheckpoint()
+  }
+
+  /**
+   * Starts a checkpoint unless one runs. `settled` runs when it ends, before any waiting writer
+   * goes: a writer that rides on the checkpoint must update or roll back the head first.
+   */
+  private startCheckpoint(settled?: (error: unknown) => void): Promise<void> {
     if (this.checkpointing) return this.checkpointing
     this.flushNow()
     // flushing may itself have started one (WAL over its threshold)
     if (this.checkpointing) return this.checkpointing
-    if (this.wal.offset === 0 && this.pendingFree.length === 0 && !this.metaChanged) return
-    const run = this.runCheckpoint()
-    this.checkpointing = run
-    try {
-      await run
-    } finally {
-      this.checkpointing = null
+    if (this.wal.offset === 0 && this.pendingFree.length === 0 && !this.metaChanged) {
+      settled?.(undefined)
+      return Promise.resolve()
     }
+    const end = (error: unknown): void => {
+      this.checkpointing = null
+      settled?.(error)
+      this.runTurns()
+    }
+    const run = this.runCheckpoint().then(
+      () => end(undefined),
+      (e: unknown) => {
+        end(e)
+        throw e
+      },
+    )
+    this.checkpointing = run
+    return run
   }
 
   private metaChanged = false
@@ -683,7 +734,11 @@ export class Database {
     this.wal.restart(meta.walSalt!)
     this.counters.checkpoints++
     this.checkpointDuration.observe((now() - started) / 1000)
-    if (this.gcWanted && !this.gcRunning && this.opts.checkpointDelayMs > 0) queueMicrotask(() => void this.gc().catch(() => {}))
+    // Busy writers never let the gc timer fire: collect after the checkpoint instead.
+    if (this.gcWanted && this.opts.checkpointDelayMs > 0) {
+      this.gcWanted = false
+      queueMicrotask(() => void this.gc().catch(() => {}))
+    }
   }
 
   /** Writes the unwritten nodes under `ref` (children first). */
@@ -694,11 +749,6 @@ export class Database {
     written.push({ node: ref, vals: ref.leaf ? ref.vals.slice() : null })
     this.pager.writeNode(ref)
     return { slot: ref.slot, id: ref.id }
-  }
-
-  /** Waits until no checkpoint is running (commits and snapshots must not start during one). */
-  private async checkpointDone(): Promise<void> {
-    while (this.checkpointing) await this.checkpointing.catch(() => {})
   }
 
   // ---- space ----------------------------------------------------------------------------------
@@ -740,22 +790,17 @@ export class Database {
    */
   async gc(): Promise<GcStats> {
     this.check()
-    this.gcWanted = false
-    this.gcRunning = true
-    try {
-      return await this.runGc()
-    } finally {
-      this.gcRunning = false
-    }
+    return this.inTurn(() => this.runGc())
   }
 
   private async runGc(): Promise<GcStats> {
-    await this.checkpointDone()
+    this.gcWanted = false
     const started = now()
-    // Checkpoint first, so the durable Meta no longer holds dropped snapshots or old heads.
+    // Checkpoint first, so that the durable Meta no longer holds dropped snapshots or old heads.
     this.metaChanged = true
     await this.checkpoint()
-    await this.checkpointDone()
+    await this.checkpointIdle()
+    this.check()
     const marked = markReachable(this.tree, this.liveRoots())
     const pending = new Set(this.pendingFree)
     const free = unmarked(this.pager.slotCount, marked).filter((s) => !pending.has(s))
@@ -764,6 +809,7 @@ export class Database {
     // Persist the free list, then give the free tail of the file back.
     this.metaChanged = true
     await this.checkpoint()
+    await this.checkpointIdle()
     this.pager.truncateTail()
     const seconds = (now() - started) / 1000
     this.gcDuration.observe(seconds)
@@ -771,6 +817,11 @@ export class Database {
     const pagesFree = this.pager.freeCount
     this.counters.pagesFreed += freed
     return { pagesFreed: freed, pagesLive: marked.size, pagesFree, durationMs: seconds * 1000 }
+  }
+
+  /** Resolves once no checkpoint runs. Not in line with writers: only gc, whose order is free, uses it. */
+  private async checkpointIdle(): Promise<void> {
+    while (this.checkpointing) await this.checkpointing.catch(() => {})
   }
 
   private liveRoots(): (Ref | null)[] {
@@ -845,8 +896,11 @@ export class Database {
   /** Checkpoints, then closes the files. Later calls reject with ClosedError. */
   async close(): Promise<void> {
     if (this.closed) return
-    await this.checkpointDone()
-    this.flushNow()
+    return this.inTurn(() => this.closeNow(), { flushFirst: true })
+  }
+
+  private async closeNow(): Promise<void> {
+    if (this.closed) return
     try {
       if (this.wal.offset > 0 || this.pendingFree.length || this.metaChanged) await this.checkpoint()
     } finally {

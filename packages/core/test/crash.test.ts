@@ -166,12 +166,26 @@ async function errorRun(seed: number): Promise<void> {
   }
 }
 
+/** Runs schedules SEED*100000 + i; COWDB_SCHEDULE=<full seed> replays one. Errors name their seed. */
+async function runAll(count: number, run: (seed: number) => Promise<void>): Promise<void> {
+  const one = process.env.COWDB_SCHEDULE
+  const seeds = one ? [Number(one)] : Array.from({ length: count }, (_, i) => SEED * 100_000 + i)
+  for (const seed of seeds) {
+    try {
+      await run(seed)
+    } catch (e) {
+      if (e instanceof Error && !e.message.includes(`seed ${seed}`)) e.message = `seed ${seed} (replay: COWDB_SCHEDULE=${seed}): ${e.message}`
+      throw e
+    }
+  }
+}
+
 describe('crash and I/O-error schedules', () => {
   it(`${SCHEDULES} crash schedules keep every acknowledged commit (seed ${SEED})`, async () => {
-    for (let i = 0; i < SCHEDULES; i++) await crashRun(SEED * 100_000 + i)
+    await runAll(SCHEDULES, crashRun)
   }, 600_000)
 
   it(`${Math.floor(SCHEDULES / 2)} I/O-error schedules lose nothing acknowledged and stay usable (seed ${SEED})`, async () => {
-    for (let i = 0; i < SCHEDULES / 2; i++) await errorRun(SEED * 100_000 + i)
+    await runAll(Math.floor(SCHEDULES / 2), errorRun)
   }, 600_000)
 })
