@@ -12,13 +12,15 @@ import { verifyRoots, type NamedRoot } from './check.js'
 import { diffTrees, storedEqual } from './diff.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError, assert } from './errors.js'
 import { markReachable, unmarked } from './gc.js'
+import { MAIN, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
+import { BranchView } from './branch-view.js'
 import { compareKeys, decodeKey, encodeKey, encodeRange } from './keys.js'
 import { Histogram, LATENCY_BUCKETS, renderPrometheus } from './metrics.js'
 import { Layout, Overflow, isNode, type DiskRef, type Node, type Ref } from './node.js'
 import { encodeOps, encodeRangeOp, readOps, writeOps, type EncodedOp } from './ops.js'
 import { Pager } from './pager.js'
-import type { Meta, RootRef, SnapshotRecord, Storage } from './store.js'
+import type { HeadRecord, Meta, RootRef, SnapshotRecord, Storage } from './store.js'
 import type {
   Change,
   Commit,
@@ -30,6 +32,9 @@ import type {
   Progress,
   Range,
   ReadOptions,
+  Retention,
+  BranchInfo,
+  WriteOptions,
   ScanOptions,
   SnapshotId,
   SnapshotInfo,
@@ -70,20 +75,25 @@ export class Database {
   private readonly pager: Pager
   private readonly tree: Tree
   private readonly wal: Wal
-  private head: Ref | null = null
+  /** Heads with commits stamped for history since the last flush (not in `history` yet). */
+  private stampedSinceFlush = new Set<string>()
+  /** The main line and the branches, by name. */
+  private heads = new Map<string, Head>()
+  private retention: RetentionPolicy
   private generation = 0
   private snaps = new Map<string, Snap>()
   private readonly hlc: Hlc
+  private readonly clock: () => number
   private durable: Meta
   /** Head and generation as of the last WAL flush (what a failed flush rolls back to). */
-  private flushed: { head: Ref | null; generation: number; pendingFree: number }
+  private flushed: { roots: Map<string, Ref | null>; generation: number; pendingFree: number }
   /** Slots of pages copied away from that no retained root reaches: free after the next Meta save. */
   private pendingFree: number[] = []
   /** Roots pinned by open readers (iterators), with their generation. */
   private readers = new Map<number, { root: Ref | null; generation: number }>()
   private nextReader = 1
   private retainedGen = -1
-  private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number }[] = []
+  private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; roots: { before: Ref | null; after: Ref | null } }[] = []
   private flushQueued = false
   private checkpointing: Promise<void> | null = null
   /** Writers that arrived during a checkpoint, in call order (see inTurn). */
@@ -120,13 +130,23 @@ export class Database {
     this.tree = new Tree(this.pager)
     this.tree.onCopy = (old) => this.copiedAway(old)
     this.wal = new Wal(storage.wal)
-    this.hlc = new Hlc(opts.now)
+    this.clock = opts.now ?? Date.now
+    this.hlc = new Hlc(this.clock)
     this.hlc.observe(meta.hlc)
-    const main = meta.heads.find((h) => h.name === 'main')
-    this.head = main?.root ?? null
+    this.retention = retentionPolicy(opts.retention, retentionPolicy(meta.extra?.retention as Retention | undefined))
+    // a retention given at open is kept for later opens (saved by the next checkpoint)
+    this.metaChanged = JSON.stringify(this.retention) !== JSON.stringify(retentionPolicy(meta.extra?.retention as Retention | undefined))
+    for (const h of meta.heads) this.heads.set(h.name, { name: h.name, root: h.root, history: [], cursor: -1 })
+    if (!this.heads.has(MAIN)) this.heads.set(MAIN, { name: MAIN, root: null, history: [], cursor: -1 })
     this.generation = meta.generation
     for (const s of meta.snapshots) this.snaps.set(s.id, { ...s })
-    this.flushed = { head: this.head, generation: this.generation, pendingFree: 0 }
+    for (const s of [...this.snaps.values()].sort((a, b) => (a.id < b.id ? -1 : 1))) if (s.kind === 'history') this.heads.get(s.branch)?.history.push(s.id)
+    for (const h of meta.heads) {
+      const head = this.heads.get(h.name)!
+      const at = h.cursor === undefined ? -1 : head.history.indexOf(h.cursor)
+      head.cursor = at >= 0 ? at : head.history.length - 1
+    }
+    this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: 0 }
     this.recomputeRetained()
   }
 
@@ -237,44 +257,82 @@ export class Database {
   // ---- writes ---------------------------------------------------------------------------------
 
   /** Sets `key` to `value`; resolves when durable. Cost: O(log n) + one shared WAL flush. */
-  put(key: Key, value: Value): Promise<Commit> {
-    return this.commitOps(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }])
+  put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
+    return this.commitOps(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }], opts)
   }
 
   /** Deletes `key` (a no-op commit if absent). */
-  delete(key: Key): Promise<Commit> {
-    return this.commitOps(() => [{ type: 'delete', key: encodeKey(key) }])
+  delete(key: Key, opts?: WriteOptions): Promise<Commit> {
+    return this.commitOps(() => [{ type: 'delete', key: encodeKey(key) }], opts)
   }
 
   /** Applies all `ops` atomically: all or nothing. Cost: O(ops log n), each page copied once. */
-  batch(ops: Op[]): Promise<Commit> {
-    return this.commitOps(() => encodeOps(ops))
+  batch(ops: Op[], opts?: WriteOptions): Promise<Commit> {
+    return this.commitOps(() => encodeOps(ops), opts)
   }
 
   /** Deletes every key in `range`, dropping whole subtrees. Cost: O(log n) pages. */
-  deleteRange(range: Range): Promise<Commit> {
-    return this.commitOps(() => [encodeRangeOp(range)])
+  deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
+    return this.commitOps(() => [encodeRangeOp(range)], opts)
   }
 
-  private async commitOps(encode: () => EncodedOp[], validate?: () => void): Promise<Commit> {
+  private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void): Promise<Commit> {
     this.check()
+    const branch = this.branchOf(opts)
     const ops = encode() // throws TypeError before anything changes
     if (opsBytes(ops) >= this.opts.largeCommitBytes) {
-      return this.inTurn(() => this.commitByCheckpoint(ops, validate), { flushFirst: true })
+      return this.inTurn(() => this.commitByCheckpoint(branch, ops, validate), { flushFirst: true })
     }
     return this.inTurn(async () => {
       this.check()
+      this.headOf(branch)
       validate?.()
       const started = now()
-      const body = writeOps(ops)
-      this.applyOps(ops)
+      const stamp = this.stampFor(branch)
+      const body = writeOps(ops, (w) => writeStamp(w, stamp))
+      const roots = this.applyOps(stamp, ops)
       this.wal.append(RecordType.Commit, body)
-      const commit = this.commitInfo()
+      const commit = this.commitInfo(branch)
       return new Promise<Commit>((resolve, reject) => {
-        this.waiters.push({ resolve, reject, commit, started })
+        this.waiters.push({ resolve, reject, commit, started, stamp, roots })
         this.scheduleFlush()
       })
     })
+  }
+
+  /** The head a call with these options writes to or reads from (TypeError if the name is bad). */
+  private branchOf(opts: WriteOptions | undefined): string {
+    if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
+    return opts?.branch === undefined ? MAIN : validBranchName(opts.branch)
+  }
+
+  private headOf(branch: string): Head {
+    const h = this.heads.get(branch)
+    if (!h) throw new SnapshotNotFoundError(`cowdb: no branch ${JSON.stringify(branch)}`)
+    return h
+  }
+
+  /** A commit's stamp: its head, and the history ids it pushes (none when history is off). */
+  private stampFor(branch: string): Stamp {
+    if (!historyOn(this.retention)) return { branch, history: [] }
+    const head = this.headOf(branch)
+    // the first commit with history also records the state it starts from, to undo back to
+    const first = !head.history.length && !this.stampedSinceFlush.has(branch)
+    this.stampedSinceFlush.add(branch)
+    return { branch, history: first ? [this.hlc.next(), this.hlc.next()] : [this.hlc.next()] }
+  }
+
+  private rootsNow(): Map<string, Ref | null> {
+    const roots = new Map<string, Ref | null>()
+    for (const [name, h] of this.heads) roots.set(name, h.root)
+    return roots
+  }
+
+  private setRoots(roots: Map<string, Ref | null>): void {
+    for (const [name, root] of roots) {
+      const h = this.heads.get(name)
+      if (h) h.root = root
+    }
   }
 
   /**
@@ -307,35 +365,52 @@ export class Database {
    * its durability point, so its data is written once instead of twice. Earlier commits go
    * through the WAL first; if the checkpoint fails, the head rolls back and the commit rejects.
    */
-  private async commitByCheckpoint(ops: EncodedOp[], validate?: () => void): Promise<Commit> {
+  private async commitByCheckpoint(branch: string, ops: EncodedOp[], validate?: () => void): Promise<Commit> {
     this.check()
+    const head = this.headOf(branch)
     validate?.()
     const started = now()
     assert(!this.checkpointing && !this.waiters.length, 'a large commit runs alone')
-    const before = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length, log: this.commitLog.length }
-    this.applyOps(ops)
-    const commit = this.commitInfo()
+    const before = {
+      roots: this.rootsNow(),
+      generation: this.generation,
+      pendingFree: this.pendingFree.length,
+      log: this.commitLog.length,
+      history: head.history.slice(),
+      cursor: head.cursor,
+      snaps: new Map(this.snaps),
+    }
+    const stamp = this.stampFor(branch)
+    this.recordHistory(stamp, this.generation + 1, this.applyOps(stamp, ops)) // in the Meta this checkpoint saves
+    const commit = this.commitInfo(branch)
     this.tree.freeze()
     this.metaChanged = true
     await this.startCheckpoint((error) => {
       if (error === undefined) {
-        this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+        this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: this.pendingFree.length }
         return
       }
-      this.head = before.head
+      this.setRoots(before.roots)
       this.generation = before.generation
       this.pendingFree.length = Math.min(this.pendingFree.length, before.pendingFree)
       this.commitLog.length = before.log
+      head.history = before.history
+      head.cursor = before.cursor
+      this.snaps = before.snaps
+      this.recomputeRetained()
       this.tree.freeze()
     })
     this.commitLatency.observe((now() - started) / 1000)
     return commit
   }
 
-  private applyOps(ops: EncodedOp[]): void {
+  /** Applies a commit's ops to its head; returns the head's root before and after. */
+  private applyOps(stamp: Stamp, ops: EncodedOp[]): { before: Ref | null; after: Ref | null } {
+    const head = this.headOf(stamp.branch)
+    const before = head.root
     this.generation++
     this.tree.gen = this.generation
-    let root = this.head
+    let root = head.root
     if (!root && ops.length >= 256 && ops.every((o) => o.type === 'put')) {
       root = this.buildFromBatch(ops as Extract<EncodedOp, { type: 'put' }>[])
     } else {
@@ -345,12 +420,36 @@ export class Database {
         else root = removeRange(this.tree, root, op.range)
       }
     }
-    this.head = root
+    head.root = root
+    // History keeps every commit's root: later commits must copy its pages, not edit them.
+    if (stamp.history.length) this.tree.freeze()
     this.counters.rootUpdates++
     this.counters.commits++
-    const footprint: CommitFootprint = { generation: this.generation, keys: [], ranges: [] }
+    const footprint: CommitFootprint = { generation: this.generation, branch: stamp.branch, keys: [], ranges: [] }
     for (const op of ops) op.type === 'deleteRange' ? footprint.ranges.push(op.range) : footprint.keys.push(op.key)
     this.logCommit(footprint)
+    return { before, after: root }
+  }
+
+  /**
+   * Records a durable commit's root in its head's history (the stamp's ids; a first commit also
+   * records the state before it, which is the previous generation's root of the head). The
+   * entries that retention drops go, and a gc is wanted for their pages.
+   */
+  private recordHistory(stamp: Stamp, generation: number, roots: { before: Ref | null; after: Ref | null }): void {
+    if (!stamp.history.length) return
+    const head = this.headOf(stamp.branch)
+    const ids = stamp.history
+    const add = (id: string, root: Ref | null, gen: number) => {
+      this.snaps.set(id, { id, root, generation: gen, createdAt: parseHlc(id)?.wall ?? 0, kind: 'history', branch: stamp.branch })
+      this.hlc.observe(id)
+      const dropped = pushHistory(head, id, (x) => this.snaps.get(x)?.createdAt ?? 0, this.retention, this.clock())
+      for (const gone of dropped) this.snaps.delete(gone)
+      if (dropped.length) this.gcWanted = true
+    }
+    if (ids.length === 2) add(ids[0]!, roots.before, generation - 1)
+    add(ids[ids.length - 1]!, roots.after, generation)
+    this.recomputeRetained()
   }
 
   /** A big batch into an empty tree: sort once, build bottom-up (the last put of a key wins). */
@@ -378,8 +477,9 @@ export class Database {
     if (this.commitLog.length > COMMIT_LOG_LIMIT) this.commitLog.splice(0, this.commitLog.length - COMMIT_LOG_LIMIT)
   }
 
-  private commitInfo(): Commit {
-    return { generation: this.generation, root: this.head ? this.head.id : 0 }
+  private commitInfo(branch = MAIN): Commit {
+    const root = this.headOf(branch).root
+    return { generation: this.generation, root: root ? root.id : 0 }
   }
 
   private scheduleFlush(): void {
@@ -391,6 +491,7 @@ export class Database {
   /** Flushes the WAL for every waiting commit (group commit), or rolls them all back. */
   private flushNow(): void {
     this.flushQueued = false
+    this.stampedSinceFlush.clear()
     const waiters = this.waiters
     if (!waiters.length) return
     this.waiters = []
@@ -398,7 +499,7 @@ export class Database {
       this.wal.flush()
     } catch (e) {
       this.wal.discard()
-      this.head = this.flushed.head
+      this.setRoots(this.flushed.roots)
       this.generation = this.flushed.generation
       this.pendingFree.length = this.flushed.pendingFree
       while (this.commitLog.length && this.commitLog[this.commitLog.length - 1]!.generation > this.generation) this.commitLog.pop()
@@ -412,9 +513,10 @@ export class Database {
     }
     // The flushed state must stay intact (a later failed flush rolls back to it).
     this.tree.freeze()
-    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: this.pendingFree.length }
     const t = now()
     for (const w of waiters) {
+      this.recordHistory(w.stamp, w.commit.generation, w.roots)
       this.commitLatency.observe((t - w.started) / 1000)
       w.resolve(w.commit)
     }
@@ -443,13 +545,14 @@ export class Database {
    * a key it read or into a range it scanned, `fn` runs again (up to `retries`, default 3), then
    * ConflictError. Awaiting anything inside `fn` is fine. Blind writes never conflict.
    */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
     this.check()
     if (typeof fn !== 'function') throw new TypeError('cowdb: transaction() takes an async function')
     const retries = opts.retries ?? 3
     if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`cowdb: retries must be an integer >= 0, got ${retries}`)
+    const branch = this.branchOf(opts)
     for (let attempt = 0; ; attempt++) {
-      const reader = this.openReader()
+      const reader = this.openReader({ branch })
       let plan: TxPlan
       let result: T
       try {
@@ -463,7 +566,7 @@ export class Database {
         this.closeReader(reader.reader)
       }
       try {
-        if (plan.ops.length) await this.commitPlan(plan)
+        if (plan.ops.length) await this.commitPlan(plan, { branch })
         return result
       } catch (e) {
         if (!(e instanceof ConflictError) || attempt >= retries) throw e
@@ -475,11 +578,13 @@ export class Database {
    * Validates a transaction's reads against the commits since it began and applies its writes
    * atomically, or throws ConflictError. (The browser client's transactions end here.)
    */
-  commitPlan(plan: TxPlan): Promise<Commit> {
+  commitPlan(plan: TxPlan, opts?: WriteOptions): Promise<Commit> {
+    const branch = this.branchOf(opts)
     return this.commitOps(
       () => plan.ops,
+      opts,
       () => {
-        if (conflicts(plan, this.commitLog, this.generation)) {
+        if (conflicts(plan, this.commitLog, this.generation, branch)) {
           throw new ConflictError('cowdb: transaction conflict: a key it read (or a range it scanned) was written since it began')
         }
       },
@@ -487,9 +592,9 @@ export class Database {
   }
 
   /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
-  openReader(): { reader: number; generation: number } {
+  openReader(opts?: WriteOptions): { reader: number; generation: number } {
     this.check()
-    const r = this.pin(this.head)
+    const r = this.pin(this.headOf(this.branchOf(opts)).root)
     return { reader: r.id, generation: this.generation }
   }
 
@@ -504,17 +609,18 @@ export class Database {
    * The keys that differ between snapshot `from` and snapshot `to` (default: head), with values
    * before and after, in key order. Shared subtrees are skipped: cost grows with the change.
    */
-  async diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]> {
+  async diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
     const out: Change[] = []
-    for await (const c of this.diffIterate(from, to)) out.push(c)
+    for await (const c of this.diffIterate(from, to, opts)) out.push(c)
     return out
   }
 
   /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
-  async *diffIterate(from: SnapshotId, to?: SnapshotId): AsyncGenerator<Change> {
+  async *diffIterate(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): AsyncGenerator<Change> {
     this.check()
+    const toRoot = to === undefined || to === null ? this.headOf(this.branchOf(opts)).root : this.snapFor(to).root
     const a = this.pin(this.snapFor(from).root)
-    const b = this.pin(to === undefined ? this.head : this.snapFor(to).root)
+    const b = this.pin(toRoot)
     try {
       const same = storedEqual((o) => this.pager.readChain(o, o.length))
       const batch: Change[] = []
@@ -538,22 +644,23 @@ export class Database {
   // ---- snapshots ------------------------------------------------------------------------------
 
   /** Records the current head as a snapshot. O(1): no data is copied. Cost: one WAL flush. */
-  async snapshot(opts: { label?: string } = {}): Promise<SnapshotInfo> {
+  async snapshot(opts: { label?: string } & WriteOptions = {}): Promise<SnapshotInfo> {
     this.check()
-    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: snapshot() takes { label? }')
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: snapshot() takes { label?, branch? }')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw new TypeError('cowdb: snapshot label must be a string')
-    return this.inTurn(async () => this.takeSnapshot(opts.label), { flushFirst: true })
+    const branch = this.branchOf(opts)
+    return this.inTurn(async () => this.takeSnapshot(opts.label, branch), { flushFirst: true })
   }
 
-  private takeSnapshot(label: string | undefined): SnapshotInfo {
+  private takeSnapshot(label: string | undefined, branch: string): SnapshotInfo {
     this.check()
     const snap: Snap = {
       id: this.hlc.next(),
-      root: this.head,
+      root: this.headOf(branch).root,
       generation: this.generation,
       createdAt: 0,
       kind: 'named',
-      branch: 'main',
+      branch,
       ...(label !== undefined ? { label } : {}),
     }
     snap.createdAt = parseHlc(snap.id)!.wall
@@ -562,7 +669,7 @@ export class Database {
   }
 
   private addSnapshot(snap: Snap): void {
-    snap.root = this.head
+    snap.root = this.headOf(snap.branch).root
     snap.generation = this.generation
     this.tree.freeze()
     this.snaps.set(snap.id, snap)
@@ -587,6 +694,13 @@ export class Database {
   }
 
   private removeSnapshot(id: string): void {
+    const snap = this.snaps.get(id)
+    const head = snap?.kind === 'history' ? this.heads.get(snap.branch) : undefined
+    const at = head ? head.history.indexOf(id) : -1
+    if (head && at >= 0) {
+      head.history.splice(at, 1)
+      if (at <= head.cursor) head.cursor = Math.max(head.history.length ? 0 : -1, head.cursor - 1)
+    }
     this.snaps.delete(id)
     this.recomputeRetained()
     this.gcWanted = true
@@ -604,25 +718,168 @@ export class Database {
     ;(this.gcTimer as { unref?: () => void }).unref?.()
   }
 
-  /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). */
-  async restore(id: SnapshotId): Promise<Commit> {
+  /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). O(1). */
+  async restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
     this.check()
     this.snapFor(id)
+    const branch = this.branchOf(opts)
     return this.inTurn(async () => {
       this.check()
       this.snapFor(id)
-      this.durablyLog(RecordType.Restore, new ByteWriter().str(id).view(), () => this.applyRestore(id))
-      return this.commitInfo()
+      const stamp = this.stampFor(branch)
+      this.durablyLog(RecordType.Restore, writeStamp(new ByteWriter(), stamp).str(id).view(), () => this.applyRestore(stamp, id))
+      return this.commitInfo(branch)
     }, { flushFirst: true })
   }
 
-  private applyRestore(id: string): void {
+  // ---- history: undo and redo -----------------------------------------------------------------
+
+  /**
+   * Moves the head back one commit in its history, as a new commit: durable, and itself undone by
+   * redo(). Null when there is nothing to undo (history off, or at its oldest kept entry).
+   * History is on when retention has keepLast or keepFor. O(1): no page is copied.
+   */
+  async undo(opts?: WriteOptions): Promise<Commit | null> {
+    return this.moveInHistory(-1, opts)
+  }
+
+  /** Moves the head forward again after undo(). Null when there is nothing to redo. O(1). */
+  async redo(opts?: WriteOptions): Promise<Commit | null> {
+    return this.moveInHistory(1, opts)
+  }
+
+  private async moveInHistory(step: -1 | 1, opts?: WriteOptions): Promise<Commit | null> {
+    this.check()
+    const branch = this.branchOf(opts)
+    return this.inTurn(async () => {
+      this.check()
+      const head = this.headOf(branch)
+      const target = head.history[head.cursor + step]
+      if (head.cursor < 0 || target === undefined) return null
+      this.durablyLog(RecordType.Move, new ByteWriter().str(branch).str(target).view(), () => this.applyMove(branch, target))
+      return this.commitInfo(branch)
+    }, { flushFirst: true })
+  }
+
+  private applyMove(branch: string, id: string): void {
+    const head = this.headOf(branch)
+    const at = head.history.indexOf(id)
+    if (at < 0) return // retention dropped it meanwhile (a replay with a later clock)
     this.generation++
     this.tree.gen = this.generation
-    this.head = this.snapFor(id).root
+    head.root = this.snapFor(id).root
+    head.cursor = at
     this.tree.freeze()
     this.counters.rootUpdates++
-    this.logCommit({ generation: this.generation, keys: [], ranges: [], all: true })
+    this.logCommit({ generation: this.generation, branch, keys: [], ranges: [], all: true })
+  }
+
+  /** Changes the retention of automatic history. Turning history off drops the history kept. */
+  async setRetention(retention: Retention): Promise<void> {
+    this.check()
+    const policy = retentionPolicy(retention, this.retention)
+    return this.inTurn(async () => {
+      this.check()
+      this.durablyLog(RecordType.Retention, new ByteWriter().str(JSON.stringify(policy)).view(), () => this.applyRetention(policy))
+    }, { flushFirst: true })
+  }
+
+  private applyRetention(policy: RetentionPolicy): void {
+    this.retention = policy
+    this.metaChanged = true
+    if (!historyOn(policy)) for (const s of [...this.snaps.values()]) if (s.kind === 'history') this.removeSnapshot(s.id)
+    this.recomputeRetained()
+  }
+
+  /** The retention in force. */
+  async getRetention(): Promise<Required<Retention>> {
+    this.check()
+    return { ...this.retention }
+  }
+
+  // ---- branches -------------------------------------------------------------------------------
+
+  /**
+   * Makes a new named head at main's head, or at snapshot `from`. O(1): no page is copied; the
+   * branch shares every page with its origin until one of them writes. Every read and write
+   * takes `{ branch }`; `onBranch(name)` gives a handle that passes it for you.
+   */
+  async branch(name: string, opts: { from?: SnapshotId } = {}): Promise<BranchInfo> {
+    this.check()
+    validBranchName(name)
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: branch() takes { from? }')
+    if (opts.from !== undefined) this.snapFor(opts.from)
+    return this.inTurn(async () => {
+      this.check()
+      if (this.heads.has(name)) throw new TypeError(`cowdb: branch ${JSON.stringify(name)} exists`)
+      if (opts.from !== undefined) this.snapFor(opts.from)
+      const body = new ByteWriter().str(name).str(opts.from ?? '').view()
+      this.durablyLog(RecordType.Branch, body, () => this.applyBranch(name, opts.from ?? ''))
+      return this.branchInfo(this.headOf(name))
+    }, { flushFirst: true })
+  }
+
+  private applyBranch(name: string, from: string): void {
+    const root = from ? this.snapFor(from).root : this.headOf(MAIN).root
+    this.tree.freeze() // the two heads share these pages now
+    this.heads.set(name, { name, root, history: [], cursor: -1 })
+    this.metaChanged = true
+  }
+
+  /** Every head: main first, then branches by name. */
+  async branches(): Promise<BranchInfo[]> {
+    this.check()
+    const list = [...this.heads.values()].sort((a, b) => (a.name === MAIN ? -1 : b.name === MAIN ? 1 : a.name < b.name ? -1 : 1))
+    return list.map((h) => this.branchInfo(h))
+  }
+
+  /** Removes a branch and its history; its pages are freed by the next gc. Main cannot go. */
+  async dropBranch(name: string): Promise<void> {
+    this.check()
+    validBranchName(name)
+    if (name === MAIN) throw new TypeError('cowdb: the main head cannot be dropped')
+    this.headOf(name)
+    return this.inTurn(async () => {
+      this.check()
+      this.headOf(name)
+      this.durablyLog(RecordType.DropBranch, new ByteWriter().str(name).view(), () => this.applyDropBranch(name))
+    }, { flushFirst: true })
+  }
+
+  private applyDropBranch(name: string): void {
+    for (const s of [...this.snaps.values()]) if (s.kind === 'history' && s.branch === name) this.removeSnapshot(s.id)
+    this.heads.delete(name)
+    this.metaChanged = true
+    this.gcWanted = true
+    this.scheduleGc()
+  }
+
+  private branchInfo(h: Head): BranchInfo {
+    return {
+      name: h.name,
+      root: h.root ? h.root.id : 0,
+      generation: this.generation,
+      history: h.history.length,
+      undoable: Math.max(0, h.cursor),
+      redoable: h.cursor < 0 ? 0 : h.history.length - 1 - h.cursor,
+    }
+  }
+
+  /** A handle on one branch: the Database API with `{ branch: name }` filled in. */
+  onBranch(name: string): BranchView {
+    return new BranchView(this, validBranchName(name))
+  }
+
+  private applyRestore(stamp: Stamp, id: string): void {
+    const head = this.headOf(stamp.branch)
+    const before = head.root
+    this.generation++
+    this.tree.gen = this.generation
+    head.root = this.snapFor(id).root
+    this.tree.freeze()
+    this.counters.rootUpdates++
+    this.logCommit({ generation: this.generation, branch: stamp.branch, keys: [], ranges: [], all: true })
+    this.recordHistory(stamp, this.generation, { before, after: head.root })
   }
 
   /** Appends one record and flushes it at once; applies `apply` only if the flush succeeds. */
@@ -636,7 +893,7 @@ export class Database {
       throw e
     }
     apply()
-    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: this.pendingFree.length }
     this.afterFlush()
   }
 
@@ -687,11 +944,15 @@ export class Database {
     const started = now()
     const alloc = this.pager.saveAllocator()
     const written: { node: Node; vals: Node['vals'] | null }[] = []
-    let headRef: RootRef
+    const heads: HeadRecord[] = []
     const snapRefs = new Map<string, RootRef>()
     try {
       this.pager.gen = this.generation
-      headRef = this.writeTree(this.head, written)
+      for (const h of this.heads.values()) {
+        const record: HeadRecord = { name: h.name, root: this.writeTree(h.root, written), generation: this.generation }
+        if (h.cursor >= 0 && h.cursor < h.history.length - 1) record.cursor = h.history[h.cursor]
+        heads.push(record)
+      }
       for (const s of this.snaps.values()) snapRefs.set(s.id, this.writeTree(s.root, written))
       this.pager.writeStaged()
     } catch (e) {
@@ -716,10 +977,11 @@ export class Database {
       lsn: this.wal.lsn,
       slotCount: this.pager.slotCount,
       free: this.pager.freeRuns(),
-      heads: [{ name: 'main', root: headRef, generation: this.generation }],
+      heads,
       snapshots: [...this.snaps.values()].map((s) => ({ ...s, root: snapRefs.get(s.id) ?? null })),
       hlc: this.hlc.next(),
       walSalt: (Math.random() * 2 ** 32) >>> 0,
+      extra: { retention: this.retention },
     }
     await this.storage.meta.save(meta)
     this.durable = meta
@@ -763,8 +1025,10 @@ export class Database {
 
   /** The newest generation any snapshot or reader holds; pages newer than it are the head's alone. */
   private recomputeRetained(): void {
-    let g = -1
-    for (const s of this.snaps.values()) g = Math.max(g, s.generation)
+    // With history on, every commit's root is kept (history entries are recorded at the flush,
+    // after later commits of the group already ran): no page is cheap to free; gc finds them.
+    let g = historyOn(this.retention) ? Number.MAX_SAFE_INTEGER : -1
+    for (const s of this.snaps.values()) g = Math.max(g, s.kind === 'history' ? Number.MAX_SAFE_INTEGER : s.generation)
     for (const r of this.readers.values()) g = Math.max(g, r.generation)
     // The durable head is a root too until the next checkpoint replaces it.
     this.retainedGen = g
@@ -825,7 +1089,7 @@ export class Database {
   }
 
   private liveRoots(): (Ref | null)[] {
-    const roots: (Ref | null)[] = [this.head, this.flushed.head]
+    const roots: (Ref | null)[] = [...this.rootsNow().values(), ...this.flushed.roots.values()]
     for (const s of this.snaps.values()) roots.push(s.root)
     for (const r of this.readers.values()) roots.push(r.root)
     for (const h of this.durable.heads) roots.push(h.root)
@@ -838,10 +1102,30 @@ export class Database {
   /** Re-reads and checks every page reachable from every root. Cost: O(reachable pages) reads. */
   async verify(opts: { onProgress?: (p: Progress) => void } = {}): Promise<VerifyReport> {
     this.check()
-    const roots: NamedRoot[] = [{ name: 'head', root: this.head }]
+    const roots: NamedRoot[] = [...this.heads.values()].map((h) => ({ name: h.name === MAIN ? 'head' : `branch ${h.name}`, root: h.root }))
     for (const s of this.snaps.values()) roots.push({ name: `snapshot ${s.id}`, root: s.root })
     const free = new Set(this.pager.freeRuns().flatMap((v, i, a) => (i % 2 ? [] : range(v, a[i + 1]!))))
     return verifyRoots(this.pager, roots, free, (done, total) => opts.onProgress?.({ phase: 'verify', done, total }))
+  }
+
+  /**
+   * Where the pages file's slots are: reachable from a live root (heads, snapshots, history,
+   * readers, the durable Meta), free, waiting to be freed at the next checkpoint, or none of
+   * these (leaked: only a gc() finds them), and reachable slots wrongly on the free list.
+   * After gc() both `leaked` and `reachableButFree` are 0. Cost: O(live pages) reads.
+   */
+  async space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
+    this.check()
+    const marked = markReachable(this.tree, this.liveRoots())
+    const free = new Set(this.pager.freeRuns().flatMap((v, i, a) => (i % 2 ? [] : range(v, a[i + 1]!))))
+    const pending = new Set(this.pendingFree)
+    let leaked = 0
+    let reachableButFree = 0
+    for (let slot = 0; slot < this.pager.slotCount; slot++) {
+      if (marked.has(slot) && free.has(slot)) reachableButFree++
+      else if (!marked.has(slot) && !free.has(slot) && !pending.has(slot)) leaked++
+    }
+    return { slots: this.pager.slotCount, reachable: marked.size, free: free.size, pending: pending.size, leaked, reachableButFree }
   }
 
   /** Counters and sizes. Cost: O(snapshots). */
@@ -918,16 +1202,23 @@ export class Database {
 
   private replay(): void {
     const result = this.wal.replay(this.durable.lsn, this.durable.walSalt ?? 0, (type, body) => {
-      if (type === RecordType.Commit) this.applyOps(readOps(body))
-      else if (type === RecordType.Snapshot) this.addSnapshot(readSnapshotBody(body))
-      else if (type === RecordType.DropSnapshot) this.removeSnapshot(new ByteReader(body).str())
-      else if (type === RecordType.Restore) this.applyRestore(new ByteReader(body).str())
+      const r = new ByteReader(body)
+      if (type === RecordType.Commit) {
+        const stamp = readStamp(r)
+        this.recordHistory(stamp, this.generation + 1, this.applyOps(stamp, readOps(r)))
+      } else if (type === RecordType.Snapshot) this.addSnapshot(readSnapshotBody(body))
+      else if (type === RecordType.DropSnapshot) this.removeSnapshot(r.str())
+      else if (type === RecordType.Restore) this.applyRestore(readStamp(r), r.str())
+      else if (type === RecordType.Move) this.applyMove(r.str(), r.str())
+      else if (type === RecordType.Branch) this.applyBranch(r.str(), r.str())
+      else if (type === RecordType.DropBranch) this.applyDropBranch(r.str())
+      else if (type === RecordType.Retention) this.applyRetention(retentionPolicy(JSON.parse(r.str()) as Retention))
       else throw new CorruptionError(`cowdb: unknown WAL record type ${type}`)
     })
     this.recovery = { records: result.records, tornTail: result.tornTail }
     for (const s of this.snaps.values()) this.hlc.observe(s.id)
     this.tree.freeze()
-    this.flushed = { head: this.head, generation: this.generation, pendingFree: this.pendingFree.length }
+    this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: this.pendingFree.length }
   }
 
   // ---- helpers --------------------------------------------------------------------------------
@@ -950,7 +1241,8 @@ export class Database {
       if (!r) throw new ClosedError(`cowdb: reader ${opts.reader} has ended`)
       return r.root
     }
-    return opts?.snapshot === undefined ? this.head : this.snapFor(opts.snapshot).root
+    if (opts?.snapshot !== undefined) return this.snapFor(opts.snapshot).root
+    return this.headOf(opts?.branch === undefined ? MAIN : validBranchName(opts.branch)).root
   }
 
   private decode(v: StoredValue): Value {

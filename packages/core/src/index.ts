@@ -8,3 +8,5 @@ export { encodeKey, decodeKey, compareKeys, encodeRange, prefixRange } from './k
 export { encodeValue, decodeValue } from './values.js'
 export { checksum32 } from './checksum.js'
 export { Hlc, parseHlc, formatHlc } from './hlc.js'
+export { BranchView, type BranchTarget } from './branch-view.js'
+export { MAIN } from './heads.js'

@@ -41,10 +41,11 @@ const DELETE = 2
 const DELETE_RANGE = 3
 
 /** The WAL body of a commit. Cost: O(bytes). */
-export function writeOps(ops: EncodedOp[]): Uint8Array {
-  let bytes = 8
+export function writeOps(ops: EncodedOp[], prefix?: (w: ByteWriter) => void): Uint8Array {
+  let bytes = 64
   for (const op of ops) bytes += op.type === 'put' ? 9 + op.key.length + op.value.length : 64
   const w = new ByteWriter(bytes)
+  prefix?.(w)
   w.u32(ops.length)
   for (const op of ops) {
     if (op.type === 'put') w.u8(PUT).bytes(op.key).bytes(op.value)
@@ -60,8 +61,8 @@ export function writeOps(ops: EncodedOp[]): Uint8Array {
 }
 
 /** Decodes a WAL commit body (keys and values are views into `body`). */
-export function readOps(body: Uint8Array): EncodedOp[] {
-  const r = new ByteReader(body)
+export function readOps(body: Uint8Array | ByteReader): EncodedOp[] {
+  const r = body instanceof ByteReader ? body : new ByteReader(body)
   const n = r.u32()
   const ops: EncodedOp[] = []
   for (let i = 0; i < n; i++) {

@@ -24,7 +24,13 @@ export interface BlockFile {
 export type RootRef = { slot: number; id: number } | null
 
 /** One named head (the main line or a branch). */
-export type HeadRecord = { name: string; root: RootRef; generation: number }
+export type HeadRecord = {
+  name: string
+  root: RootRef
+  generation: number
+  /** The history entry (snapshot id) the head is at after an undo; absent: the newest. */
+  cursor?: string
+}
 
 /** One row of the snapshot table. `kind`: named (by the user), history (automatic, for undo). */
 export type SnapshotRecord = {

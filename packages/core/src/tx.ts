@@ -93,14 +93,14 @@ export class BufferedTransaction implements Transaction {
 }
 
 /** Keys and ranges one commit wrote, for validating transactions that started before it. */
-export type CommitFootprint = { generation: number; keys: Uint8Array[]; ranges: KeyRange[]; all?: boolean }
+export type CommitFootprint = { generation: number; branch: string; keys: Uint8Array[]; ranges: KeyRange[]; all?: boolean }
 
 /**
  * Whether a transaction that started at `plan.startGeneration` conflicts with the commits in
  * `log` (oldest first). A log that does not reach back far enough counts as a conflict.
  * Cost: O(keys written since the start + reads).
  */
-export function conflicts(plan: TxPlan, log: CommitFootprint[], generation: number): boolean {
+export function conflicts(plan: TxPlan, log: CommitFootprint[], generation: number, branch: string): boolean {
   if (plan.startGeneration >= generation) return false
   if (plan.reads.length === 0 && plan.ranges.length === 0) return false
   const oldest = log.length ? log[0]!.generation : generation + 1
@@ -108,7 +108,7 @@ export function conflicts(plan: TxPlan, log: CommitFootprint[], generation: numb
   const readSet = new Set(plan.reads.map(bytesKey))
   const hit = (k: Uint8Array) => readSet.has(bytesKey(k)) || plan.ranges.some((r) => keyInRange(k, r))
   for (const c of log) {
-    if (c.generation <= plan.startGeneration) continue
+    if (c.generation <= plan.startGeneration || c.branch !== branch) continue
     if (c.all) return true
     for (const k of c.keys) if (hit(k)) return true
     for (const r of c.ranges) {

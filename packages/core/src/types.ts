@@ -9,7 +9,11 @@ export type PageId = number
 /** Opaque, sortable, monotonic id (hybrid logical clock). */
 export type SnapshotId = string
 
-export type ReadOptions = { snapshot?: SnapshotId }
+/** Reads at head (of `branch`, default main) or at a snapshot. */
+export type ReadOptions = { snapshot?: SnapshotId; branch?: string }
+/** Writes go to the head of `branch` (default main). */
+export type WriteOptions = { branch?: string }
+export type BranchInfo = { name: string; root: PageId; generation: number; history: number; undoable: number; redoable: number }
 export type Range = { gt?: Key; gte?: Key; lt?: Key; lte?: Key }
 export type ScanOptions = ReadOptions & { limit?: number; reverse?: boolean }
 export type Op = { type: 'put'; key: Key; value: Value } | { type: 'delete'; key: Key }

@@ -20,6 +20,11 @@ export const enum RecordType {
   Snapshot = 2,
   DropSnapshot = 3,
   Restore = 4,
+  /** Undo/redo: a head moves to one of its history entries. */
+  Move = 5,
+  Branch = 6,
+  DropBranch = 7,
+  Retention = 8,
 }
 
 const HEADER = 21

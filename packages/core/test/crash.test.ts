@@ -13,7 +13,9 @@ import { Model, modelKey } from './model.js'
 const SEED = Number(process.env.COWDB_SEED ?? 5)
 const SCHEDULES = Number(process.env.COWDB_SCHEDULES ?? 1500)
 // a small largeCommitBytes sends bigger batches down the commit-by-checkpoint path too
-const OPEN = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 4096, cacheBytes: 16 * 1024, largeCommitBytes: 1500 }
+const BASE = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 4096, cacheBytes: 16 * 1024, largeCommitBytes: 1500 }
+// odd seeds keep undo history too: every commit then also records a history entry
+const openOptions = (seed: number) => (seed % 2 ? { ...BASE, retention: { keepLast: 4 } } : BASE)
 
 function prng(seed: number) {
   let s = seed >>> 0
@@ -94,7 +96,7 @@ const modelContents = (m: Model) => JSON.stringify(m.scan({ limit: 1e9 }).map(([
 /** A dry run of the schedule: how many I/O calls it makes (the range to crash or fail in). */
 async function countCalls(seed: number, steps: Step[]): Promise<number> {
   const dry = new FaultController()
-  const db = await Database.open(new FaultyStorage(dry, prng(seed + 1)), OPEN)
+  const db = await Database.open(new FaultyStorage(dry, prng(seed + 1)), openOptions(seed))
   await play(db, steps)
   await db.close()
   return dry.calls
@@ -108,13 +110,13 @@ async function crashRun(seed: number): Promise<void> {
   const storage = new FaultyStorage(ctl, rand)
   let played
   try {
-    const db = await Database.open(storage, OPEN)
+    const db = await Database.open(storage, openOptions(seed))
     played = await play(db, steps)
   } catch {
     played = { acked: [], inFlight: [], snaps: [], error: undefined }
   }
   const { acked, inFlight, snaps } = played
-  const after = await Database.open(storage.afterCrash(rand), OPEN)
+  const after = await Database.open(storage.afterCrash(rand), openOptions(seed))
   try {
     const got = await contents(after)
     const model = new Model()
@@ -145,7 +147,7 @@ async function errorRun(seed: number): Promise<void> {
   const storage = new FaultyStorage(ctl, rand)
   let db: Database
   try {
-    db = await Database.open(storage, OPEN)
+    db = await Database.open(storage, openOptions(seed))
   } catch {
     return // the failure hit open() itself: it reported it; nothing was acknowledged
   }
@@ -157,7 +159,7 @@ async function errorRun(seed: number): Promise<void> {
   }
   expect(await contents(db), `seed ${seed}: live state after I/O error at call ${failAt}`).toBe(modelContents(model))
   await db.close().catch(() => {})
-  const again = await Database.open(storage.afterCrash(() => 0.99), OPEN) // a clean restart: all flushed data kept
+  const again = await Database.open(storage.afterCrash(() => 0.99), openOptions(seed)) // a clean restart: all flushed data kept
   try {
     expect(await contents(again), `seed ${seed}: after reopen`).toBe(modelContents(model))
     expect((await again.verify()).errors).toEqual([])

@@ -1,0 +1,77 @@
+// Named heads (the main line and branches) and the history each keeps for undo/redo.
+//
+// A head is a root pointer with a name. A branch is a second head that starts at another head's
+// root or a snapshot's: O(1), the two share every page until one of them writes.
+// History: with retention on, every commit on a head records the root it produced as a
+// 'history' snapshot. The head's cursor says which entry it is at: undo moves the cursor back
+// and the head to that entry's root (as a new commit), redo moves it forward, and a new commit
+// after an undo drops the entries past the cursor first (the redo branch).
+
+import { ByteReader, ByteWriter } from './bytes.js'
+import type { Ref } from './node.js'
+import type { Retention } from './types.js'
+
+export const MAIN = 'main'
+
+export type Head = {
+  name: string
+  root: Ref | null
+  /** History snapshot ids on this head, oldest first. */
+  history: string[]
+  /** Index in `history` of the entry the head is at (-1: no history yet). */
+  cursor: number
+}
+
+/** Retention with defaults filled in; history is on when keepLast or keepFor is set. */
+export type RetentionPolicy = Required<Retention>
+
+export function retentionPolicy(r: Retention | undefined, base?: RetentionPolicy): RetentionPolicy {
+  if (r !== undefined && (r === null || typeof r !== 'object')) throw new TypeError('cowdb: retention must be an object { keepLast?, keepFor?, keepNamed? }')
+  const p = { keepLast: 0, keepFor: 0, keepNamed: true, ...base, ...r }
+  if (!Number.isInteger(p.keepLast) || p.keepLast < 0) throw new TypeError(`cowdb: retention.keepLast must be an integer >= 0, got ${String(p.keepLast)}`)
+  if (typeof p.keepFor !== 'number' || !(p.keepFor >= 0)) throw new TypeError(`cowdb: retention.keepFor must be milliseconds >= 0, got ${String(p.keepFor)}`)
+  if (typeof p.keepNamed !== 'boolean') throw new TypeError('cowdb: retention.keepNamed must be a boolean')
+  return p
+}
+
+export const historyOn = (p: RetentionPolicy): boolean => p.keepLast > 0 || p.keepFor > 0
+
+export function validBranchName(name: unknown): string {
+  if (typeof name !== 'string' || name.length === 0 || name.length > 200) {
+    throw new TypeError(`cowdb: a branch name is a non-empty string of at most 200 chars, got ${JSON.stringify(name)}`)
+  }
+  return name
+}
+
+/**
+ * The entries a push of `id` onto `head` removes: the redo entries past the cursor, then the
+ * oldest beyond keepLast and those older than keepFor (the newest entry always stays).
+ * Mutates `head.history` and `head.cursor`; returns the removed ids.
+ */
+export function pushHistory(head: Head, id: string, createdAt: (id: string) => number, p: RetentionPolicy, now: number): string[] {
+  const removed = head.history.splice(head.cursor + 1)
+  head.history.push(id)
+  let drop = 0
+  if (p.keepLast > 0) drop = Math.max(0, head.history.length - p.keepLast)
+  if (p.keepFor > 0) while (drop < head.history.length - 1 && createdAt(head.history[drop]!) < now - p.keepFor) drop++
+  removed.push(...head.history.splice(0, drop))
+  head.cursor = head.history.length - 1
+  return removed
+}
+
+/** What a head-changing WAL record carries besides its change: the head, and history ids to push. */
+export type Stamp = { branch: string; history: string[] }
+
+export function writeStamp(w: ByteWriter, s: Stamp): ByteWriter {
+  w.str(s.branch).u8(s.history.length)
+  for (const id of s.history) w.str(id)
+  return w
+}
+
+export function readStamp(r: ByteReader): Stamp {
+  const branch = r.str()
+  const n = r.u8()
+  const history: string[] = []
+  for (let i = 0; i < n; i++) history.push(r.str())
+  return { branch, history }
+}
