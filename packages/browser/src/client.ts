@@ -4,7 +4,11 @@
 
 import * as Comlink from 'comlink'
 import {
+  BranchView,
   BufferedTransactionClient,
+  type BranchInfo,
+  type Retention,
+  type WriteOptions,
   ConflictError,
   type Change,
   type Commit,
@@ -114,17 +118,17 @@ export class BrowserDatabase {
   getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]> {
     return this.send('getMany', [keys, opts])
   }
-  put(key: Key, value: Value): Promise<Commit> {
-    return this.send('put', [key, value])
+  put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
+    return this.send('put', [key, value, opts])
   }
-  delete(key: Key): Promise<Commit> {
-    return this.send('delete', [key])
+  delete(key: Key, opts?: WriteOptions): Promise<Commit> {
+    return this.send('delete', [key, opts])
   }
-  batch(ops: Op[]): Promise<Commit> {
-    return this.send('batch', [ops])
+  batch(ops: Op[], opts?: WriteOptions): Promise<Commit> {
+    return this.send('batch', [ops, opts])
   }
-  deleteRange(range: Range): Promise<Commit> {
-    return this.send('deleteRange', [range])
+  deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
+    return this.send('deleteRange', [range, opts])
   }
   scan(range: Range & ScanOptions = {}): Promise<[Key, Value][]> {
     return this.send('scan', [range])
@@ -135,7 +139,7 @@ export class BrowserDatabase {
 
   /** Streams entries in chunks, all from the state when iteration began. */
   async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
-    const { reader } = await this.send<{ reader: number }>('openReader', [])
+    const { reader } = await this.send<{ reader: number }>('openReader', [{ branch: range.branch }])
     try {
       let left = range.limit ?? Infinity
       let r: Range & ScanOptions = { ...range }
@@ -152,7 +156,7 @@ export class BrowserDatabase {
     }
   }
 
-  snapshot(opts?: { label?: string }): Promise<SnapshotInfo> {
+  snapshot(opts?: { label?: string } & WriteOptions): Promise<SnapshotInfo> {
     return this.send('snapshot', [opts])
   }
   snapshots(): Promise<SnapshotInfo[]> {
@@ -161,18 +165,52 @@ export class BrowserDatabase {
   dropSnapshot(id: SnapshotId): Promise<void> {
     return this.send('dropSnapshot', [id])
   }
-  restore(id: SnapshotId): Promise<Commit> {
-    return this.send('restore', [id])
+  restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
+    return this.send('restore', [id, opts])
   }
-  diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]> {
-    return this.send('diff', [from, to])
+  diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
+    return this.send('diff', [from, to, opts])
+  }
+
+  /** Back one commit in history (null: nothing to undo). History is on with retention keepLast/keepFor. */
+  undo(opts?: WriteOptions): Promise<Commit | null> {
+    return this.send('undo', [opts])
+  }
+  redo(opts?: WriteOptions): Promise<Commit | null> {
+    return this.send('redo', [opts])
+  }
+  setRetention(retention: Retention): Promise<void> {
+    return this.send('setRetention', [retention])
+  }
+  getRetention(): Promise<Required<Retention>> {
+    return this.send('getRetention', [])
+  }
+
+  /** A new head at main's head or at snapshot `from`, in O(1). */
+  branch(name: string, opts?: { from?: SnapshotId }): Promise<BranchInfo> {
+    return this.send('branch', [name, opts])
+  }
+  branches(): Promise<BranchInfo[]> {
+    return this.send('branches', [])
+  }
+  dropBranch(name: string): Promise<void> {
+    return this.send('dropBranch', [name])
+  }
+  /** The API on one branch (`{ branch: name }` filled in). */
+  onBranch(name: string): BranchView {
+    return new BranchView(this, name)
+  }
+  /** Where the pages file's slots are (reachable, free, pending, leaked). */
+  space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
+    return this.send('space', [])
   }
 
   /** An optimistic transaction: reads go to the worker at the starting state, writes are buffered here. */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } = {}): Promise<T> {
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
     const retries = opts.retries ?? 3
+    const at = { branch: opts.branch }
     for (let attempt = 0; ; attempt++) {
-      const { reader, generation } = await this.send<{ reader: number; generation: number }>('openReader', [])
+      const { reader, generation } = await this.send<{ reader: number; generation: number }>('openReader', [at])
       let result: T
       let tx: BufferedTransactionClient
       try {
@@ -189,7 +227,7 @@ export class BrowserDatabase {
       }
       const plan = tx.finish()
       try {
-        if (plan.ops.length) await this.send('commitPlan', [plan])
+        if (plan.ops.length) await this.send('commitPlan', [plan, at])
         return result
       } catch (e) {
         if (!(e instanceof ConflictError) || attempt >= retries) throw e

@@ -9,6 +9,7 @@ export const METHODS = [
   'get', 'getMany', 'put', 'delete', 'batch', 'deleteRange', 'scan', 'count',
   'snapshot', 'snapshots', 'dropSnapshot', 'restore', 'diff', 'checkpoint',
   'gc', 'stats', 'metrics', 'verify', 'openReader', 'closeReader', 'commitPlan',
+  'undo', 'redo', 'branch', 'branches', 'dropBranch', 'setRetention', 'getRetention', 'space',
 ] as const
 export type Method = (typeof METHODS)[number]
 

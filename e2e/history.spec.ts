@@ -1,0 +1,79 @@
+// Undo/redo and branches through the worker, surviving a reload (OPFS + IndexedDB, persistent profile).
+import type { Page } from '@playwright/test'
+import { expect, test } from './fixtures'
+
+async function ready(page: Page) {
+  await page.goto('/test/db.html')
+  await expect(page.locator('body')).toHaveText('ready')
+}
+
+test('edit, undo twice, reload, redo once: the values are as a user expects', async ({ page }) => {
+  await ready(page)
+  const before = await page.evaluate(async () => {
+    const db = await (window as any).cowdb.openDB('h1', { retention: { keepLast: 50 } })
+    await db.put('doc', 'Hello')
+    await db.put('doc', 'Hello, world')
+    await db.put('title', 'Greeting')
+    const u1 = await db.undo() // title gone
+    const u2 = await db.undo() // doc back to 'Hello'
+    const seen = { doc: await db.get('doc'), title: await db.get('title'), undone: u1 !== null && u2 !== null }
+    await db.close()
+    return seen
+  })
+  expect(before).toEqual({ doc: 'Hello', title: undefined, undone: true })
+  await page.reload()
+  await expect(page.locator('body')).toHaveText('ready')
+  const after = await page.evaluate(async () => {
+    const db = await (window as any).cowdb.openDB('h1') // retention was kept with the store
+    const reopened = { doc: await db.get('doc'), title: await db.get('title') }
+    const redo = await db.redo()
+    const redone = { doc: await db.get('doc'), title: await db.get('title') }
+    const [main] = await db.branches()
+    const report = await db.verify()
+    await db.close()
+    return { reopened, redone, redid: redo !== null, redoable: main.redoable, ok: report.ok }
+  })
+  expect(after).toEqual({ reopened: { doc: 'Hello', title: undefined }, redone: { doc: 'Hello, world', title: undefined }, redid: true, redoable: 1, ok: true })
+})
+
+test('a branch costs nothing, diverges on write, and keeps its own data across a reload', async ({ page }) => {
+  await ready(page)
+  await page.evaluate(async () => {
+    const db = await (window as any).cowdb.openDB('h2')
+    await db.batch(Array.from({ length: 5000 }, (_, i) => ({ type: 'put', key: i, value: `v${i}` })))
+    const before = (await db.stats()).pagesCreated
+    await db.branch('draft')
+    if ((await db.stats()).pagesCreated !== before) throw new Error('branch() copied pages')
+    const draft = db.onBranch('draft')
+    await draft.put(1, 'draft edit')
+    await draft.delete(2)
+    await db.put(3, 'main edit')
+    await db.close()
+  })
+  await page.reload()
+  await expect(page.locator('body')).toHaveText('ready')
+  const got = await page.evaluate(async () => {
+    const db = await (window as any).cowdb.openDB('h2')
+    const draft = db.onBranch('draft')
+    const out = {
+      main: await db.getMany([1, 2, 3]),
+      draft: await draft.getMany([1, 2, 3]),
+      counts: [await db.count(), await draft.count()],
+      names: (await db.branches()).map((b: { name: string }) => b.name),
+    }
+    await db.dropBranch('draft')
+    out.names = (await db.branches()).map((b: { name: string }) => b.name)
+    const gc = await db.gc()
+    const space = await db.space()
+    await db.close()
+    return { ...out, freed: gc.pagesFreed > 0, leaked: space.leaked }
+  })
+  expect(got).toEqual({
+    main: ['v1', 'v2', 'main edit'],
+    draft: ['draft edit', undefined, 'v3'],
+    counts: [5000, 4999],
+    names: ['main'],
+    freed: true,
+    leaked: 0,
+  })
+})
