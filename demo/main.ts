@@ -49,7 +49,7 @@ async function refreshRows() {
 }
 
 async function refreshSnapshots() {
-  const list = await db.snapshots()
+  const list = (await db.snapshots()).filter((s) => s.kind !== 'history') // history entries back undo/redo
   const ol = $('snapshots')
   ol.replaceChildren(...list.reverse().map((s) => {
     const li = document.createElement('li')
@@ -102,8 +102,15 @@ async function refreshEngine() {
   $('metrics').textContent = (await db.metrics()).split('\n').filter((l) => l && !l.includes('_bucket')).join('\n')
 }
 
+async function refreshHistory() {
+  const [main] = await db.branches()
+  $<HTMLButtonElement>('undo').disabled = !main || main.undoable === 0
+  $<HTMLButtonElement>('redo').disabled = !main || main.redoable === 0
+  $('history').textContent = main ? `${main.undoable} undo · ${main.redoable} redo` : ''
+}
+
 async function refreshAll() {
-  await Promise.all([refreshRows(), refreshSnapshots(), refreshEngine()])
+  await Promise.all([refreshRows(), refreshSnapshots(), refreshEngine(), refreshHistory()])
 }
 
 function report(e: unknown) {
@@ -136,6 +143,12 @@ function wire() {
     void db.batch(ops).then(refreshAll).catch(report)
   }
   $('clear').onclick = () => void db.deleteRange({}).then(refreshAll).catch(report)
+  const move = (c: { generation: number } | null, what: string) => {
+    $('write-result').className = 'muted'
+    $('write-result').textContent = c ? `${what}: head moved to an earlier root as generation ${c.generation} (no page copied)` : `nothing to ${what}`
+  }
+  $('undo').onclick = () => void db.undo().then((c) => move(c, 'undo')).then(refreshAll).catch(report)
+  $('redo').onclick = () => void db.redo().then((c) => move(c, 'redo')).then(refreshAll).catch(report)
   $('snap').onclick = () => {
     const label = $<HTMLInputElement>('label').value || undefined
     void db.snapshot({ label }).then(refreshAll).catch(report)
@@ -153,7 +166,7 @@ function wire() {
 
 async function main() {
   try {
-    db = await cowdb.openDB('playground')
+    db = await cowdb.openDB('playground', { retention: { keepLast: 100 } })
     w.db = db
     status.textContent = 'running · OPFS + IndexedDB'
     status.className = 'pill ok'

@@ -1283,7 +1283,7 @@ function scanOptions(o: ScanOptions, defaultLimit = SCAN_DEFAULT_LIMIT): { limit
 }
 
 function snapshotInfo(s: Snap): SnapshotInfo {
-  const info: SnapshotInfo = { id: s.id, root: s.root ? s.root.id : 0, generation: s.generation, createdAt: s.createdAt }
+  const info: SnapshotInfo = { id: s.id, root: s.root ? s.root.id : 0, generation: s.generation, createdAt: s.createdAt, kind: s.kind, branch: s.branch }
   if (s.label !== undefined) info.label = s.label
   return info
 }

@@ -24,6 +24,10 @@ export type SnapshotInfo = {
   generation: number
   createdAt: number
   label?: string
+  /** 'named': taken by snapshot(), kept until dropped; 'history': recorded per commit for undo, kept by retention. */
+  kind?: 'named' | 'history'
+  /** The head it was taken on. */
+  branch?: string
 }
 export type Change = { key: Key; before?: Value; after?: Value }
 
