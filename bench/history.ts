@@ -1,0 +1,36 @@
+// Time travel at scale (issue #7): a diff between two snapshots 10 changed keys apart against a
+// full scan of the store, and branch()/restore()/undo() at 10k and 1M keys (they should not grow).
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { open } from '@cowdb/node'
+import { timeIt, type Row } from './measure.ts'
+
+export async function historyBench(sizes: number[]): Promise<Row[]> {
+  const rows: Row[] = []
+  for (const n of sizes) {
+    const dir = mkdtempSync(join(tmpdir(), 'cowdb-bench-'))
+    const db = await open(dir, { checkpointDelayMs: 0, retention: { keepLast: 10 } })
+    const value = new Uint8Array(100)
+    for (let base = 0; base < n; base += 100_000) {
+      await db.batch(Array.from({ length: Math.min(100_000, n - base) }, (_, i) => ({ type: 'put' as const, key: base + i, value })))
+    }
+    await db.checkpoint()
+    const a = await db.snapshot()
+    await db.batch(Array.from({ length: 10 }, (_, i) => ({ type: 'put' as const, key: Math.floor((i * n) / 10), value: new Uint8Array(100).fill(1) })))
+    const b = await db.snapshot()
+    const size = `${n.toLocaleString('en-US')} keys`
+    let changes = 0
+    const diffMs = await timeIt(5, async () => { changes = (await db.diff(a.id, b.id)).length })
+    const scanMs = await timeIt(1, async () => { let c = 0; for await (const _ of db.iterate()) c++ })
+    if (changes !== 10) throw new Error(`diff found ${changes} changes, not 10`)
+    rows.push({ workload: `diff of 10 changed keys at ${size}`, unit: 'ms', cowdb: diffMs, peers: { 'full scan': scanMs }, higherIsBetter: false, note: `${((diffMs / scanMs) * 100).toFixed(3)}% of a full scan` })
+    let i = 0
+    rows.push({ workload: `branch() at ${size}`, unit: 'ms', cowdb: await timeIt(9, async () => { await db.branch(`b${i++}`) }), peers: {}, higherIsBetter: false })
+    rows.push({ workload: `restore() at ${size}`, unit: 'ms', cowdb: await timeIt(9, async () => { await db.restore(a.id) }), peers: {}, higherIsBetter: false })
+    rows.push({ workload: `undo() at ${size}`, unit: 'ms', cowdb: await timeIt(5, async () => { await db.undo() }), peers: {}, higherIsBetter: false })
+    await db.close()
+    rmSync(dir, { recursive: true, force: true })
+  }
+  return rows
+}
