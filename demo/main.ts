@@ -164,6 +164,29 @@ function wire() {
     void db.gc().then((g) => ($('engine-result').textContent = `gc: freed ${g.pagesFreed} pages in ${g.durationMs.toFixed(1)} ms`)).then(refreshEngine)
 }
 
+/** The live feed: newest commit first, the last 50 kept, at most 4 changes shown per commit. */
+function follow(e: cowdb.ChangeEvent) {
+  const feed = $('feed')
+  if (feed.firstElementChild?.classList.contains('muted')) feed.replaceChildren()
+  const li = document.createElement('li')
+  const gen = document.createElement('span')
+  gen.className = 'gen'
+  gen.textContent = `#${e.commit.generation}${e.branch === 'main' ? '' : ` (${e.branch})`} · ${e.changes.length} change${e.changes.length === 1 ? '' : 's'}`
+  li.append(gen)
+  for (const c of e.changes.slice(0, 4)) {
+    const k = show(c.key)
+    const [kind, text] =
+      c.before === undefined ? ['add', `+ ${k} = ${show(c.after)}`] : c.after === undefined ? ['del', `− ${k}`] : ['mod', `~ ${k}: ${show(c.before)} → ${show(c.after)}`]
+    const span = document.createElement('span')
+    span.className = `chg ${kind}`
+    span.textContent = text
+    li.append(span)
+  }
+  if (e.changes.length > 4) li.append(' …')
+  feed.prepend(li)
+  while (feed.children.length > 50) feed.lastElementChild!.remove()
+}
+
 async function main() {
   try {
     db = await cowdb.openDB('playground', { retention: { keepLast: 100 } })
@@ -171,6 +194,7 @@ async function main() {
     status.textContent = 'running · OPFS + IndexedDB'
     status.className = 'pill ok'
     wire()
+    await db.subscribe({}, follow)
     await refreshAll()
     if ((await db.count()) === 0) {
       await db.batch([

@@ -77,3 +77,32 @@ test('a branch costs nothing, diverges on write, and keeps its own data across a
     leaked: 0,
   })
 })
+
+test('subscribe follows commits, deleteRange and undo through the worker, and stops when ended', async ({ page }) => {
+  await ready(page)
+  const got = await page.evaluate(async () => {
+    const db = await (window as any).cowdb.openDB('h3', { retention: { keepLast: 10 } })
+    await db.put('todo:1', 'milk')
+    const events: { gen: number; changes: unknown[] }[] = []
+    const off = await db.subscribe({ gte: 'todo:', lt: 'todo;' }, (e: any) => events.push({ gen: e.commit.generation, changes: e.changes }))
+    await db.put('todo:2', 'eggs')
+    await db.put('note', 'not a todo')
+    await db.batch([{ type: 'put', key: 'todo:1', value: 'oat milk' }, { type: 'put', key: 'todo:3', value: 'bread' }])
+    await db.deleteRange({ gte: 'todo:2', lt: 'todo:4' })
+    await db.undo()
+    await new Promise((r) => setTimeout(r, 50))
+    off()
+    await db.put('todo:4', 'after the end')
+    await new Promise((r) => setTimeout(r, 50))
+    await db.close()
+    return events
+  })
+  expect(got.map((e) => e.changes)).toEqual([
+    [{ key: 'todo:2', after: 'eggs' }],
+    [{ key: 'todo:1', before: 'milk', after: 'oat milk' }, { key: 'todo:3', after: 'bread' }],
+    [{ key: 'todo:2', before: 'eggs' }, { key: 'todo:3', before: 'bread' }],
+    [{ key: 'todo:2', after: 'eggs' }, { key: 'todo:3', after: 'bread' }],
+  ])
+  const gens = got.map((e) => e.gen)
+  expect(gens).toEqual([...gens].sort((a, b) => a - b))
+})

@@ -11,6 +11,8 @@ import {
   type WriteOptions,
   ConflictError,
   type Change,
+  type ChangeEvent,
+  type ChangeListener,
   type Commit,
   type GcStats,
   type Key,
@@ -26,7 +28,7 @@ import {
   type Value,
   type VerifyReport,
 } from '@cowdb/core'
-import { fromWire, type BatchRequest, type BatchResponse, type Call, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { fromWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions & {
   /** How long to wait for another tab or worker to close the same database. Default 5000 ms. */
@@ -66,6 +68,8 @@ export class BrowserDatabase {
   private nextBatch = 1
   private idleWaiters: (() => void)[] = []
   private closed = false
+  private readonly listeners = new Map<number, ChangeListener>()
+  private nextSubscription = 1
   private readonly onPageHide = () => this.worker.terminate()
 
   constructor(
@@ -76,7 +80,8 @@ export class BrowserDatabase {
     globalThis.addEventListener?.('pagehide', this.onPageHide)
     const channel = new MessageChannel()
     this.port = channel.port1
-    this.port.onmessage = (e: MessageEvent<BatchResponse>) => {
+    this.port.onmessage = (e: MessageEvent<BatchResponse | EventMessage>) => {
+      if (e.data[0] === 'event') return this.deliver(e.data[1], e.data[2])
       const [id, results] = e.data
       const batch = this.inFlight.get(id)!
       this.inFlight.delete(id)
@@ -203,6 +208,35 @@ export class BrowserDatabase {
   /** Where the pages file's slots are (reachable, free, pending, leaked). */
   space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
     return this.send('space', [])
+  }
+
+  /**
+   * Calls `listener` with each durable commit's changes to keys in `range` (of `range.branch`,
+   * default main), in commit order, from the next commit on; see the engine's subscribe(). The
+   * worker pushes events on the call port. Resolves, once the worker listens, to the function
+   * that ends the subscription.
+   */
+  async subscribe(range: Range & WriteOptions, listener: ChangeListener): Promise<() => void> {
+    if (typeof listener !== 'function') throw new TypeError('cowdb: subscribe() takes a range and a listener function')
+    const id = this.nextSubscription++
+    this.listeners.set(id, listener)
+    try {
+      await this.send('subscribe', [id, range])
+    } catch (e) {
+      this.listeners.delete(id)
+      throw e
+    }
+    return () => {
+      if (this.listeners.delete(id)) void this.send('unsubscribe', [id]).catch(() => {})
+    }
+  }
+
+  private deliver(id: number, event: ChangeEvent): void {
+    try {
+      this.listeners.get(id)?.(event)
+    } catch (e) {
+      console.error('cowdb: a subscribe() listener threw', e)
+    }
   }
 
   /** An optimistic transaction: reads go to the worker at the starting state, writes are buffered here. */

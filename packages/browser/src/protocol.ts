@@ -2,7 +2,7 @@
 // every call the client makes in one tick goes in one message, and each gets its own result.
 // Errors cross as { name, message, ...fields } and are rebuilt with the same class.
 
-import { reviveError } from '@cowdb/core'
+import { reviveError, type ChangeEvent } from '@cowdb/core'
 
 /** Database methods the worker runs on behalf of the client. */
 export const METHODS = [
@@ -10,6 +10,7 @@ export const METHODS = [
   'snapshot', 'snapshots', 'dropSnapshot', 'restore', 'diff', 'checkpoint',
   'gc', 'stats', 'metrics', 'verify', 'openReader', 'closeReader', 'commitPlan',
   'undo', 'redo', 'branch', 'branches', 'dropBranch', 'setRetention', 'getRetention', 'space',
+  'subscribe', 'unsubscribe',
 ] as const
 export type Method = (typeof METHODS)[number]
 
@@ -31,6 +32,8 @@ export interface WorkerApi {
 /** One batch on the call port. */
 export type BatchRequest = [id: number, calls: Call[]]
 export type BatchResponse = [id: number, results: Result[]]
+/** A subscription's change event, pushed by the worker on the call port. */
+export type EventMessage = ['event', subscription: number, event: ChangeEvent]
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) {

@@ -3,11 +3,26 @@
 
 import * as Comlink from 'comlink'
 import { ClosedError, Database, LockedError } from '@cowdb/core'
-import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 import { openOpfsStorage } from './storage.js'
 
 let db: Database | undefined
 const allowed = new Set<string>(METHODS)
+/** The client's port, which also carries subscription events; and each subscription's end. */
+let clientPort: MessagePort | undefined
+const subscriptions = new Map<number, () => void>()
+
+/** subscribe/unsubscribe take the client's subscription id; events go out on its port. */
+const subscriptionCalls = {
+  async subscribe(id: number, range: Parameters<Database['subscribe']>[0]) {
+    const off = await db!.subscribe(range, (event) => clientPort?.postMessage(['event', id, event] satisfies EventMessage))
+    subscriptions.set(id, off)
+  },
+  unsubscribe(id: number) {
+    subscriptions.get(id)?.()
+    subscriptions.delete(id)
+  },
+}
 
 /** Waits up to `timeoutMs` for the exclusive lock `name`; resolves with its release function. */
 function acquireLock(name: string, timeoutMs: number): Promise<() => void> {
@@ -61,6 +76,7 @@ const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
         settle(async () => {
           if (!db) throw new ClosedError('cowdb: the database is closed')
           if (!allowed.has(c.method)) throw new TypeError(`cowdb: unknown method ${c.method}`)
+          if (c.method === 'subscribe' || c.method === 'unsubscribe') return (subscriptionCalls[c.method] as (...a: unknown[]) => unknown)(...c.args)
           const fn = (db as unknown as Record<string, (...a: unknown[]) => unknown>)[c.method]!
           return fn.apply(db, c.args)
         }),
@@ -68,6 +84,7 @@ const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
     )
   },
   connect(port: MessagePort) {
+    clientPort = port
     // Comlink's per-call bookkeeping costs about as much as the round trip itself, so the
     // calls travel on a plain port; Comlink keeps open/close.
     port.onmessage = (e: MessageEvent<BatchRequest>) => {
@@ -78,6 +95,7 @@ const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
   async close() {
     const d = db
     db = undefined
+    subscriptions.clear()
     await d?.close()
   },
 }

@@ -2,6 +2,7 @@
 // anything that takes `{ branch }` options (the engine, the browser client), so it is written once.
 
 import { SnapshotNotFoundError } from './errors.js'
+import type { ChangeListener } from './subscriptions.js'
 import type { BranchInfo, Change, Commit, Key, Op, Range, ReadOptions, ScanOptions, SnapshotId, SnapshotInfo, Transaction, Value } from './types.js'
 
 /** What a branch handle needs from a database: every call that reads or moves a head. */
@@ -22,6 +23,7 @@ export interface BranchTarget {
   redo(opts?: { branch?: string }): Promise<Commit | null>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number; branch?: string }): Promise<T>
   branches(): Promise<BranchInfo[]>
+  subscribe(range: Range & { branch?: string }, listener: ChangeListener): Promise<() => void>
 }
 
 export class BranchView {
@@ -79,6 +81,10 @@ export class BranchView {
   }
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } = {}) {
     return this.db.transaction(fn, { ...opts, ...this.at })
+  }
+  /** Each durable commit's changes to keys in `range` on this branch (see Database.subscribe). */
+  subscribe(range: Range, listener: ChangeListener) {
+    return this.db.subscribe({ ...range, ...this.at }, listener)
   }
   /** This branch's name, root, history length and how far it can undo and redo. */
   async info(): Promise<BranchInfo> {

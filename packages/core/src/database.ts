@@ -9,7 +9,7 @@
 import { Tree, buildSorted, countRange, insert, lookup, remove, removeRange, walk, type KeyRange, type StoredValue } from './btree.js'
 import { ByteReader, ByteWriter, bytesKey } from './bytes.js'
 import { verifyRoots, type NamedRoot } from './check.js'
-import { diffTrees, storedEqual } from './diff.js'
+import { diffTrees, storedEqual, type RawChange } from './diff.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError, assert } from './errors.js'
 import { markReachable, unmarked } from './gc.js'
 import { MAIN, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
@@ -45,6 +45,7 @@ import type {
 import { BufferedTransaction, conflicts, type CommitFootprint, type TxPlan } from './tx.js'
 import { decodeValue, encodeValue } from './values.js'
 import { RecordType, Wal } from './wal.js'
+import { Subscriptions, type ChangeListener, type Deliveries } from './subscriptions.js'
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
@@ -111,6 +112,7 @@ export class Database {
   private recovery = { records: 0, tornTail: false }
   /** Keys written by recent commits, oldest first, for transaction validation. */
   private commitLog: CommitFootprint[] = []
+  private readonly subs = new Subscriptions((e) => console.error('cowdb: a subscribe() listener threw', e))
 
   private constructor(
     private readonly storage: Storage,
@@ -381,13 +383,17 @@ export class Database {
       snaps: new Map(this.snaps),
     }
     const stamp = this.stampFor(branch)
-    this.recordHistory(stamp, this.generation + 1, this.applyOps(stamp, ops)) // in the Meta this checkpoint saves
+    const roots = this.applyOps(stamp, ops)
+    this.recordHistory(stamp, this.generation, roots) // in the Meta this checkpoint saves
     const commit = this.commitInfo(branch)
     this.tree.freeze()
+    // computed now: the checkpoint frees (and may truncate) the pages of the root before
+    const events = this.changesOf(branch, commit, roots)
     this.metaChanged = true
     await this.startCheckpoint((error) => {
       if (error === undefined) {
         this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: this.pendingFree.length }
+        this.subs.post(events)
         return
       }
       this.setRoots(before.roots)
@@ -422,7 +428,7 @@ export class Database {
     }
     head.root = root
     // History keeps every commit's root: later commits must copy its pages, not edit them.
-    if (stamp.history.length) this.tree.freeze()
+    if (stamp.history.length || this.subs.watching(stamp.branch)) this.tree.freeze()
     this.counters.rootUpdates++
     this.counters.commits++
     const footprint: CommitFootprint = { generation: this.generation, branch: stamp.branch, keys: [], ranges: [] }
@@ -519,6 +525,7 @@ export class Database {
       this.recordHistory(w.stamp, w.commit.generation, w.roots)
       this.commitLatency.observe((t - w.started) / 1000)
       w.resolve(w.commit)
+      this.subs.post(this.changesOf(w.stamp.branch, w.commit, w.roots))
     }
     this.afterFlush()
   }
@@ -625,10 +632,7 @@ export class Database {
       const same = storedEqual((o) => this.pager.readChain(o, o.length))
       const batch: Change[] = []
       for (const c of diffTrees(this.tree, a.root, b.root, same)) {
-        const change: Change = { key: decodeKey(c.key) }
-        if (c.before !== undefined) change.before = this.decode(c.before)
-        if (c.after !== undefined) change.after = this.decode(c.after)
-        batch.push(change)
+        batch.push(this.toChange(c))
         if (batch.length >= ITERATE_CHUNK) {
           yield* batch.splice(0)
           this.check()
@@ -639,6 +643,40 @@ export class Database {
       this.unpin(a.id)
       this.unpin(b.id)
     }
+  }
+
+  private toChange(c: RawChange): Change {
+    const change: Change = { key: decodeKey(c.key) }
+    if (c.before !== undefined) change.before = this.decode(c.before)
+    if (c.after !== undefined) change.after = this.decode(c.after)
+    return change
+  }
+
+  // ---- change notifications -------------------------------------------------------------------
+
+  /**
+   * Calls `listener` with each durable commit's changes to keys in `range` of a head (default
+   * main), in commit order, from the next commit on: puts, deletes, deleteRange, transactions,
+   * restore, undo and redo alike, each change with its value before and after. Listeners run in
+   * a microtask after the commit's promise resolves; one that throws is reported and stays.
+   * While a head has subscribers each commit to it keeps its pages (costs a little more write).
+   * Resolves to the function that ends the subscription.
+   */
+  async subscribe(range: Range & WriteOptions, listener: ChangeListener): Promise<() => void> {
+    this.check()
+    if (typeof listener !== 'function') throw new TypeError('cowdb: subscribe() takes a range and a listener function')
+    const branch = this.branchOf(range)
+    this.headOf(branch)
+    const { branch: _, ...keys } = range
+    const encoded = encodeRange(keys)
+    this.tree.freeze() // commits from here on diff against intact roots
+    return this.subs.add(branch, encoded, listener, this.generation)
+  }
+
+  /** The events a commit to `branch` from root `before` to `after` makes (none if unwatched). */
+  private changesOf(branch: string, commit: Commit, roots: { before: Ref | null; after: Ref | null }): Deliveries {
+    const same = storedEqual((o) => this.pager.readChain(o, o.length))
+    return this.subs.collect(branch, commit, () => diffTrees(this.tree, roots.before, roots.after, same), (c) => this.toChange(c))
   }
 
   // ---- snapshots ------------------------------------------------------------------------------
@@ -765,6 +803,7 @@ export class Database {
     const head = this.headOf(branch)
     const at = head.history.indexOf(id)
     if (at < 0) return // retention dropped it meanwhile (a replay with a later clock)
+    const before = head.root
     this.generation++
     this.tree.gen = this.generation
     head.root = this.snapFor(id).root
@@ -772,6 +811,7 @@ export class Database {
     this.tree.freeze()
     this.counters.rootUpdates++
     this.logCommit({ generation: this.generation, branch, keys: [], ranges: [], all: true })
+    this.subs.post(this.changesOf(branch, this.commitInfo(branch), { before, after: head.root }))
   }
 
   /** Changes the retention of automatic history. Turning history off drops the history kept. */
@@ -880,6 +920,7 @@ export class Database {
     this.counters.rootUpdates++
     this.logCommit({ generation: this.generation, branch: stamp.branch, keys: [], ranges: [], all: true })
     this.recordHistory(stamp, this.generation, { before, after: head.root })
+    this.subs.post(this.changesOf(stamp.branch, this.commitInfo(stamp.branch), { before, after: head.root }))
   }
 
   /** Appends one record and flushes it at once; applies `apply` only if the flush succeeds. */
