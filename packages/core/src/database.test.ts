@@ -260,6 +260,33 @@ describe('background gc', () => {
   })
 })
 
+describe('retention of named snapshots', () => {
+  it('keeps every named snapshot by default; with keepNamed: false they age out by keepLast, durably', async () => {
+    const { storage, db } = await fresh({ retention: { keepLast: 2 } })
+    const ids: string[] = []
+    for (let i = 0; i < 4; i++) {
+      await db.put('x', i)
+      ids.push((await db.snapshot({ label: `s${i}` })).id)
+    }
+    const named = async (d: Database) => (await d.snapshots()).filter((s) => s.kind === 'named').map((s) => s.id)
+    expect(await named(db)).toEqual(ids)
+    await db.setRetention({ keepNamed: false })
+    expect(await named(db)).toEqual(ids.slice(2))
+    await expect(db.get('x', { snapshot: ids[0]! })).rejects.toThrow(SnapshotNotFoundError)
+    await db.put('x', 4)
+    ids.push((await db.snapshot()).id)
+    expect(await named(db)).toEqual(ids.slice(3))
+    expect(await db.get('x', { snapshot: ids[3]! })).toBe(3)
+    await db.close()
+    const again = await Database.open(storage.reopen(), quiet)
+    expect(await named(again)).toEqual(ids.slice(3))
+    expect((await again.getRetention()).keepNamed).toBe(false)
+    const space = await again.space()
+    expect(space.leaked + space.reachableButFree).toBe(0)
+    await again.close()
+  })
+})
+
 describe('write order', () => {
   it('writers that wait for a checkpoint go in call order, whatever the microtask timing', async () => {
     const { db } = await fresh({ pageSize: 512 })

@@ -12,7 +12,7 @@ import { verifyRoots, type NamedRoot } from './check.js'
 import { diffTrees, storedEqual, type RawChange } from './diff.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError, assert } from './errors.js'
 import { markReachable, unmarked } from './gc.js'
-import { MAIN, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
+import { MAIN, expiredCount, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
 import { BranchView } from './branch-view.js'
 import { compareKeys, decodeKey, encodeKey, encodeRange } from './keys.js'
@@ -175,6 +175,7 @@ export class Database {
     }
     const db = new Database(storage, meta, opts)
     db.replay()
+    db.expireNamed() // a retention given at open applies to the snapshots already there
     return db
   }
 
@@ -712,6 +713,16 @@ export class Database {
     this.tree.freeze()
     this.snaps.set(snap.id, snap)
     this.recomputeRetained()
+    this.expireNamed()
+  }
+
+  /** With `keepNamed: false`, named snapshots age out by keepLast/keepFor like history does. */
+  private expireNamed(): void {
+    const p = this.retention
+    if (p.keepNamed || !historyOn(p)) return
+    const named = [...this.snaps.values()].filter((s) => s.kind === 'named').map((s) => s.id).sort()
+    const drop = expiredCount(named, (id) => this.snaps.get(id)!.createdAt, p, this.clock())
+    for (const id of named.slice(0, drop)) this.removeSnapshot(id)
   }
 
   /** Every snapshot, oldest first. Cost: O(snapshots). */
@@ -828,6 +839,7 @@ export class Database {
     this.retention = policy
     this.metaChanged = true
     if (!historyOn(policy)) for (const s of [...this.snaps.values()]) if (s.kind === 'history') this.removeSnapshot(s.id)
+    this.expireNamed()
     this.recomputeRetained()
   }
 

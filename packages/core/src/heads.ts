@@ -51,12 +51,20 @@ export function validBranchName(name: unknown): string {
 export function pushHistory(head: Head, id: string, createdAt: (id: string) => number, p: RetentionPolicy, now: number): string[] {
   const removed = head.history.splice(head.cursor + 1)
   head.history.push(id)
-  let drop = 0
-  if (p.keepLast > 0) drop = Math.max(0, head.history.length - p.keepLast)
-  if (p.keepFor > 0) while (drop < head.history.length - 1 && createdAt(head.history[drop]!) < now - p.keepFor) drop++
-  removed.push(...head.history.splice(0, drop))
+  removed.push(...head.history.splice(0, expiredCount(head.history, createdAt, p, now)))
   head.cursor = head.history.length - 1
   return removed
+}
+
+/**
+ * How many of `ids` (oldest first) retention drops from the front: those beyond the newest
+ * keepLast, and those older than keepFor. The newest always stays.
+ */
+export function expiredCount(ids: string[], createdAt: (id: string) => number, p: RetentionPolicy, now: number): number {
+  let drop = 0
+  if (p.keepLast > 0) drop = Math.max(0, ids.length - p.keepLast)
+  if (p.keepFor > 0) while (drop < ids.length - 1 && createdAt(ids[drop]!) < now - p.keepFor) drop++
+  return drop
 }
 
 /** What a head-changing WAL record carries besides its change: the head, and history ids to push. */
