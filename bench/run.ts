@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { chromium } from '@playwright/test'
 import { createServer } from 'vite'
 import { nodeBench, snapshotScaling } from './node.ts'
-import { historyBench } from './history.ts'
+import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { table, type Row } from './measure.ts'
 
@@ -30,6 +30,7 @@ if (only === undefined || only === 'node') {
   print(`Node: cowdb vs lmdb (${n.toLocaleString('en-US')} keys)`, await nodeBench(n, quick))
   print('Node: snapshot() time vs store size', await snapshotScaling(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
   print('Node: time travel vs store size (diff, branch, restore, undo)', await historyBench(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
+  print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
 }
 
 if (only === undefined || only === 'node' || only === 'soak') {

@@ -45,7 +45,10 @@ import type {
 import { BufferedTransaction, conflicts, type CommitFootprint, type TxPlan } from './tx.js'
 import { decodeValue, encodeValue } from './values.js'
 import { RecordType, Wal } from './wal.js'
-import { Subscriptions, type ChangeListener, type Deliveries } from './subscriptions.js'
+import { Subscriptions, type ChangeListener, type Deliveries, type Watch } from './subscriptions.js'
+
+/** A commit applied to its head: the root before and after, and its events for subscribers. */
+type Applied = { before: Ref | null; after: Ref | null; events: Deliveries }
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
@@ -94,7 +97,7 @@ export class Database {
   private readers = new Map<number, { root: Ref | null; generation: number }>()
   private nextReader = 1
   private retainedGen = -1
-  private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; roots: { before: Ref | null; after: Ref | null } }[] = []
+  private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; roots: Applied }[] = []
   private flushQueued = false
   private checkpointing: Promise<void> | null = null
   /** Writers that arrived during a checkpoint, in call order (see inTurn). */
@@ -388,13 +391,11 @@ export class Database {
     this.recordHistory(stamp, this.generation, roots) // in the Meta this checkpoint saves
     const commit = this.commitInfo(branch)
     this.tree.freeze()
-    // computed now: the checkpoint frees (and may truncate) the pages of the root before
-    const events = this.changesOf(branch, commit, roots)
     this.metaChanged = true
     await this.startCheckpoint((error) => {
       if (error === undefined) {
         this.flushed = { roots: this.rootsNow(), generation: this.generation, pendingFree: this.pendingFree.length }
-        this.subs.post(events)
+        this.subs.post(roots.events)
         return
       }
       this.setRoots(before.roots)
@@ -411,12 +412,17 @@ export class Database {
     return commit
   }
 
-  /** Applies a commit's ops to its head; returns the head's root before and after. */
-  private applyOps(stamp: Stamp, ops: EncodedOp[]): { before: Ref | null; after: Ref | null } {
+  /**
+   * Applies a commit's ops to its head; returns the head's root before and after, and the
+   * events it makes for subscribers (computed now, posted once the commit is durable).
+   */
+  private applyOps(stamp: Stamp, ops: EncodedOp[]): Applied {
     const head = this.headOf(stamp.branch)
     const before = head.root
     this.generation++
     this.tree.gen = this.generation
+    const watch = this.subs.watch(stamp.branch, this.generation)
+    const touched = watch ? this.valuesBefore(before, ops, watch) : undefined
     let root = head.root
     if (!root && ops.length >= 256 && ops.every((o) => o.type === 'put')) {
       root = this.buildFromBatch(ops as Extract<EncodedOp, { type: 'put' }>[])
@@ -429,13 +435,49 @@ export class Database {
     }
     head.root = root
     // History keeps every commit's root: later commits must copy its pages, not edit them.
-    if (stamp.history.length || this.subs.watching(stamp.branch)) this.tree.freeze()
+    if (stamp.history.length) this.tree.freeze()
     this.counters.rootUpdates++
     this.counters.commits++
     const footprint: CommitFootprint = { generation: this.generation, branch: stamp.branch, keys: [], ranges: [] }
     for (const op of ops) op.type === 'deleteRange' ? footprint.ranges.push(op.range) : footprint.keys.push(op.key)
     this.logCommit(footprint)
-    return { before, after: root }
+    const events = watch && touched ? watch.events(this.commitInfo(stamp.branch), this.changesAfter(root, touched), (c) => this.toChange(c)) : []
+    return { before, after: root, events }
+  }
+
+  /**
+   * The subscribed keys a commit's ops touch, with their values before it (read before any op
+   * applies: a key no earlier op touched still has its old value, in place or not).
+   */
+  private valuesBefore(root: Ref | null, ops: EncodedOp[], watch: Watch): Map<string, RawChange> {
+    const touched = new Map<string, RawChange>()
+    const note = (key: Uint8Array, value: StoredValue | undefined) => {
+      const id = bytesKey(key)
+      if (!touched.has(id)) touched.set(id, value === undefined ? { key } : { key, before: value })
+    }
+    for (const op of ops) {
+      if (op.type !== 'deleteRange') {
+        if (watch.wants(op.key)) note(op.key, lookup(this.tree, root, op.key))
+      } else {
+        walk(this.tree, root, op.range, false, (key, value) => {
+          if (watch.wants(key)) note(key, value)
+          return true
+        })
+      }
+    }
+    return touched
+  }
+
+  /** The touched keys' changes after the commit, in key order; keys whose value is the same drop out. */
+  private changesAfter(root: Ref | null, touched: Map<string, RawChange>): RawChange[] {
+    const same = storedEqual((o) => this.pager.readChain(o, o.length))
+    const out: RawChange[] = []
+    for (const c of touched.values()) {
+      const after = lookup(this.tree, root, c.key)
+      if (after !== undefined) c.after = after
+      if (c.before === undefined ? after !== undefined : after === undefined || !same(c.before, after)) out.push(c)
+    }
+    return out.sort((a, b) => compareKeys(a.key, b.key))
   }
 
   /**
@@ -526,7 +568,7 @@ export class Database {
       this.recordHistory(w.stamp, w.commit.generation, w.roots)
       this.commitLatency.observe((t - w.started) / 1000)
       w.resolve(w.commit)
-      this.subs.post(this.changesOf(w.stamp.branch, w.commit, w.roots))
+      this.subs.post(w.roots.events)
     }
     this.afterFlush()
   }
@@ -660,7 +702,8 @@ export class Database {
    * main), in commit order, from the next commit on: puts, deletes, deleteRange, transactions,
    * restore, undo and redo alike, each change with its value before and after. Listeners run in
    * a microtask after the commit's promise resolves; one that throws is reported and stays.
-   * While a head has subscribers each commit to it keeps its pages (costs a little more write).
+   * Cost to writers: one lookup per subscribed key a commit touches (a range delete walks its
+   * range); keys outside every subscribed range cost a range check.
    * Resolves to the function that ends the subscription.
    */
   async subscribe(range: Range & WriteOptions, listener: ChangeListener): Promise<() => void> {
@@ -670,14 +713,15 @@ export class Database {
     this.headOf(branch)
     const { branch: _, ...keys } = range
     const encoded = encodeRange(keys)
-    this.tree.freeze() // commits from here on diff against intact roots
     return this.subs.add(branch, encoded, listener, this.generation)
   }
 
-  /** The events a commit to `branch` from root `before` to `after` makes (none if unwatched). */
-  private changesOf(branch: string, commit: Commit, roots: { before: Ref | null; after: Ref | null }): Deliveries {
+  /** The events of a head switch (restore, undo, redo): a diff of the two roots, both immutable. */
+  private switchEvents(branch: string, before: Ref | null, after: Ref | null): Deliveries {
+    const watch = this.subs.watch(branch, this.generation)
+    if (!watch) return []
     const same = storedEqual((o) => this.pager.readChain(o, o.length))
-    return this.subs.collect(branch, commit, () => diffTrees(this.tree, roots.before, roots.after, same), (c) => this.toChange(c))
+    return watch.events(this.commitInfo(branch), diffTrees(this.tree, before, after, same), (c) => this.toChange(c))
   }
 
   // ---- snapshots ------------------------------------------------------------------------------
@@ -822,7 +866,7 @@ export class Database {
     this.tree.freeze()
     this.counters.rootUpdates++
     this.logCommit({ generation: this.generation, branch, keys: [], ranges: [], all: true })
-    this.subs.post(this.changesOf(branch, this.commitInfo(branch), { before, after: head.root }))
+    this.subs.post(this.switchEvents(branch, before, head.root))
   }
 
   /** Changes the retention of automatic history. Turning history off drops the history kept. */
@@ -932,7 +976,7 @@ export class Database {
     this.counters.rootUpdates++
     this.logCommit({ generation: this.generation, branch: stamp.branch, keys: [], ranges: [], all: true })
     this.recordHistory(stamp, this.generation, { before, after: head.root })
-    this.subs.post(this.changesOf(stamp.branch, this.commitInfo(stamp.branch), { before, after: head.root }))
+    this.subs.post(this.switchEvents(stamp.branch, before, head.root))
   }
 
   /** Appends one record and flushes it at once; applies `apply` only if the flush succeeds. */

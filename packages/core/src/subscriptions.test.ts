@@ -152,6 +152,8 @@ describe('subscribe', () => {
               if (!e.changes.length) problems.push('empty event')
               if (i === 0 && e.commit.generation <= lastGen) problems.push(`generation ${e.commit.generation} after ${lastGen}`)
               if (i === 0) lastGen = e.commit.generation
+              const keys = e.changes.map((c) => c.key as string)
+              if (keys.some((k, j) => j > 0 && !(keys[j - 1]! < k))) problems.push(`changes out of key order: ${keys.join(', ')}`)
               for (const c of e.changes) {
                 const inRange = keyInRange(encodeKey(c.key), encodeRange({ gt: r.gt, gte: r.gte, lt: r.lt }))
                 if (!inRange) problems.push(`${String(c.key)} outside range ${i}`)

@@ -1,7 +1,8 @@
 // Change notifications: each durable commit's changes to a subscribed key range of one head,
-// delivered in commit order. The engine diffs the head's root before and after the commit (with
-// a subscriber, every commit freezes its pages, so both stay intact until the flush), so
-// deleteRange, restore, undo and redo are reported key by key just like puts.
+// delivered in commit order, each change with its value before and after. A commit of ops
+// reads the old value of each subscribed key it touches before applying (a range delete walks
+// its range) and the new value after; restore, undo and redo diff the two roots, which are
+// both immutable. Nothing is paid for keys outside every subscribed range.
 
 import type { KeyRange } from './btree.js'
 import type { RawChange } from './diff.js'
@@ -15,6 +16,34 @@ export type ChangeListener = (event: ChangeEvent) => void
 type Subscription = { branch: string; range: KeyRange; listener: ChangeListener; since: number }
 /** Events computed for a commit, posted once it is durable. */
 export type Deliveries = { sub: Subscription; event: ChangeEvent }[]
+
+/** The subscriptions one commit reports to. */
+export class Watch {
+  constructor(
+    readonly branch: string,
+    private readonly subs: Subscription[],
+  ) {}
+
+  /** Whether some subscription's range holds `key`. */
+  wants(key: Uint8Array): boolean {
+    return this.subs.some((s) => keyInRange(key, s.range))
+  }
+
+  /**
+   * The events of one commit from its changes in key order (called once); each change is
+   * decoded once, however many ranges hold it.
+   */
+  events(commit: Commit, changes: Iterable<RawChange>, decode: (c: RawChange) => Change): Deliveries {
+    const lists = this.subs.map(() => [] as Change[])
+    for (const raw of changes) {
+      let change: Change | undefined
+      this.subs.forEach((s, i) => {
+        if (keyInRange(raw.key, s.range)) lists[i]!.push((change ??= decode(raw)))
+      })
+    }
+    return this.subs.flatMap((sub, i) => (lists[i]!.length ? [{ sub, event: { branch: this.branch, commit, changes: lists[i]! } }] : []))
+  }
+}
 
 export class Subscriptions {
   private readonly subs = new Set<Subscription>()
@@ -30,27 +59,13 @@ export class Subscriptions {
     return () => void this.subs.delete(sub)
   }
 
-  /** Whether a commit to `branch` needs its roots kept intact for a diff. Cost: O(subscriptions). */
-  watching(branch: string): boolean {
-    for (const s of this.subs) if (s.branch === branch) return true
-    return false
-  }
-
   /**
-   * The events of one commit. `changes` is called (once) only if someone watches the branch;
-   * each change is decoded once, however many ranges hold it.
+   * The subscriptions a commit to `branch` at `generation` reports to, as a filter on keys and a
+   * way to build its events; undefined (the common case) when nobody listens. Cost: O(subscriptions).
    */
-  collect(branch: string, commit: Commit, changes: () => Iterable<RawChange>, decode: (c: RawChange) => Change): Deliveries {
-    const subs = [...this.subs].filter((s) => s.branch === branch && commit.generation > s.since)
-    if (!subs.length) return []
-    const lists = subs.map(() => [] as Change[])
-    for (const raw of changes()) {
-      let change: Change | undefined
-      subs.forEach((s, i) => {
-        if (keyInRange(raw.key, s.range)) lists[i]!.push((change ??= decode(raw)))
-      })
-    }
-    return subs.flatMap((sub, i) => (lists[i]!.length ? [{ sub, event: { branch, commit, changes: lists[i]! } }] : []))
+  watch(branch: string, generation: number): Watch | undefined {
+    const subs = [...this.subs].filter((s) => s.branch === branch && generation > s.since)
+    return subs.length ? new Watch(branch, subs) : undefined
   }
 
   /** Queues events for delivery in a microtask, after everything posted before them. */
