@@ -35,7 +35,7 @@ if (only === undefined || only === 'node') {
 
 if (only === undefined || only === 'node' || only === 'soak') {
   const total = quick ? 100_000 : 1_000_000
-  console.log(`\nsoak: ${total} overwrites of 10,000 keys, commits of 10, a snapshot per commit, last 10 kept`)
+  console.log(`\nsoak: ${total} overwrites of 10,000 keys, commits of 10, retention keepLast: 10`)
   print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept`, await soak(total))
 }
 

@@ -15,7 +15,7 @@ import { markReachable, unmarked } from './gc.js'
 import { MAIN, expiredCount, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
 import { BranchView } from './branch-view.js'
-import { compareKeys, decodeKey, encodeKey, encodeRange } from './keys.js'
+import { MAX_KEY_BYTES, compareKeys, decodeKey, encodeKey, encodeRange } from './keys.js'
 import { Histogram, LATENCY_BUCKETS, renderPrometheus } from './metrics.js'
 import { Layout, Overflow, isNode, type DiskRef, type Node, type Ref } from './node.js'
 import { encodeOps, encodeRangeOp, readOps, writeOps, type EncodedOp } from './ops.js'
@@ -45,6 +45,7 @@ import type {
 import { BufferedTransaction, conflicts, type CommitFootprint, type TxPlan } from './tx.js'
 import { decodeValue, encodeValue } from './values.js'
 import { RecordType, Wal } from './wal.js'
+import { BackupWriter, readBackup } from './backup.js'
 import { Subscriptions, type ChangeListener, type Deliveries, type Watch } from './subscriptions.js'
 
 /** A commit applied to its head: the root before and after, and its events for subscribers. */
@@ -104,6 +105,7 @@ export class Database {
   private turns: (() => void)[] = []
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
   private gcWanted = false
+  private writtenAtGc = 0
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private gcTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
@@ -724,6 +726,68 @@ export class Database {
     return watch.events(this.commitInfo(branch), diffTrees(this.tree, before, after, same), (c) => this.toChange(c))
   }
 
+  // ---- backups --------------------------------------------------------------------------------
+
+  /**
+   * A backup (see backup.ts) of snapshot `snapshot`, or with `since`, of only the changes from
+   * snapshot `since` to it. Without `snapshot`, a snapshot of the head labelled 'backup' is taken
+   * first, so the next incremental backup can start from it. The store is not blocked meanwhile:
+   * both states are pinned, and the walk yields to other work every 8,192 entries.
+   * Cost: O(entries) full; O(changed pages) incremental.
+   */
+  async exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+    this.check()
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, onProgress?, branch? }')
+    const from = opts.since === undefined ? undefined : this.snapFor(opts.since)
+    const to = this.snapFor(opts.snapshot ?? (await this.snapshot({ label: 'backup', branch: this.branchOf(opts) })).id)
+    const a = this.pin(from ? from.root : null)
+    const b = this.pin(to.root)
+    try {
+      const total = from ? 0 : countRange(this.tree, b.root, encodeRange(undefined))
+      const progress = (done: number) => opts.onProgress?.({ phase: 'export', done, total: total || done })
+      const out = new BackupWriter()
+      const same = storedEqual((o) => this.pager.readChain(o, o.length))
+      for (const c of diffTrees(this.tree, a.root, b.root, same)) {
+        if (c.after === undefined) out.delete(c.key)
+        else out.put(c.key, c.after instanceof Overflow ? this.pager.readChain(c.after, c.after.length) : c.after)
+        if (out.entries % PROGRESS_EVERY === 0) {
+          progress(out.entries)
+          await yieldToEvents()
+          this.check()
+        }
+      }
+      progress(out.entries)
+      return out.finish({ snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) })
+    } finally {
+      this.unpin(a.id)
+      this.unpin(b.id)
+    }
+  }
+
+  /**
+   * Loads a backup as one atomic commit on the head: a full backup replaces the head's contents,
+   * an incremental one applies its changes and needs its base imported here before. Then a
+   * snapshot labelled 'backup:<id of the backup's snapshot>' marks the state, the base for the
+   * next incremental import. A damaged backup is rejected (CorruptionError) before anything changes.
+   */
+  async importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
+    this.check()
+    const { header, records } = readBackup(bytes)
+    const branch = this.branchOf(opts)
+    if (header.since !== undefined && ![...this.snaps.values()].some((s) => s.label === backupLabel(header.since!))) {
+      throw new SnapshotNotFoundError(`cowdb: this incremental backup starts from snapshot ${header.since}, which was not imported here (import the backups in order)`)
+    }
+    const ops: EncodedOp[] = header.since === undefined ? [encodeRangeOp({})] : []
+    for (const r of records()) {
+      if (r.key.length === 0 || r.key.length > MAX_KEY_BYTES) throw new CorruptionError(`cowdb: backup holds a key of ${r.key.length} bytes`)
+      ops.push(r.type === 'put' ? { type: 'put', key: r.key, value: r.value } : { type: 'delete', key: r.key })
+      if (ops.length % PROGRESS_EVERY === 0) opts.onProgress?.({ phase: 'import', done: ops.length, total: header.entries })
+    }
+    await this.commitOps(() => ops, { branch })
+    opts.onProgress?.({ phase: 'import', done: header.entries, total: header.entries })
+    return this.snapshot({ label: backupLabel(header.snapshot), branch })
+  }
+
   // ---- snapshots ------------------------------------------------------------------------------
 
   /** Records the current head as a snapshot. O(1): no data is copied. Cost: one WAL flush. */
@@ -1093,8 +1157,9 @@ export class Database {
     this.wal.restart(meta.walSalt!)
     this.counters.checkpoints++
     this.checkpointDuration.observe((now() - started) / 1000)
-    // Busy writers never let the gc timer fire: collect after the checkpoint instead.
-    if (this.gcWanted && this.opts.checkpointDelayMs > 0) {
+    // Busy writers never let the gc timer fire: collect after the checkpoint instead, once enough
+    // was written since the last gc that the garbage may be worth a walk of every live page.
+    if (this.gcWanted && this.opts.checkpointDelayMs > 0 && this.gcDue()) {
       this.gcWanted = false
       queueMicrotask(() => void this.gc().catch(() => {}))
     }
@@ -1154,8 +1219,19 @@ export class Database {
     return this.inTurn(() => this.runGc())
   }
 
+  /**
+   * Whether a background gc pays: it walks every live page, so it waits until the pages written
+   * since the last one reach a quarter of the live ones (at least GC_MIN_WRITTEN). The walk then
+   * costs O(1) per page written, and garbage stays under about a quarter of the file.
+   */
+  private gcDue(): boolean {
+    const written = this.pager.counters.pagesWritten - this.writtenAtGc
+    return written >= Math.max(GC_MIN_WRITTEN, (this.pager.slotCount - this.pager.freeCount) / 4)
+  }
+
   private async runGc(): Promise<GcStats> {
     this.gcWanted = false
+    this.writtenAtGc = this.pager.counters.pagesWritten
     const started = now()
     // Checkpoint first, so that the durable Meta no longer holds dropped snapshots or old heads.
     this.metaChanged = true
@@ -1378,6 +1454,12 @@ function scanOptions(o: ScanOptions, defaultLimit = SCAN_DEFAULT_LIMIT): { limit
   if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new TypeError('cowdb: reverse must be a boolean')
   return { limit, reverse: o.reverse === true }
 }
+
+const PROGRESS_EVERY = 8192
+const GC_MIN_WRITTEN = 64
+const backupLabel = (id: string) => `backup:${id}`
+/** Lets other tasks (worker messages, timers) run in the middle of long work. */
+const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
 
 function snapshotInfo(s: Snap): SnapshotInfo {
   const info: SnapshotInfo = { id: s.id, root: s.root ? s.root.id : 0, generation: s.generation, createdAt: s.createdAt, kind: s.kind, branch: s.branch }

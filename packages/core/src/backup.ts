@@ -1,0 +1,98 @@
+// The backup format: a snapshot's entries (full backup) or the changes to it since an older
+// snapshot (incremental), as one self-checking byte string that cowdb in a browser or in Node
+// can import, and dbctl can read. Entries, not pages: a backup does not depend on page size or
+// slot numbers, and an incremental one is found by diffing the two snapshots' trees, so it
+// costs what changed. Keys and values travel in their stored encodings (no re-encoding).
+//
+//   'COWDB-BACKUP' u8 version   bytes header (JSON, BackupHeader)
+//   records: u8 type (1 put: bytes key, bytes value | 2 delete: bytes key) ... u8 0 (end)
+//   u32 xxHash32 of everything before it
+
+import { ByteReader, ByteWriter } from './bytes.js'
+import { checksum32 } from './checksum.js'
+import { CorruptionError } from './errors.js'
+
+const MAGIC = new TextEncoder().encode('COWDB-BACKUP')
+const VERSION = 1
+const PUT = 1
+const DELETE = 2
+const END = 0
+
+export type BackupHeader = {
+  /** The snapshot whose state the backup holds (after import, for an incremental one). */
+  snapshot: string
+  /** An incremental backup: the snapshot it starts from. */
+  since?: string
+  createdAt: number
+  /** Records in the backup (puts and deletes). */
+  entries: number
+  label?: string
+}
+
+export type BackupRecord = { type: 'put'; key: Uint8Array; value: Uint8Array } | { type: 'delete'; key: Uint8Array }
+
+/** Builds a backup record by record. */
+export class BackupWriter {
+  private readonly body = new ByteWriter(64 * 1024)
+  entries = 0
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    this.body.u8(PUT).bytes(key).bytes(value)
+    this.entries++
+  }
+
+  delete(key: Uint8Array): void {
+    this.body.u8(DELETE).bytes(key)
+    this.entries++
+  }
+
+  /** The whole backup. Cost: one copy of the records. */
+  finish(header: Omit<BackupHeader, 'entries'>): Uint8Array {
+    this.body.u8(END)
+    const records = this.body.view()
+    const out = new ByteWriter(records.length + 512)
+    for (const b of MAGIC) out.u8(b)
+    out.u8(VERSION).str(JSON.stringify({ ...header, entries: this.entries }))
+    const head = out.view().slice()
+    const all = new Uint8Array(head.length + records.length + 4)
+    all.set(head)
+    all.set(records, head.length)
+    new DataView(all.buffer).setUint32(all.length - 4, checksum32(all.subarray(0, all.length - 4)))
+    return all
+  }
+}
+
+/** Whether `bytes` start like a backup (to tell a backup file from a store directory's file). */
+export function isBackup(bytes: Uint8Array): boolean {
+  return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b)
+}
+
+/**
+ * Checks a backup whole (magic, version, checksum) and returns its header and records.
+ * TypeError if it is not a backup; CorruptionError if it is damaged or truncated.
+ */
+export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: () => Generator<BackupRecord> } {
+  if (!(bytes instanceof Uint8Array) || !isBackup(bytes)) throw new TypeError('cowdb: not a cowdb backup (bad magic)')
+  if (bytes.length < MAGIC.length + 1 + 4 + 4) throw new CorruptionError('cowdb: backup is truncated')
+  const sum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4)
+  if (checksum32(bytes.subarray(0, bytes.length - 4)) !== sum) throw new CorruptionError('cowdb: backup checksum mismatch (damaged or truncated)')
+  const r = new ByteReader(bytes.subarray(0, bytes.length - 4))
+  r.at = MAGIC.length
+  const version = r.u8()
+  if (version !== VERSION) throw new CorruptionError(`cowdb: backup version ${version} is not supported`)
+  const header = JSON.parse(r.str()) as BackupHeader
+  if (typeof header.snapshot !== 'string' || typeof header.entries !== 'number') throw new CorruptionError('cowdb: backup header is malformed')
+  const start = r.at
+  function* records(): Generator<BackupRecord> {
+    const rr = new ByteReader(bytes.subarray(0, bytes.length - 4))
+    rr.at = start
+    for (;;) {
+      const type = rr.u8()
+      if (type === END) return
+      if (type === PUT) yield { type: 'put', key: rr.bytes(), value: rr.bytes() }
+      else if (type === DELETE) yield { type: 'delete', key: rr.bytes() }
+      else throw new CorruptionError(`cowdb: backup record type ${type} is unknown`)
+    }
+  }
+  return { header, records }
+}
