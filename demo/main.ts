@@ -160,6 +160,25 @@ function wire() {
   }
   $('verify').onclick = () =>
     void db.verify().then((r) => ($('engine-result').textContent = r.ok ? `verify: ok, ${r.pagesChecked} pages checked` : `verify: ${r.errors.length} error(s): ${r.errors[0]?.message}`))
+  $('export').onclick = () =>
+    void (async () => {
+      const bytes = await db.exportBackup({ onProgress: (p) => ($('engine-result').textContent = `export: ${p.done.toLocaleString()} / ${p.total.toLocaleString()} entries`) })
+      const link = document.createElement('a')
+      link.href = URL.createObjectURL(new Blob([bytes as BlobPart], { type: 'application/octet-stream' }))
+      link.download = `playground-${new Date().toISOString().slice(0, 19).replace(/:/g, '')}.cowdb`
+      link.click()
+      URL.revokeObjectURL(link.href)
+      $('engine-result').textContent = `exported ${(bytes.length / 1024).toFixed(1)} KiB: read it with dbctl --db FILE`
+      await refreshAll()
+    })().catch(report)
+  $<HTMLInputElement>('import').onchange = (e) =>
+    void (async () => {
+      const file = (e.target as HTMLInputElement).files?.[0]
+      if (!file) return
+      const snap = await db.importBackup(new Uint8Array(await file.arrayBuffer()), { onProgress: (p) => ($('engine-result').textContent = `import: ${p.done.toLocaleString()} / ${p.total.toLocaleString()}`) })
+      $('engine-result').textContent = `imported ${file.name} (snapshot ${snap.label})`
+      await refreshAll()
+    })().catch(report)
   $('gc').onclick = () =>
     void db.gc().then((g) => ($('engine-result').textContent = `gc: freed ${g.pagesFreed} pages in ${g.durationMs.toFixed(1)} ms`)).then(refreshEngine)
 }

@@ -17,6 +17,7 @@ import {
   type GcStats,
   type Key,
   type Op,
+  type Progress,
   type OpenOptions,
   type Range,
   type ReadOptions,
@@ -69,6 +70,7 @@ export class BrowserDatabase {
   private idleWaiters: (() => void)[] = []
   private closed = false
   private readonly listeners = new Map<number, ChangeListener>()
+  private readonly progress = new Map<number, (p: Progress) => void>()
   private nextSubscription = 1
   private readonly onPageHide = () => this.worker.terminate()
 
@@ -82,6 +84,7 @@ export class BrowserDatabase {
     this.port = channel.port1
     this.port.onmessage = (e: MessageEvent<BatchResponse | EventMessage>) => {
       if (e.data[0] === 'event') return this.deliver(e.data[1], e.data[2])
+      if (e.data[0] === 'progress') return this.progress.get(e.data[1])?.(e.data[2])
       const [id, results] = e.data
       const batch = this.inFlight.get(id)!
       this.inFlight.delete(id)
@@ -281,8 +284,36 @@ export class BrowserDatabase {
   metrics(): Promise<string> {
     return this.send('metrics', [])
   }
-  verify(): Promise<VerifyReport> {
-    return this.send('verify', [])
+  /** Checks every reachable page; `onProgress` hears from the worker as it goes. */
+  verify(opts: { onProgress?: (p: Progress) => void } = {}): Promise<VerifyReport> {
+    return this.withProgress('verify', opts)
+  }
+
+  /**
+   * A backup of a snapshot (default: a new one of the head), or with `since` only the changes
+   * from an older snapshot: bytes to keep anywhere, import with importBackup() or read with
+   * `dbctl --db FILE`. `onProgress` reports entries written.
+   */
+  exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+    return this.withProgress('exportBackup', opts)
+  }
+
+  /** Loads a backup as one atomic commit (full: replaces the head; incremental: needs its base imported). */
+  importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
+    return this.withProgress('importBackup', opts, [bytes])
+  }
+
+  /** Sends a call whose options hold an onProgress: the worker reports progress on the port. */
+  private async withProgress<T>(method: Method, opts: { onProgress?: (p: Progress) => void }, before: unknown[] = []): Promise<T> {
+    const { onProgress, ...rest } = opts ?? {}
+    if (typeof onProgress !== 'function') return this.send(method, [...before, rest])
+    const id = this.nextSubscription++
+    this.progress.set(id, onProgress)
+    try {
+      return await this.send(method, [...before, { ...rest, $progress: id }])
+    } finally {
+      this.progress.delete(id)
+    }
   }
 
   /** Checkpoints and closes the files, then ends the worker. */

@@ -2,7 +2,7 @@
 // every call the client makes in one tick goes in one message, and each gets its own result.
 // Errors cross as { name, message, ...fields } and are rebuilt with the same class.
 
-import { reviveError, type ChangeEvent } from '@cowdb/core'
+import { reviveError, type ChangeEvent, type Progress } from '@cowdb/core'
 
 /** Database methods the worker runs on behalf of the client. */
 export const METHODS = [
@@ -10,7 +10,7 @@ export const METHODS = [
   'snapshot', 'snapshots', 'dropSnapshot', 'restore', 'diff', 'checkpoint',
   'gc', 'stats', 'metrics', 'verify', 'openReader', 'closeReader', 'commitPlan',
   'undo', 'redo', 'branch', 'branches', 'dropBranch', 'setRetention', 'getRetention', 'space',
-  'subscribe', 'unsubscribe',
+  'subscribe', 'unsubscribe', 'exportBackup', 'importBackup',
 ] as const
 export type Method = (typeof METHODS)[number]
 
@@ -33,7 +33,9 @@ export interface WorkerApi {
 export type BatchRequest = [id: number, calls: Call[]]
 export type BatchResponse = [id: number, results: Result[]]
 /** A subscription's change event, pushed by the worker on the call port. */
-export type EventMessage = ['event', subscription: number, event: ChangeEvent]
+export type EventMessage = ['event', subscription: number, event: ChangeEvent] | ['progress', call: number, progress: Progress]
+/** Options that carry `$progress: id` in place of an onProgress function (which can't be cloned). */
+export type ProgressOptions = { $progress?: number }
 
 export function toWire(e: unknown): WireError {
   if (e instanceof Error) {

@@ -2,8 +2,8 @@
 // second openDB of the same name can never open them twice) and runs calls for the client.
 
 import * as Comlink from 'comlink'
-import { ClosedError, Database, LockedError } from '@cowdb/core'
-import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { ClosedError, Database, LockedError, type Progress } from '@cowdb/core'
+import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type ProgressOptions, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 import { openOpfsStorage } from './storage.js'
 
 let db: Database | undefined
@@ -50,6 +50,13 @@ async function settle(run: () => Promise<unknown>): Promise<Result> {
   }
 }
 
+/** Options with `$progress: id` get an onProgress that reports on the client's port. */
+function withProgress(arg: unknown): unknown {
+  const id = (arg as ProgressOptions | null)?.$progress
+  if (typeof id !== 'number') return arg
+  return { ...(arg as object), onProgress: (p: Progress) => clientPort?.postMessage(['progress', id, p] satisfies EventMessage) }
+}
+
 const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
   async open(req) {
     const r = await api.openResult(req)
@@ -78,7 +85,7 @@ const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
           if (!allowed.has(c.method)) throw new TypeError(`cowdb: unknown method ${c.method}`)
           if (c.method === 'subscribe' || c.method === 'unsubscribe') return (subscriptionCalls[c.method] as (...a: unknown[]) => unknown)(...c.args)
           const fn = (db as unknown as Record<string, (...a: unknown[]) => unknown>)[c.method]!
-          return fn.apply(db, c.args)
+          return fn.apply(db, c.args.map(withProgress))
         }),
       ),
     )

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -52,6 +52,45 @@ describe('dbctl', () => {
       expect(r.status).toBe(0)
     } finally {
       rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('export and import: a full backup, then an incremental one, move a store; a backup file reads as --db', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cowdb-dbctl-'))
+    const [a, b, full, inc] = ['a', 'b', 'full.cowdb', 'inc.cowdb'].map((f) => join(root, f)) as [string, string, string, string]
+    try {
+      for (let i = 0; i < 5; i++) await dbctl('put', '--db', a, '--key', `k${i}`, '--value', String(i))
+      const exported = await dbctl('export', '--db', a, '--out', full)
+      expect(exported.code).toBe(0)
+      const head = JSON.parse(exported.out[0]!) as { snapshot: string; entries: number }
+      expect(head.entries).toBe(5)
+      expect(exported.err.at(-1)).toBe('export: 5/5 entries')
+      await dbctl('put', '--db', a, '--key', 'k1', '--value', '"changed"')
+      await dbctl('delete', '--db', a, '--key', 'k2')
+      const incremental = await dbctl('export', '--db', a, '--since', head.snapshot, '--out', inc)
+      expect(JSON.parse(incremental.out[0]!)).toMatchObject({ since: head.snapshot, entries: 2 })
+
+      expect((await dbctl('import', '--db', b, '--in', inc)).err.at(-1)).toMatch(/SnapshotNotFoundError: .*import the backups in order/)
+      expect((await dbctl('import', '--db', b, '--in', full)).code).toBe(0)
+      expect((await dbctl('import', '--db', b, '--in', inc)).code).toBe(0)
+      const scanned = await dbctl('scan', '--db', b)
+      expect(scanned.out.map((l) => JSON.parse(l))).toEqual([
+        { key: 'k0', value: 0 }, { key: 'k1', value: 'changed' }, { key: 'k3', value: 3 }, { key: 'k4', value: 4 },
+      ])
+
+      // the backup file itself, read only; its snapshot id reads its state
+      expect(await dbctl('get', '--db', full, '--key', 'k1', '--snapshot', head.snapshot)).toMatchObject({ code: 0, out: ['1'] })
+      expect((await dbctl('scan', '--db', full)).out).toHaveLength(5)
+      const write = await dbctl('put', '--db', full, '--key', 'x', '--value', '1')
+      expect(write.code).toBe(2)
+      expect(write.err[0]).toMatch(/read only/)
+      expect((await dbctl('get', '--db', inc, '--key', 'k1')).err[0]).toMatch(/incremental backup/)
+      const damaged = readFileSync(full)
+      damaged[damaged.length >> 1]! ^= 1
+      writeFileSync(full, damaged)
+      expect((await dbctl('scan', '--db', full)).err[0]).toMatch(/^dbctl: CorruptionError: .*checksum/)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
     }
   })
 })

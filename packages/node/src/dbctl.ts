@@ -4,7 +4,8 @@
 
 import { parseArgs } from 'node:util'
 import { pathToFileURL } from 'node:url'
-import { prefixRange, type Database, type Key, type Range } from '@cowdb/core'
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
+import { Database, MemoryStorage, prefixRange, readBackup, type Key, type Progress, type Range } from '@cowdb/core'
 import { fromJson, line } from './format.js'
 import { open } from './open.js'
 
@@ -23,10 +24,29 @@ const USAGE = `usage: dbctl <command> --db DIR [options]
   gc                                                   free unreachable pages
   stats                                                counters and sizes
   metrics                                              Prometheus text
+  export    --out FILE [--snapshot ID] [--since ID]    write a backup (incremental with --since)
+  import    --in FILE                                  load a backup (full, or the next incremental)
+--db may also name a backup file (from exportBackup() in a browser or dbctl export): it is read
+only, and --snapshot with the backup's snapshot id reads its state.
 Keys: --key takes a string key; --key-json takes any key as JSON (numbers, arrays).
 Values: JSON; {"$bytes": base64}, {"$bigint": "..."}, {"$date": ISO} for other types.`
 
 class UsageError extends Error {}
+
+/** Commands that work on a backup file (opened read only, in memory). */
+const READ_ONLY = new Set(['get', 'scan', 'snapshots', 'diff', 'verify', 'stats', 'metrics', 'export'])
+
+/** A full backup file as an in-memory database; `snapshot` is the id it was exported at. */
+async function openBackup(file: string): Promise<{ db: Database; snapshot: string }> {
+  const bytes = new Uint8Array(readFileSync(file))
+  const { header } = readBackup(bytes) // TypeError: not a backup; CorruptionError: damaged
+  if (header.since !== undefined) {
+    throw new UsageError(`${file} is an incremental backup (changes since ${header.since}): import it onto a store holding its base to read it`)
+  }
+  const db = await Database.open(new MemoryStorage(), { checkpointDelayMs: 0 })
+  await db.importBackup(bytes)
+  return { db, snapshot: header.snapshot }
+}
 
 const options = {
   db: { type: 'string' },
@@ -44,6 +64,9 @@ const options = {
   label: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
+  since: { type: 'string' },
+  out: { type: 'string' },
+  in: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -113,10 +136,29 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       gc: async () => io.out(line(await db!.gc())),
       stats: async () => io.out(line(await db!.stats())),
       metrics: async () => io.out((await db!.metrics()).trimEnd()),
+      export: async () => {
+        const out = need('out')
+        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, onProgress: progress('export') })
+        writeFileSync(out, bytes)
+        const { header } = readBackup(bytes)
+        io.out(line({ file: out, bytes: bytes.length, ...header }))
+      },
+      import: async () => {
+        const bytes = readFileSync(need('in'))
+        io.out(line(await db!.importBackup(bytes, { onProgress: progress('import') })))
+      },
     }
+    const progress = (phase: string) => (p: Progress) => io.err(`${phase}: ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} entries`)
     const run = commands[cmd]
     if (!run) throw new UsageError(`unknown command '${cmd}'`)
-    db = await open(o.db, { checkpointDelayMs: 0 })
+    if (existsSync(o.db) && statSync(o.db).isFile()) {
+      if (!READ_ONLY.has(cmd)) throw new UsageError(`${o.db} is a backup file, read only: ${cmd} needs a store directory`)
+      const backup = await openBackup(o.db)
+      db = backup.db
+      if (o.snapshot === backup.snapshot) o.snapshot = undefined // the backup's state is the head here
+    } else {
+      db = await open(o.db, { checkpointDelayMs: 0 })
+    }
     return (await run()) ?? 0
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
