@@ -258,6 +258,45 @@ describe('background gc', () => {
     expect((await db.verify()).ok).toBe(true)
     await db.close()
   })
+
+  it('marks in steps while writers commit, snapshots drop and a large commit waits; frees nothing reachable', async () => {
+    const storage = new MemoryStorage()
+    // small pages and a small large-commit threshold: thousands of pages (several marking steps)
+    const db = await Database.open(storage, { pageSize: 512, checkpointDelayMs: 0, largeCommitBytes: 4000, walCheckpointBytes: 16 * 1024 })
+    const model = new Map<number, string>()
+    const put = (k: number, v: string) => (model.set(k, v), { type: 'put' as const, key: k, value: v })
+    for (let b = 0; b < 10; b++) await db.batch(Array.from({ length: 1000 }, (_, i) => put(b * 1000 + i, `v${i}`.padEnd(100, '.'))))
+    const old = await db.snapshot()
+    await db.batch(Array.from({ length: 500 }, (_, i) => put(i * 7, 'second')))
+    const recent = await db.snapshot()
+    await db.dropSnapshot(old.id) // garbage for the gc below
+    expect((await db.space()).slots).toBeGreaterThan(3 * 1024) // several marking steps
+    let marking = true
+    const gc = db.gc().finally(() => (marking = false))
+    let during = 0
+    const writes: Promise<unknown>[] = []
+    for (let i = 0; marking && i < 2000; i++) {
+      writes.push(db.put(i % 10_000, (model.set(i % 10_000, `w${i}`), `w${i}`)))
+      if (i === 5) writes.push(db.dropSnapshot(recent.id)) // dropped while marking: the next gc frees it
+      if (i === 10) writes.push(db.batch(Array.from({ length: 100 }, (_, j) => put(20_000 + j, 'large commit'))))
+      if (i % 50 === 0) await new Promise((r) => setTimeout(r, 0))
+      if (marking) during++
+    }
+    const stats = await gc
+    await Promise.all(writes)
+    expect(during).toBeGreaterThan(10) // writers really ran while it marked
+    expect(stats.pagesFreed).toBeGreaterThan(0)
+    expect((await db.gc()).pagesFreed).toBeGreaterThan(0)
+    const space = await db.space()
+    expect(space.leaked + space.reachableButFree).toBe(0)
+    expect(new Map((await db.scan({ limit: 1e6 })).map(([k, v]) => [k as number, v as string]))).toEqual(model)
+    expect((await db.verify()).ok).toBe(true)
+    await db.close()
+    const again = await Database.open(storage.reopen(), { checkpointDelayMs: 0 })
+    expect((await again.scan({ limit: 1e6 })).length).toBe(model.size)
+    expect(await again.get(20_050)).toBe('large commit')
+    await again.close()
+  })
 })
 
 describe('retention of named snapshots', () => {

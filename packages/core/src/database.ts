@@ -11,7 +11,7 @@ import { ByteReader, ByteWriter, bytesKey } from './bytes.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { diffTrees, storedEqual, type RawChange } from './diff.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError, assert } from './errors.js'
-import { markReachable, unmarked } from './gc.js'
+import { Marker, markReachable, unmarked } from './gc.js'
 import { MAIN, expiredCount, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
 import { BranchView } from './branch-view.js'
@@ -106,6 +106,9 @@ export class Database {
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
   private gcWanted = false
   private writtenAtGc = 0
+  private gcRun: Promise<GcStats> | null = null
+  /** Set while a gc marks: checkpoints (and large commits, which need one) wait for it. */
+  private marking: Promise<void> | null = null
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private gcTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
@@ -289,7 +292,7 @@ export class Database {
     const branch = this.branchOf(opts)
     const ops = encode() // throws TypeError before anything changes
     if (opsBytes(ops) >= this.opts.largeCommitBytes) {
-      return this.inTurn(() => this.commitByCheckpoint(branch, ops, validate), { flushFirst: true })
+      return this.inTurn(() => this.commitByCheckpoint(branch, ops, validate), { flushFirst: true, checkpoint: true })
     }
     return this.inTurn(async () => {
       this.check()
@@ -349,8 +352,8 @@ export class Database {
    * nothing can come between its checks and its writes. With `flushFirst`, the WAL is flushed
    * before `fn`; if that started a checkpoint, `fn` waits for it at the head of the line.
    */
-  private inTurn<T>(fn: () => Promise<T>, opts: { flushFirst?: boolean; front?: boolean } = {}): Promise<T> {
-    if (!this.checkpointing && (opts.front || !this.turns.length)) {
+  private inTurn<T>(fn: () => Promise<T>, opts: { flushFirst?: boolean; front?: boolean; checkpoint?: boolean } = {}): Promise<T> {
+    if (!this.checkpointing && !(opts.checkpoint && this.marking) && (opts.front || !this.turns.length)) {
       if (!opts.flushFirst) return fn()
       this.flushNow()
       if (!this.checkpointing) return fn()
@@ -365,6 +368,7 @@ export class Database {
 
   /** Lets waiting writers go, oldest first, until one of them starts a checkpoint. */
   private runTurns(): void {
+    if (this.marking) return // the marking's end lets them go
     while (!this.checkpointing && this.turns.length) this.turns.shift()!()
   }
 
@@ -1076,6 +1080,7 @@ export class Database {
    */
   private startCheckpoint(settled?: (error: unknown) => void): Promise<void> {
     if (this.checkpointing) return this.checkpointing
+    if (this.marking) return this.marking.then(() => this.startCheckpoint(settled))
     this.flushNow()
     // flushing may itself have started one (WAL over its threshold)
     if (this.checkpointing) return this.checkpointing
@@ -1216,7 +1221,9 @@ export class Database {
    */
   async gc(): Promise<GcStats> {
     this.check()
-    return this.inTurn(() => this.runGc())
+    // one at a time: a second call shares the run in progress
+    this.gcRun ??= this.inTurn(() => this.runGc()).finally(() => (this.gcRun = null))
+    return this.gcRun
   }
 
   /**
@@ -1238,11 +1245,7 @@ export class Database {
     await this.checkpoint()
     await this.checkpointIdle()
     this.check()
-    const marked = markReachable(this.tree, this.liveRoots())
-    const pending = new Set(this.pendingFree)
-    const free = unmarked(this.pager.slotCount, marked).filter((s) => !pending.has(s))
-    const freed = Math.max(0, free.length - this.pager.freeCount) // newly found unreachable
-    this.pager.setFree(free)
+    const { marked, freed } = await this.markInSteps()
     // Persist the free list, then give the free tail of the file back.
     this.metaChanged = true
     await this.checkpoint()
@@ -1257,6 +1260,32 @@ export class Database {
   }
 
   /** Resolves once no checkpoint runs. Not in line with writers: only gc, whose order is free, uses it. */
+  /**
+   * Marks what the live roots reach, GC_STEP_PAGES pages at a time, and puts every slot they
+   * don't reach on the free list. Writers commit between steps (to memory and the WAL);
+   * checkpoints wait until it ends (see Marker).
+   */
+  private async markInSteps(): Promise<{ marked: Set<number>; freed: number }> {
+    this.tree.freeze()
+    const marker = new Marker(this.tree, this.liveRoots())
+    let end!: () => void
+    this.marking = new Promise<void>((resolve) => (end = resolve))
+    try {
+      while (!marker.step(GC_STEP_PAGES)) await yieldToEvents()
+      // Now, before any checkpoint can allocate a slot the marking never saw: unmarked slots
+      // (but those already waiting in pendingFree) are the garbage.
+      const pending = new Set(this.pendingFree)
+      const free = unmarked(this.pager.slotCount, marker.marked).filter((s) => !pending.has(s))
+      const freed = Math.max(0, free.length - this.pager.freeCount) // newly found unreachable
+      this.pager.setFree(free)
+      return { marked: marker.marked, freed }
+    } finally {
+      this.marking = null
+      end()
+      this.runTurns()
+    }
+  }
+
   private async checkpointIdle(): Promise<void> {
     while (this.checkpointing) await this.checkpointing.catch(() => {})
   }
@@ -1457,6 +1486,8 @@ function scanOptions(o: ScanOptions, defaultLimit = SCAN_DEFAULT_LIMIT): { limit
 
 const PROGRESS_EVERY = 8192
 const GC_MIN_WRITTEN = 64
+/** Pages a gc marks between yields: a few ms of work at most, so writers never wait long. */
+const GC_STEP_PAGES = 1024
 const backupLabel = (id: string) => `backup:${id}`
 /** Lets other tasks (worker messages, timers) run in the middle of long work. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0))
