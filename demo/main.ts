@@ -210,7 +210,8 @@ async function main() {
   try {
     db = await cowdb.openDB('playground', { retention: { keepLast: 100 } })
     w.db = db
-    status.textContent = 'running · OPFS + IndexedDB'
+    status.textContent = (await db.role()) === 'leader' ? 'running · OPFS + IndexedDB' : 'running · shared with another tab'
+    status.title = 'open the playground in a second tab: both share one database, and the live feeds follow each other'
     status.className = 'pill ok'
     wire()
     await db.subscribe({}, follow)

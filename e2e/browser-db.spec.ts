@@ -107,15 +107,15 @@ test('errors arrive with their names and a bad call leaves the db usable', async
   })
 })
 
-test('a second openDB of the same name waits, then gets LockedError; after close it opens', async ({ page }) => {
+test('with share: false a second openDB of the same name waits, then gets LockedError; after close it opens', async ({ page }) => {
   await ready(page)
   const r = await page.evaluate(async () => {
     const { openDB } = (window as any).cowdb
-    const first = await openDB('t4')
+    const first = await openDB('t4', { share: false })
     await first.put('a', 1)
-    const second = await openDB('t4', { lockTimeout: 300 }).then(() => 'opened', (e: Error) => e.name)
+    const second = await openDB('t4', { share: false, lockTimeout: 300 }).then(() => 'opened', (e: Error) => e.name)
     await first.close()
-    const third = await openDB('t4', { lockTimeout: 2000 })
+    const third = await openDB('t4', { share: false, lockTimeout: 2000 })
     const v = await third.get('a')
     await third.close()
     return { second, v }

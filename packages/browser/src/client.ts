@@ -32,7 +32,14 @@ import {
 import { fromWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions & {
-  /** How long to wait for another tab or worker to close the same database. Default 5000 ms. */
+  /**
+   * Share the database with other tabs (default true): the first opener owns the files, later
+   * ones forward their calls to it and take over when it goes. Their own open options are
+   * ignored then (the owner's apply). With false, a second opener waits `lockTimeout`, then
+   * LockedError.
+   */
+  share?: boolean
+  /** With `share: false`: how long to wait for another tab or worker to close it. Default 5000 ms. */
   lockTimeout?: number
   /** Supplies the worker (for bundlers that need their own worker URL). */
   worker?: () => Worker
@@ -41,13 +48,16 @@ export type BrowserOpenOptions = OpenOptions & {
 const CHUNK = 256
 type BatchEntry = { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }
 
-/** Opens database `name` in a dedicated worker. Rejects with LockedError if another tab holds it. */
+/**
+ * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB) has it open,
+ * this one shares it: calls go to that owner, and this one takes over when the owner closes.
+ */
 export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
   if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
-  const { lockTimeout = 5000, worker: makeWorker, ...options } = opts
+  const { lockTimeout = 5000, share = true, worker: makeWorker, ...options } = opts
   const worker = makeWorker ? makeWorker() : defaultWorker()
   const remote = Comlink.wrap<WorkerApi & { openResult(r: OpenRequest): Promise<Result> }>(worker)
-  const r = await remote.openResult({ name, options, lockTimeout })
+  const r = await remote.openResult({ name, options, lockTimeout, share })
   if (!r.ok) {
     worker.terminate()
     throw fromWire(r.error)
@@ -207,6 +217,10 @@ export class BrowserDatabase {
   /** The API on one branch (`{ branch: name }` filled in). */
   onBranch(name: string): BranchView {
     return new BranchView(this, name)
+  }
+  /** 'leader' if this tab's worker owns the files now, 'follower' if its calls go to another tab's. */
+  role(): Promise<'leader' | 'follower'> {
+    return this.send('role', [])
   }
   /** Where the pages file's slots are (reachable, free, pending, leaked). */
   space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {

@@ -10,7 +10,7 @@ export const METHODS = [
   'snapshot', 'snapshots', 'dropSnapshot', 'restore', 'diff', 'checkpoint',
   'gc', 'stats', 'metrics', 'verify', 'openReader', 'closeReader', 'commitPlan',
   'undo', 'redo', 'branch', 'branches', 'dropBranch', 'setRetention', 'getRetention', 'space',
-  'subscribe', 'unsubscribe', 'exportBackup', 'importBackup',
+  'subscribe', 'unsubscribe', 'exportBackup', 'importBackup', 'role',
 ] as const
 export type Method = (typeof METHODS)[number]
 
@@ -18,7 +18,7 @@ export type Call = { method: Method; args: unknown[] }
 export type Result = { ok: true; value: unknown } | { ok: false; error: WireError }
 export type WireError = { name: string; message: string; slot?: number; pageId?: number }
 
-export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number }
+export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number; share: boolean }
 
 /** The API the worker exposes through Comlink. */
 export interface WorkerApi {

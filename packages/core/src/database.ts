@@ -96,7 +96,9 @@ export class Database {
   private pendingFree: number[] = []
   /** Roots pinned by open readers (iterators), with their generation. */
   private readers = new Map<number, { root: Ref | null; generation: number }>()
-  private nextReader = 1
+  // random start: a tab that takes over a shared database must not reuse a reader id another
+  // tab still holds from the previous owner (browser/share.ts)
+  private nextReader = 1 + Math.floor(Math.random() * 2 ** 40)
   private retainedGen = -1
   private waiters: { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; roots: Applied }[] = []
   private flushQueued = false
