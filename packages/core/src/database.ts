@@ -111,6 +111,7 @@ export class Database {
   private gcRun: Promise<GcStats> | null = null
   /** Set while a gc marks: checkpoints (and large commits, which need one) wait for it. */
   private marking: Promise<void> | null = null
+  private assistMarking: ((walFull: boolean) => void) | null = null
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
   private gcTimer: ReturnType<typeof setTimeout> | undefined
   private closed = false
@@ -582,6 +583,7 @@ export class Database {
   }
 
   private afterFlush(): void {
+    this.assistMarking?.(this.wal.offset >= this.opts.walCheckpointBytes)
     if (this.wal.offset >= this.opts.walCheckpointBytes) {
       void this.checkpoint().catch(() => {})
       return
@@ -876,7 +878,7 @@ export class Database {
     if (delay <= 0 || this.gcTimer !== undefined || this.closed) return
     this.gcTimer = setTimeout(() => {
       this.gcTimer = undefined
-      if (!this.closed && this.gcWanted) void this.gc().catch(() => {})
+      if (!this.closed && this.gcWanted) this.backgroundGc()
     }, delay)
     ;(this.gcTimer as { unref?: () => void }).unref?.()
   }
@@ -1168,7 +1170,7 @@ export class Database {
     // was written since the last gc that the garbage may be worth a walk of every live page.
     if (this.gcWanted && this.opts.checkpointDelayMs > 0 && this.gcDue()) {
       this.gcWanted = false
-      queueMicrotask(() => void this.gc().catch(() => {}))
+      queueMicrotask(() => this.closed || this.backgroundGc())
     }
   }
 
@@ -1238,7 +1240,13 @@ export class Database {
     return written >= Math.max(GC_MIN_WRITTEN, (this.pager.slotCount - this.pager.freeCount) / 4)
   }
 
-  private async runGc(): Promise<GcStats> {
+  /** gc() started by the engine itself: it gives space back only when that is worth a checkpoint. */
+  private backgroundGc(): void {
+    this.gcRun ??= this.inTurn(() => this.runGc(false)).finally(() => (this.gcRun = null))
+    this.gcRun.catch(() => {})
+  }
+
+  private async runGc(giveBack = true): Promise<GcStats> {
     this.gcWanted = false
     this.writtenAtGc = this.pager.counters.pagesWritten
     const started = now()
@@ -1248,11 +1256,17 @@ export class Database {
     await this.checkpointIdle()
     this.check()
     const { marked, freed } = await this.markInSteps()
-    // Persist the free list, then give the free tail of the file back.
+    // The next checkpoint saves the free list (a crash before it only leaks, till the next gc).
+    // Giving the free tail of the file back needs it saved first: done by gc(), and in the
+    // background only when a quarter of the file is a free tail. A checkpoint here otherwise
+    // writes out every commit made while marking, and a busy writer's workload then keeps
+    // three trees on disk instead of two (measured: the soak at 4.7x a fresh store, not 3.2x).
     this.metaChanged = true
-    await this.checkpoint()
-    await this.checkpointIdle()
-    this.pager.truncateTail()
+    if (giveBack || this.pager.freeTail() * 4 >= this.pager.slotCount) {
+      await this.checkpoint()
+      await this.checkpointIdle()
+      this.pager.truncateTail()
+    }
     const seconds = (now() - started) / 1000
     this.gcDuration.observe(seconds)
     this.counters.gcRuns++
@@ -1272,8 +1286,24 @@ export class Database {
     const marker = new Marker(this.tree, this.liveRoots())
     let end!: () => void
     this.marking = new Promise<void>((resolve) => (end = resolve))
+    let urgent = false
     try {
-      while (!marker.step(GC_STEP_PAGES)) await yieldToEvents()
+      // A writer loop that never yields to the event loop starves the timer (and with it every
+      // checkpoint): then commits assist, each giving the marking a step once it has waited a
+      // few ms, and once the WAL is over its threshold the rest is marked in one go.
+      while (!marker.step(urgent ? Infinity : GC_STEP_PAGES)) {
+        const parked = now()
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, 0)
+          this.assistMarking = (walFull) => {
+            if (!walFull && now() - parked < GC_ASSIST_AFTER_MS) return
+            clearTimeout(timer)
+            urgent ||= walFull
+            resolve()
+          }
+        })
+        this.assistMarking = null
+      }
       // Now, before any checkpoint can allocate a slot the marking never saw: unmarked slots
       // (but those already waiting in pendingFree) are the garbage.
       const pending = new Set(this.pendingFree)
@@ -1490,6 +1520,8 @@ const PROGRESS_EVERY = 8192
 const GC_MIN_WRITTEN = 64
 /** Pages a gc marks between yields: a few ms of work (measured ~7 ms at 1M keys), so writers never wait long. */
 const GC_STEP_PAGES = 256
+/** How long a marking step may wait for its timer before a commit runs it instead. */
+const GC_ASSIST_AFTER_MS = 4
 const backupLabel = (id: string) => `backup:${id}`
 /** Lets other tasks (worker messages, timers) run in the middle of long work. */
 const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0))

@@ -279,11 +279,17 @@ export class Pager implements ChainIO {
    * Gives free slots at the end of the file back to the OS. Only call when no durable root can
    * reach them (they are free in the saved Meta too). Cost: O(free slots).
    */
-  truncateTail(): number {
+  /** Free slots at the end of the file (what truncateTail would cut). Cost: O(free). */
+  freeTail(): number {
     const set = new Set(this.free)
     let end = this.slotCount
     while (end > 0 && set.has(end - 1)) end--
-    const cut = this.slotCount - end
+    return this.slotCount - end
+  }
+
+  truncateTail(): number {
+    const cut = this.freeTail()
+    const end = this.slotCount - cut
     if (cut > 0) {
       this.free = this.free.filter((s) => s < end)
       this.slotCount = end
