@@ -39,7 +39,10 @@ function cowdbEngine(): Engine {
     dropCopy: () => db.dropSnapshot(snapshotId),
     // the two OPFS files, cowdb/<name>/pages and wal (the snapshot table in IndexedDB is tiny)
     bytes: async () => storage.pages.size() + storage.wal.size(),
-    describeBytes: async () => `pages ${storage.pages.size()} B, wal ${storage.wal.size()} B`,
+    async describeBytes() {
+      const space = await db.space() // page slots: how much of the pages file is free for reuse
+      return `pages ${storage.pages.size()} B, wal ${storage.wal.size()} B; slots ${space.slots}, reachable ${space.reachable}, free ${space.free}, pending ${space.pending}`
+    },
     async drop() {
       await db.close()
       await removeDir(name)

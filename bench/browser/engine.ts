@@ -82,7 +82,8 @@ export function hostEngine(makeEngine: () => Engine | Promise<Engine>): void {
     },
     /** keys/s: a fresh store per repetition, all keys in one transaction. */
     async bulk(reps: number) {
-      const { keys, value } = data!
+      if (!data) throw new Error('init() first')
+      const { keys, value } = data
       const times: number[] = []
       for (let i = 0; i < reps; i++) {
         const e = await makeEngine()

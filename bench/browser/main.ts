@@ -1,7 +1,7 @@
 // The benchmark page, driven from bench/run.ts through Playwright. It exposes each part on
 // window so run.ts can print progress between them.
 import { mainThreadBench } from './main-thread.ts'
-import { copyAtScale, peersBench } from './peers.ts'
+import { copyAtScale, peerRows, peersBench } from './peers.ts'
 
-Object.assign(window, { mainThreadBench, peersBench, copyAtScale })
+Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale })
 document.body.textContent = 'ready'

@@ -20,10 +20,10 @@ type Workload = { id: string; workload: string; unit: string; higherIsBetter: bo
 const count = (x: number) => x.toLocaleString('en-US')
 const perSecond = (k: number, ms: number) => k / (ms / 1000)
 
-/** In the order they run; `prepare` loads the store the later ones share. */
+/** In table order; `bytesLoad` (prepare) loads the store the others after it share. */
 const WORKLOADS: Workload[] = [
   { id: 'bulk', workload: 'bulk load, one transaction', unit: 'keys/s', higherIsBetter: true, run: (c, s) => c.call('bulk', s.reps) },
-  { id: 'bytesLoad', workload: 'bytes on disk per key after load', unit: 'B/key', higherIsBetter: false, note: 'IndexedDB/Dexie: storage.estimate() delta, approximate; OPFS raw: key+value bytes', run: (c) => c.call('prepare') },
+  { id: 'bytesLoad', workload: 'bytes on disk per key after load', unit: 'B/key', higherIsBetter: false, note: "IndexedDB/Dexie: growth of the profile's IndexedDB directory, approximate; OPFS raw: key+value bytes", run: (c) => c.call('prepare') },
   { id: 'reads', workload: 'random point reads, loop of gets inside the worker', unit: 'reads/s', higherIsBetter: true, run: (c, s) => c.call('reads', s.reps) },
   {
     id: 'mainReads',
@@ -66,6 +66,11 @@ const WORKLOADS: Workload[] = [
   },
 ]
 
+/** Engines whose files live in the profile's IndexedDB directory, which run.ts measures on disk. */
+const IN_INDEXEDDB = new Set(['IndexedDB', 'Dexie'])
+// run.ts measures this page's origin's IndexedDB directory; it runs IndexedDB and Dexie each
+// from its own origin (127.0.0.2, 127.0.0.3) so one's lazy compaction never shows in the other's
+const indexedDbDiskBytes = () => (window as unknown as { indexedDbDiskBytes?: () => Promise<number> }).indexedDbDiskBytes
 const reason = (e: unknown) => `could not run: ${e instanceof Error ? e.message : String(e)}`.slice(0, 160)
 
 /** Runs `fn`, or gives up after `ms` (a hung worker must not stop the whole bench). */
@@ -88,14 +93,24 @@ async function runEngine(label: string, s: Sizes): Promise<{ version: string; fi
   } catch (e) {
     broken = reason(e)
   }
-  for (const w of WORKLOADS) {
+  const onDisk = IN_INDEXEDDB.has(label) ? indexedDbDiskBytes() : undefined
+  let diskBefore = 0
+  // bulk load runs last: its throwaway stores, once deleted, shrink IndexedDB's shared files
+  // later (lazy compaction), which would skew the on-disk figures of the shared store
+  const runOrder = [...WORKLOADS.filter((w) => w.id !== 'bulk'), ...WORKLOADS.filter((w) => w.id === 'bulk')]
+  for (const w of runOrder) {
     if (broken) {
       figures[w.id] = broken
       continue
     }
     console.log(`  ${label}: ${w.id}`)
     try {
+      if (onDisk && w.id === 'bytesLoad') diskBefore = await onDisk()
       figures[w.id] = await withTimeout(10 * 60_000, () => w.run(client, s))
+      if (onDisk && w.id.startsWith('bytes')) {
+        console.log(`  ${label}: ${w.id} by storage.estimate(): ${Number(figures[w.id]).toFixed(1)} B/key`)
+        figures[w.id] = ((await onDisk()) - diskBefore) / s.n
+      }
     } catch (e) {
       figures[w.id] = reason(e)
       // without the loaded store, or with a hung worker, nothing after can run
@@ -113,27 +128,31 @@ async function runEngine(label: string, s: Sizes): Promise<{ version: string; fi
   return { version, figures }
 }
 
-/** The table: one row per workload, cowdb against every peer. */
-export async function peersBench(n: number, reads: number, reps: number): Promise<{ rows: Row[]; versions: Record<string, string> }> {
+export type EngineFigures = { version: string; figures: Record<string, number | string> }
+
+/** Every workload against each engine in `labels` (default: all), one engine after another. */
+export async function peersBench(n: number, reads: number, reps: number, labels = Object.keys(ENGINES)): Promise<Record<string, EngineFigures>> {
   const { keys } = dataset(n)
   const r = prng(9)
   const s: Sizes = { n, reads, reps, commits: Math.min(1000, n), probes: Array.from({ length: reads }, () => keys[Math.floor(r() * n)]!) }
-  const results: Record<string, Record<string, number | string>> = {}
-  const versions: Record<string, string> = {}
-  for (const label of Object.keys(ENGINES)) {
+  const out: Record<string, EngineFigures> = {}
+  for (const label of labels) {
     console.log(`engine ${label}`)
-    const { version, figures } = await runEngine(label, s)
-    results[label] = figures
-    versions[label] = version
+    out[label] = await runEngine(label, s)
   }
-  const sized: Record<string, string> = { bulk: `bulk load ${count(n)} keys, one transaction`, reads: `${count(reads)} random point reads, loop of gets inside the worker`, mainReads: `${count(reads)} random point reads awaited one by one from the main thread`, getMany: `${count(reads)} random point reads batched (getMany / one read transaction)`, commits: `${count(s.commits)} single-put durable commits, one at a time`, copy: `point-in-time copy of ${count(n)} keys, then read from it` }
-  const rows = WORKLOADS.map((w): Row => {
-    const own = results.cowdb![w.id]
-    const peers = Object.fromEntries(Object.keys(ENGINES).filter((l) => l !== 'cowdb').map((l) => [l, results[l]![w.id]]))
+  return out
+}
+
+/** The table: one row per workload, cowdb against every peer, in ENGINES order. */
+export function peerRows(all: Record<string, EngineFigures>, n: number, reads: number): Row[] {
+  const sized: Record<string, string> = { bulk: `bulk load ${count(n)} keys, one transaction`, reads: `${count(reads)} random point reads, loop of gets inside the worker`, mainReads: `${count(reads)} random point reads awaited one by one from the main thread`, getMany: `${count(reads)} random point reads batched (getMany / one read transaction)`, commits: `${count(Math.min(1000, n))} single-put durable commits, one at a time`, copy: `point-in-time copy of ${count(n)} keys, then read from it` }
+  const figure = (label: string, id: string) => all[label]?.figures[id] ?? 'not run'
+  return WORKLOADS.map((w): Row => {
+    const own = figure('cowdb', w.id)
+    const peers = Object.fromEntries(Object.keys(ENGINES).filter((l) => l !== 'cowdb').map((l) => [l, figure(l, w.id)]))
     const note = [w.note, typeof own === 'string' ? `cowdb ${own}` : undefined].filter(Boolean).join('; ')
     return { workload: sized[w.id] ?? w.workload, unit: w.unit, cowdb: typeof own === 'number' ? own : undefined, peers, higherIsBetter: w.higherIsBetter, ...(note ? { note } : {}) }
   })
-  return { rows, versions }
 }
 
 /** cowdb snapshot() against SQLite VACUUM INTO on a large store, each in its own worker. */
