@@ -39,7 +39,7 @@ function drawChart(r: Ratios): void {
       maintainAspectRatio: false,
       plugins: { title: { display: true, text: r.title, font: { size: 16 } }, legend: { position: 'top' } },
       scales: {
-        y: { type: 'logarithmic', title: { display: true, text: "cowdb's advantage (x; above 1 = cowdb better, log scale)" } },
+        y: { type: 'logarithmic', ticks: { callback: (v) => `${+Number(v).toPrecision(3)}x` }, title: { display: true, text: "cowdb's advantage (x; above 1 = cowdb better, log scale)" } },
         x: { ticks: { autoSkip: false, maxRotation: 30, minRotation: 30 } },
       },
     },

@@ -9,8 +9,8 @@ const imported = sortedBtree as unknown as { default: typeof BTreeType & { defau
 const BTree = imported.default.default ?? imported.default
 
 function sortedBtreeEngine(): Engine {
-  let tree = new BTree<string, Uint8Array>()
-  let copy: BTree<string, Uint8Array> | undefined
+  let tree: BTreeType<string, Uint8Array> = new BTree()
+  let copy: BTreeType<string, Uint8Array> | undefined
   return {
     version: 'sorted-btree (in memory)',
     async open() {
