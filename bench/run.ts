@@ -1,16 +1,16 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
 // to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser.
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { chromium } from '@playwright/test'
+import { chromium, type BrowserContext, type Page } from '@playwright/test'
 import { createServer } from 'vite'
 import { nodeBench, snapshotScaling } from './node.ts'
 import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
-import { table, type Row } from './measure.ts'
+import { ratio, table, type Row } from './measure.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -18,6 +18,40 @@ const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefi
 const root = fileURLToPath(new URL('..', import.meta.url))
 const results: Record<string, Row[]> = {}
 const out: string[] = []
+const versions: Record<string, unknown> = {}
+/** Total size of the files under `dir` (0 if it does not exist). */
+function dirBytes(dir: string): number {
+  let total = 0
+  for (const e of existsSync(dir) ? readdirSync(dir, { withFileTypes: true, recursive: true }) : []) {
+    if (e.isFile()) total += statSync(join(e.parentPath, e.name)).size
+  }
+  return total
+}
+const packageVersion = (pkg: string) => JSON.parse(readFileSync(join(root, 'bench/node_modules', pkg, 'package.json'), 'utf8')).version as string
+
+/** Draws cowdb's ratio to each peer in the browser session and saves a PNG (to docs/ on a full run). */
+async function chartRatios(context: BrowserContext, title: string, rows: Row[], quick: boolean) {
+  const peers = [...new Set(rows.flatMap((r) => Object.keys(r.peers)))]
+  const data = {
+    title: `cowdb vs each peer, ${title.replace('Browser: ', '')}`,
+    workloads: rows.map((r) => `${r.workload.replace(/ \(.*$/, '')} (${r.unit})`),
+    peers: Object.fromEntries(peers.map((p) => [p, rows.map((r) => ratio(r, p) ?? null)])),
+  }
+  const page = await context.newPage()
+  page.on('pageerror', (e) => console.error('chart page error:', e))
+  page.on('console', (m) => console.log(`  [chart] ${m.text()}`))
+  await page.setViewportSize({ width: 1440, height: 860 })
+  await page.goto('http://localhost:5198/chart.html')
+  await page.waitForFunction(() => document.body.dataset.ready === 'yes')
+  await page.evaluate((d) => (window as any).drawChart(d), data)
+  const png = await page.locator('#box').screenshot()
+  mkdirSync(join(root, 'bench/results'), { recursive: true })
+  writeFileSync(join(root, 'bench/results/bench-ratios.png'), png)
+  if (!quick) writeFileSync(join(root, 'docs/bench-ratios.png'), png)
+  console.log(`chart: bench/results/bench-ratios.png${quick ? '' : ' and docs/bench-ratios.png'}`)
+  await page.close()
+}
+
 const print = (title: string, rows: Row[]) => {
   results[title] = rows
   const t = table(title, rows)
@@ -42,7 +76,7 @@ if (only === undefined || only === 'node' || only === 'soak') {
 }
 
 if (only === undefined || only === 'browser') {
-  const server = await createServer({ configFile: join(root, 'vite.config.ts'), root: join(root, 'bench/browser'), server: { port: 5198, strictPort: true }, logLevel: 'error' })
+  const server = await createServer({ configFile: join(root, 'bench/vite.config.ts'), server: { host: '0.0.0.0', port: 5198, strictPort: true }, logLevel: 'error' })
   await server.listen()
   const profile = mkdtempSync(join(tmpdir(), 'cowdb-bench-profile-'))
   const context = await chromium.launchPersistentContext(profile, {
@@ -51,15 +85,49 @@ if (only === undefined || only === 'browser') {
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   })
   try {
-    const page = context.pages()[0] ?? (await context.newPage())
-    page.on('pageerror', (e) => console.error('page error:', e))
-    await page.goto('http://localhost:5198/')
-    await page.waitForFunction(() => document.body.textContent === 'ready')
-    const version = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))
+    // one page per origin: IndexedDB keeps one set of files per origin, so the two IndexedDB-based
+    // peers each get their own origin and their on-disk sizes are measured apart
+    const openPage = async (host: string) => {
+      const page = context.pages().find((p) => p.url() === 'about:blank') ?? (await context.newPage())
+      page.on('pageerror', (e) => console.error(`page error (${host}):`, e))
+      page.on('console', (m) => m.type() === 'log' && console.log(`  [page] ${m.text()}`))
+      const dir = join(profile, 'Default', 'IndexedDB')
+      const mine = `http_${host}_5198.indexeddb`
+      await page.exposeFunction('indexedDbDiskBytes', () =>
+        existsSync(dir) ? readdirSync(dir).filter((d) => d.startsWith(mine)).reduce((t, d) => t + dirBytes(join(dir, d)), 0) : 0,
+      )
+      await page.goto(`http://${host}:5198/`)
+      await page.waitForFunction(() => document.body.textContent === 'ready')
+      return page
+    }
+    const page = await openPage('localhost')
+    const chromiumVersion = context.browser()?.version() ?? (await page.evaluate(() => navigator.userAgent))
     const n = quick ? 10_000 : 100_000
-    console.log(`\nChromium ${version}: cowdb vs IndexedDB, ${n} random keys, 100-byte values (persistent profile)`)
-    const rows = (await page.evaluate(([n, reads, reps]) => (window as any).runBench(n, reads, reps), [n, quick ? 5_000 : 20_000, quick ? 1 : 3])) as Row[]
-    print(`Browser: cowdb vs IndexedDB (${n.toLocaleString('en-US')} keys)`, rows)
+    const [reads, reps] = [quick ? 5_000 : 20_000, quick ? 1 : 3]
+    console.log(`\nChromium ${chromiumVersion}: ${n} random keys, 100-byte values (persistent profile)`)
+    const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
+    print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
+
+    type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
+    const peersOn = async (p: Page, labels: string[]) => (await p.evaluate(([n, reads, reps, labels]) => (window as any).peersBench(n, reads, reps, labels), [n, reads, reps, labels] as const)) as Figures
+    const figures: Figures = { ...(await peersOn(page, ['cowdb'])) }
+    for (const [label, host] of [['IndexedDB', '127.0.0.2'], ['Dexie', '127.0.0.3']] as const) {
+      const own = await openPage(host)
+      Object.assign(figures, await peersOn(own, [label]))
+      await own.close()
+    }
+    Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw']))
+    const peers = { rows: (await page.evaluate(([f, n, reads]) => (window as any).peerRows(f, n, reads), [figures, n, reads] as const)) as Row[], versions: Object.fromEntries(Object.entries(figures).map(([l, f]) => [l, f.version])) }
+    const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
+    print(peersTitle, peers.rows)
+    if (!quick) print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
+
+    versions.chromium = chromiumVersion
+    for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)
+    versions.engines = peers.versions
+    console.log('\nversions:', JSON.stringify(versions, null, 2))
+
+    await chartRatios(context, peersTitle, peers.rows, quick)
   } finally {
     await context.close()
     await server.close()
@@ -68,6 +136,6 @@ if (only === undefined || only === 'browser') {
 }
 
 mkdirSync(join(root, 'bench/results'), { recursive: true })
-writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), quick, node: process.version, results }, null, 2))
+writeFileSync(join(root, 'bench/results/latest.json'), JSON.stringify({ date: new Date().toISOString(), quick, node: process.version, versions, results }, null, 2))
 writeFileSync(join(root, 'bench/results/latest.md'), out.join('\n\n') + '\n')
 console.log('\nwritten: bench/results/latest.json, bench/results/latest.md')
