@@ -60,6 +60,7 @@ export type Stats = {
   cacheHits: number
   cacheMisses: number
   pagesCreated: number
+  pagesWritten: number
   rootUpdates: number
   [extra: string]: unknown
 }
