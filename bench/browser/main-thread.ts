@@ -2,6 +2,7 @@
 // raw IndexedDB through idb, both called from the page's main thread, on the same data.
 import { openDB as openIdb, type IDBPDatabase } from 'idb'
 import { openDB } from '@cowdb/browser'
+import { roundTrips } from './round-trip.ts'
 import { dataset, median, prng, timeIt, type Row } from '../measure.ts'
 
 let seq = 0
@@ -17,14 +18,6 @@ async function bulkIdb(db: IDBPDatabase, keys: string[], value: Uint8Array) {
   await tx.done
 }
 
-async function roundTrips(n: number): Promise<number> {
-  const w = new Worker(URL.createObjectURL(new Blob(['onmessage = (e) => postMessage(e.data)'], { type: 'text/javascript' })))
-  const t = performance.now()
-  for (let i = 0; i < n; i++) await new Promise((r) => { w.onmessage = r; w.postMessage(i) })
-  const ms = performance.now() - t
-  w.terminate()
-  return n / (ms / 1000)
-}
 
 export async function mainThreadBench(n: number, reads: number, reps: number): Promise<Row[]> {
   const { keys, value } = dataset(n)
@@ -60,8 +53,9 @@ export async function mainThreadBench(n: number, reads: number, reps: number): P
 
   const cowGets = await timeIt(reps, async () => { for (const k of probes) await cow.get(k) })
   const idbGets = await timeIt(reps, async () => { for (const k of probes) await idb.get('kv', k) })
-  const rt = await roundTrips(Math.min(reads, 10_000))
-  rows.push({ workload: `${reads.toLocaleString('en-US')} random reads awaited one by one (main thread)`, unit: 'reads/s', cowdb: per(reads, cowGets), peers: { IndexedDB: per(reads, idbGets), 'postMessage round trip': rt }, higherIsBetter: true })
+  const trips = await roundTrips(Math.min(reads, 10_000))
+  rows.push({ workload: `${reads.toLocaleString('en-US')} random reads awaited one by one (main thread)`, unit: 'reads/s', cowdb: per(reads, cowGets), peers: { IndexedDB: per(reads, idbGets), 'postMessage round trip': trips.postMessage }, higherIsBetter: true })
+
 
   const cowMany = await timeIt(reps, async () => { await cow.getMany(probes) })
   const idbMany = await timeIt(reps, async () => { const tx = idb.transaction('kv'); await Promise.all(probes.map((k) => tx.store.get(k))) })

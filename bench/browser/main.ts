@@ -1,7 +1,8 @@
 // The benchmark page, driven from bench/run.ts through Playwright. It exposes each part on
 // window so run.ts can print progress between them.
 import { mainThreadBench } from './main-thread.ts'
+import { roundTrips } from './round-trip.ts'
 import { copyAtScale, peerRows, peersBench } from './peers.ts'
 
-Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale })
+Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale, roundTrips })
 document.body.textContent = 'ready'
