@@ -179,6 +179,12 @@ function wire() {
       $('engine-result').textContent = `imported ${file.name} (snapshot ${snap.label})`
       await refreshAll()
     })().catch(report)
+  $('compact').onclick = () =>
+    void db
+      .compact()
+      .then((c) => ($('engine-result').textContent = `compact: ${(c.bytesBefore / 1024).toFixed(0)} KiB → ${(c.bytesAfter / 1024).toFixed(0)} KiB (${c.pagesCopied} pages copied)`))
+      .then(refreshEngine)
+      .catch(report)
   $('gc').onclick = () =>
     void db.gc().then((g) => ($('engine-result').textContent = `gc: freed ${g.pagesFreed} pages in ${g.durationMs.toFixed(1)} ms`)).then(refreshEngine)
 }

@@ -65,8 +65,10 @@ test('a branch costs nothing, diverges on write, and keeps its own data across a
     out.names = (await db.branches()).map((b: { name: string }) => b.name)
     const gc = await db.gc()
     const space = await db.space()
+    const compacted = await db.compact()
+    const same = JSON.stringify(await db.getMany([1, 2, 3])) === JSON.stringify(out.main)
     await db.close()
-    return { ...out, freed: gc.pagesFreed > 0, leaked: space.leaked }
+    return { ...out, freed: gc.pagesFreed > 0, leaked: space.leaked, compacted: compacted.bytesAfter <= compacted.bytesBefore && same }
   })
   expect(got).toEqual({
     main: ['v1', 'v2', 'main edit'],
@@ -75,6 +77,7 @@ test('a branch costs nothing, diverges on write, and keeps its own data across a
     names: ['main'],
     freed: true,
     leaked: 0,
+    compacted: true,
   })
 })
 

@@ -26,6 +26,7 @@ function cowdbEngine(): Engine {
       await db.batch(keys.map((key) => ({ type: 'put' as const, key, value })))
     },
     settle: () => db.checkpoint(),
+    compact: async () => void (await db.compact()),
     // every cowdb commit is durable (WAL write + flush before the promise settles)
     commit: async (key, value) => void (await db.put(key, value)),
     get: (key) => db.get(key),

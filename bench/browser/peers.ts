@@ -56,6 +56,7 @@ const WORKLOADS: Workload[] = [
     run: (c, s) => c.call('commits', s.commits, 'relaxed'),
   },
   { id: 'bytesChurn', workload: 'bytes on disk per key after overwriting a random 50% (batches of 1,000)', unit: 'B/key', higherIsBetter: false, run: (c) => c.call('churn') },
+  { id: 'bytesCompacted', workload: 'same, after the engine\'s compaction step', unit: 'B/key', higherIsBetter: false, note: 'cowdb compact(); SQLite VACUUM', run: (c) => c.call('compacted') },
   {
     id: 'copy',
     workload: 'point-in-time copy of the whole store, then read from it',

@@ -101,6 +101,11 @@ export class Wal {
   }
 
   /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0. */
+  /** Cuts the file at the end of the live records (what follows is stale anyway). */
+  shrink(): void {
+    if (this.file.size() > this.offset) this.file.truncate(this.offset)
+  }
+
   restart(salt: number): void {
     this.offset = 0
     this.chain = salt

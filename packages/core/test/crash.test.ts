@@ -27,7 +27,7 @@ function prng(seed: number) {
   }
 }
 
-type Step = { kind: 'ops'; ops: Op[]; burst: boolean } | { kind: 'snapshot' } | { kind: 'checkpoint' } | { kind: 'range'; lo: number; hi: number }
+type Step = { kind: 'ops'; ops: Op[]; burst: boolean } | { kind: 'snapshot' } | { kind: 'checkpoint' } | { kind: 'compact' } | { kind: 'range'; lo: number; hi: number }
 
 function schedule(rand: () => number): Step[] {
   const steps: Step[] = []
@@ -40,7 +40,8 @@ function schedule(rand: () => number): Step[] {
     else if (r < 0.65) steps.push({ kind: 'ops', ops: Array.from({ length: 1 + Math.floor(rand() * 10) }, op), burst: false })
     else if (r < 0.77) steps.push({ kind: 'ops', ops: Array.from({ length: 2 + Math.floor(rand() * 20) }, op), burst: true })
     else if (r < 0.85) steps.push({ kind: 'snapshot' })
-    else if (r < 0.95) steps.push({ kind: 'checkpoint' })
+    else if (r < 0.93) steps.push({ kind: 'checkpoint' })
+    else if (r < 0.95) steps.push({ kind: 'compact' })
     else {
       const lo = Math.floor(rand() * 150)
       steps.push({ kind: 'range', lo, hi: lo + Math.floor(rand() * 30) })
@@ -80,7 +81,8 @@ async function play(db: Database, steps: Step[]) {
       } else if (s.kind === 'snapshot') {
         const info = await db.snapshot()
         snaps.push({ id: info.id, upTo: acked.length })
-      } else await db.checkpoint()
+      } else if (s.kind === 'compact') await db.compact()
+      else await db.checkpoint()
     } catch (e) {
       return { acked, inFlight, snaps, error: e as Error }
     }

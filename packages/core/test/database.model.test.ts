@@ -43,6 +43,7 @@ type Cmd =
   | { t: 'scan'; r: Range; limit: number; reverse: boolean; i: number }
   | { t: 'checkpoint' }
   | { t: 'gc' }
+  | { t: 'compact' }
   | { t: 'reopen' }
   | { t: 'bulk'; n: number; seed: number }
   | { t: 'bigbatch'; n: number; seed: number; big: boolean }
@@ -77,6 +78,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   },
   { weight: 2, arbitrary: fc.constant({ t: 'checkpoint' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'gc' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) },
   { weight: 2, arbitrary: fc.constant({ t: 'reopen' as const }) },
 )
 
@@ -166,6 +168,9 @@ async function run(cmds: Cmd[]): Promise<void> {
           break
         case 'gc':
           await db.gc()
+          break
+        case 'compact':
+          await db.compact()
           break
         case 'reopen':
           await db.close()

@@ -28,6 +28,7 @@ type Cmd =
   | { t: 'retention'; keepLast: number }
   | { t: 'checkpoint' }
   | { t: 'gc' }
+  | { t: 'compact' }
   | { t: 'reopen' }
 
 const b = fc.integer({ min: 0, max: BRANCHES.length - 1 })
@@ -46,6 +47,7 @@ const cmdArb: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ t: fc.constant('retention' as const), keepLast: fc.constantFrom(0, 1, 3, 8) }) },
   { weight: 2, arbitrary: fc.constant({ t: 'checkpoint' as const }) },
   { weight: 2, arbitrary: fc.constant({ t: 'gc' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) },
   { weight: 2, arbitrary: fc.constant({ t: 'reopen' as const }) },
 )
 
@@ -191,6 +193,13 @@ async function run(cmds: Cmd[], keepLast0: number): Promise<void> {
           await db.gc()
           const space = await db.space()
           expect({ leaked: space.leaked, reachableButFree: space.reachableButFree }, `${when}: slots after gc`).toEqual({ leaked: 0, reachableButFree: 0 })
+          break
+        }
+        case 'compact': {
+          const { bytesAfter } = await db.compact()
+          const space = await db.space()
+          expect({ leaked: space.leaked, reachableButFree: space.reachableButFree }, `${when}: slots after compact`).toEqual({ leaked: 0, reachableButFree: 0 })
+          expect(bytesAfter, `${when}: file after compact`).toBe(space.slots * OPEN.pageSize)
           break
         }
         case 'reopen':

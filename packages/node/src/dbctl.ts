@@ -22,6 +22,7 @@ const USAGE = `usage: dbctl <command> --db DIR [options]
   restore   --snapshot ID                              make a snapshot the head again
   verify                                               check every reachable page
   gc                                                   free unreachable pages
+  compact                                              give free space inside the file back
   stats                                                counters and sizes
   metrics                                              Prometheus text
   export    --out FILE [--snapshot ID] [--since ID]    write a backup (incremental with --since)
@@ -134,6 +135,7 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         return r.ok ? 0 : 1
       },
       gc: async () => io.out(line(await db!.gc())),
+      compact: async () => io.out(line(await db!.compact())),
       stats: async () => io.out(line(await db!.stats())),
       metrics: async () => io.out((await db!.metrics()).trimEnd()),
       export: async () => {
