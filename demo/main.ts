@@ -1,5 +1,6 @@
 // The playground: a real cowdb database (worker + OPFS + IndexedDB) with a small UI around it.
 import * as cowdb from '@cowdb/browser'
+import { drawPages } from './pages.ts'
 
 type Db = Awaited<ReturnType<typeof cowdb.openDB>>
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T
@@ -109,8 +110,15 @@ async function refreshHistory() {
   $('history').textContent = main ? `${main.undoable} undo · ${main.redoable} redo` : ''
 }
 
+/** The pages card compares the head with the snapshot being viewed, else the newest named one. */
+async function refreshPages() {
+  const named = (await db.snapshots()).filter((s) => s.kind !== 'history')
+  const against = named.find((s) => s.id === viewing) ?? named.at(-1)
+  await drawPages(db, $('pages'), $('pages-legend'), against)
+}
+
 async function refreshAll() {
-  await Promise.all([refreshRows(), refreshSnapshots(), refreshEngine(), refreshHistory()])
+  await Promise.all([refreshRows(), refreshSnapshots(), refreshEngine(), refreshHistory(), refreshPages()])
 }
 
 function report(e: unknown) {

@@ -17,6 +17,7 @@ import {
   type GcStats,
   type Key,
   type Op,
+  type PageInfo,
   type Progress,
   type OpenOptions,
   type Range,
@@ -291,6 +292,10 @@ export class BrowserDatabase {
   }
   gc(): Promise<GcStats> {
     return this.send('gc', [])
+  }
+  /** The pages a head or snapshot reaches, level by level (at most `maxPages`, default 300). */
+  inspect(opts?: ReadOptions & { maxPages?: number }): Promise<PageInfo | null> {
+    return this.send('inspect', [opts])
   }
   /** Gives free space inside the pages file back (gc() only cuts a free tail); see the engine's compact(). */
   compact(): Promise<{ bytesBefore: number; bytesAfter: number; pagesCopied: number }> {

@@ -10,7 +10,7 @@ export const METHODS = [
   'snapshot', 'snapshots', 'dropSnapshot', 'restore', 'diff', 'checkpoint',
   'gc', 'stats', 'metrics', 'verify', 'openReader', 'closeReader', 'commitPlan',
   'undo', 'redo', 'branch', 'branches', 'dropBranch', 'setRetention', 'getRetention', 'space',
-  'subscribe', 'unsubscribe', 'exportBackup', 'importBackup', 'role', 'compact',
+  'subscribe', 'unsubscribe', 'exportBackup', 'importBackup', 'role', 'compact', 'inspect',
 ] as const
 export type Method = (typeof METHODS)[number]
 

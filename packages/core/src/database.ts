@@ -13,6 +13,7 @@ import { diffTrees, storedEqual, type RawChange } from './diff.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError, assert } from './errors.js'
 import { Marker, markReachable, unmarked } from './gc.js'
 import { Relocator } from './compact.js'
+import { pageTree, type PageInfo } from './inspect.js'
 import { MAIN, expiredCount, historyOn, pushHistory, readStamp, retentionPolicy, validBranchName, writeStamp, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
 import { BranchView } from './branch-view.js'
@@ -1386,6 +1387,17 @@ export class Database {
     for (const s of this.snaps.values()) roots.push({ name: `snapshot ${s.id}`, root: s.root })
     const free = new Set(this.pager.freeRuns().flatMap((v, i, a) => (i % 2 ? [] : range(v, a[i + 1]!))))
     return verifyRoots(this.pager, roots, free, (done, total) => opts.onProgress?.({ phase: 'verify', done, total }))
+  }
+
+  /**
+   * The pages a head or snapshot reaches, level by level (ids, slots, generations, first and last
+   * keys), at most `maxPages` (default 300): what the playground draws to show sharing.
+   */
+  async inspect(opts: ReadOptions & { maxPages?: number } = {}): Promise<PageInfo | null> {
+    this.check()
+    const maxPages = opts.maxPages ?? 300
+    if (!Number.isInteger(maxPages) || maxPages < 1) throw new TypeError(`cowdb: maxPages must be an integer >= 1, got ${maxPages}`)
+    return pageTree(this.tree, this.rootFor(opts), maxPages)
   }
 
   /**
