@@ -50,7 +50,9 @@ it(`every acknowledged commit survives ${KILLS} SIGKILLs (seed ${SEED})`, async 
           }
         })
       })
-      const exited = new Promise((r) => child.on('exit', r))
+      // 'close', not 'exit': 'exit' can come while lines the child wrote are still unread, and a
+      // missed "intent" line made an op in flight look like a lost acknowledged write
+      const exited = new Promise((r) => child.on('close', r))
       await Promise.race([ready, exited])
       expect(stderr).toBe('')
       await new Promise((r) => setTimeout(r, 5 + rand() * 150))
