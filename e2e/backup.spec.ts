@@ -5,13 +5,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { expect, test } from './fixtures'
+import { expect, openTestPage, test } from './fixtures'
 
 const dbctl = fileURLToPath(new URL('../packages/node/dist/dbctl.js', import.meta.url))
 
 test('a backup exported in Chromium imports into another database and reads with dbctl', async ({ page }) => {
-  await page.goto('/test/db.html')
-  await expect(page.locator('body')).toHaveText('ready')
+  await openTestPage(page)
   const got = await page.evaluate(async () => {
     const { openDB } = (window as any).cowdb
     const src = await openDB('backup-src')

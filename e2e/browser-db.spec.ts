@@ -1,14 +1,8 @@
 // The browser runtime end to end: worker + OPFS + IndexedDB, in a persistent Chromium profile.
-import type { Page } from '@playwright/test'
-import { expect, test } from './fixtures'
-
-async function ready(page: Page) {
-  await page.goto('/test/db.html')
-  await expect(page.locator('body')).toHaveText('ready')
-}
+import { expect, openTestPage, test } from './fixtures'
 
 test('10,000 keys, a snapshot, half overwritten and deleted, reload: head and snapshot read back exactly', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const snapId = await page.evaluate(async () => {
     const db = await (window as any).cowdb.openDB('t1')
     const puts = []
@@ -44,7 +38,7 @@ test('10,000 keys, a snapshot, half overwritten and deleted, reload: head and sn
 })
 
 test('reads at a snapshot while writes continue give the snapshot values', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const result = await page.evaluate(async () => {
     const db = await (window as any).cowdb.openDB('t2')
     await db.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put', key: i, value: 0 })))
@@ -66,7 +60,7 @@ test('reads at a snapshot while writes continue give the snapshot values', async
 })
 
 test('errors arrive with their names and a bad call leaves the db usable', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const names = await page.evaluate(async () => {
     const { openDB, ConflictError } = (window as any).cowdb
     const db = await openDB('t3')
@@ -108,7 +102,7 @@ test('errors arrive with their names and a bad call leaves the db usable', async
 })
 
 test('with share: false a second openDB of the same name waits, then gets LockedError; after close it opens', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const r = await page.evaluate(async () => {
     const { openDB } = (window as any).cowdb
     const first = await openDB('t4', { share: false })
@@ -124,7 +118,7 @@ test('with share: false a second openDB of the same name waits, then gets Locked
 })
 
 test('worker terminated in a stream of writes and checkpoints: every acknowledged write is there, verify passes', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const acked = await page.evaluate(async () => {
     // a 16 KiB WAL threshold makes checkpoints run all the time, so the kill lands in one too
     const db = await (window as any).cowdb.openDB('t5', { walCheckpointBytes: 16 * 1024, checkpointDelayMs: 0 })
@@ -161,7 +155,7 @@ test('worker terminated in a stream of writes and checkpoints: every acknowledge
 })
 
 test('10,000 un-awaited puts share messages and flushes and are all there after reopen', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const r = await page.evaluate(async () => {
     const { openDB } = (window as any).cowdb
     const db = await openDB('t6')

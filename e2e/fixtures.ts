@@ -40,6 +40,12 @@ export function collectErrors(page: Page): string[] {
   return errors
 }
 
+/** Opens the test page that exposes `window.cowdb` (demo/test/db.html) and waits until it is ready. */
+export async function openTestPage(page: Page): Promise<void> {
+  await page.goto('/test/db.html')
+  await expect(page.locator('body')).toHaveText('ready')
+}
+
 export const test = base.extend<{ context: BrowserContext; page: Page }>({
   context: async ({}, use) => {
     const { context, close } = await launchPersistent()

@@ -1,14 +1,8 @@
 // Undo/redo and branches through the worker, surviving a reload (OPFS + IndexedDB, persistent profile).
-import type { Page } from '@playwright/test'
-import { expect, test } from './fixtures'
-
-async function ready(page: Page) {
-  await page.goto('/test/db.html')
-  await expect(page.locator('body')).toHaveText('ready')
-}
+import { expect, openTestPage, test } from './fixtures'
 
 test('edit, undo twice, reload, redo once: the values are as a user expects', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const before = await page.evaluate(async () => {
     const db = await (window as any).cowdb.openDB('h1', { retention: { keepLast: 50 } })
     await db.put('doc', 'Hello')
@@ -37,7 +31,7 @@ test('edit, undo twice, reload, redo once: the values are as a user expects', as
 })
 
 test('a branch costs nothing, diverges on write, and keeps its own data across a reload', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   await page.evaluate(async () => {
     const db = await (window as any).cowdb.openDB('h2')
     await db.batch(Array.from({ length: 5000 }, (_, i) => ({ type: 'put', key: i, value: `v${i}` })))
@@ -82,7 +76,7 @@ test('a branch costs nothing, diverges on write, and keeps its own data across a
 })
 
 test('subscribe follows commits, deleteRange and undo through the worker, and stops when ended', async ({ page }) => {
-  await ready(page)
+  await openTestPage(page)
   const got = await page.evaluate(async () => {
     const db = await (window as any).cowdb.openDB('h3', { retention: { keepLast: 10 } })
     await db.put('todo:1', 'milk')

@@ -1,11 +1,10 @@
 // One database, several tabs: the first opener owns the files, the others forward their calls to
 // it, and one of them takes over when it goes (closed, or the tab closed), with nothing lost.
 import type { Page } from '@playwright/test'
-import { expect, test } from './fixtures'
+import { expect, openTestPage, test } from './fixtures'
 
 async function open(page: Page, name: string) {
-  await page.goto('/test/db.html')
-  await expect(page.locator('body')).toHaveText('ready')
+  await openTestPage(page)
   await page.evaluate(async (name) => {
     const w = window as any
     w.events = []

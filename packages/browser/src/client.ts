@@ -82,7 +82,7 @@ export class BrowserDatabase {
   private closed = false
   private readonly listeners = new Map<number, ChangeListener>()
   private readonly progress = new Map<number, (p: Progress) => void>()
-  private nextSubscription = 1
+  private nextListenerId = 1
   private readonly onPageHide = () => this.worker.terminate()
 
   constructor(
@@ -236,7 +236,7 @@ export class BrowserDatabase {
    */
   async subscribe(range: Range & WriteOptions, listener: ChangeListener): Promise<() => void> {
     if (typeof listener !== 'function') throw new TypeError('cowdb: subscribe() takes a range and a listener function')
-    const id = this.nextSubscription++
+    const id = this.nextListenerId++
     this.listeners.set(id, listener)
     try {
       await this.send('subscribe', [id, range])
@@ -330,7 +330,7 @@ export class BrowserDatabase {
   private async withProgress<T>(method: Method, opts: { onProgress?: (p: Progress) => void }, before: unknown[] = []): Promise<T> {
     const { onProgress, ...rest } = opts ?? {}
     if (typeof onProgress !== 'function') return this.send(method, [...before, rest])
-    const id = this.nextSubscription++
+    const id = this.nextListenerId++
     this.progress.set(id, onProgress)
     try {
       return await this.send(method, [...before, { ...rest, $progress: id }])

@@ -21,7 +21,7 @@ export type ShareMessage =
   | { kind: 'leader' }
 
 /** Calls that only read: safe to send again when the leader died without answering. */
-const READS = new Set<Method>(['get', 'getMany', 'scan', 'count', 'snapshots', 'diff', 'stats', 'metrics', 'verify', 'branches', 'getRetention', 'space', 'closeReader', 'unsubscribe'])
+const READS = new Set<Method>(['get', 'getMany', 'scan', 'count', 'snapshots', 'diff', 'stats', 'metrics', 'verify', 'branches', 'getRetention', 'space', 'inspect', 'role', 'closeReader', 'unsubscribe'])
 
 type Pending = { calls: Call[]; resolve: (r: Result[]) => void; sent: boolean }
 
@@ -62,7 +62,7 @@ export class Follower {
     } else if (m.kind === 'event') {
       toClient(m.message)
     } else if (m.kind === 'leader') {
-      this.redo((calls) => this.resend(calls))
+      this.redo((calls) => this.call(calls))
     }
   }
 
@@ -90,10 +90,6 @@ export class Follower {
   fail(error: WireError): void {
     for (const p of this.pending.values()) p.resolve(p.calls.map(() => ({ ok: false, error })))
     this.pending.clear()
-  }
-
-  private resend(calls: Call[]): Promise<Result[]> {
-    return this.call(calls)
   }
 }
 

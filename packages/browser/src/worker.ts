@@ -66,7 +66,8 @@ function run(calls: Call[], origin: string): Promise<Result[]> {
           subscriptions.delete(key)
           return
         }
-        if (c.method === 'role') return follower ? 'follower' : 'leader'
+        // a follower's calls come from another worker; this worker's own run here only when it leads
+        if (c.method === 'role') return origin === LOCAL ? 'leader' : 'follower'
         const fn = (db as unknown as Record<string, (...a: unknown[]) => unknown>)[c.method]!
         return fn.apply(db, c.args.map((a) => withProgress(a, sink)))
       }),
@@ -78,11 +79,7 @@ function run(calls: Call[], origin: string): Promise<Result[]> {
 function clientCall(calls: Call[]): Promise<Result[]> {
   if (broken !== undefined) return Promise.resolve(calls.map(() => ({ ok: false, error: toWire(broken) })))
   if (follower && opening) return opening.then(() => clientCall(calls), () => clientCall(calls)) // taking over: run here once open
-  if (!follower) return run(calls, LOCAL)
-  const local = calls.filter((c) => c.method === 'role')
-  if (!local.length) return follower.call(calls)
-  // 'role' is this worker's own answer; the rest goes to the leader, results in order
-  return follower.call(calls.filter((c) => c.method !== 'role')).then((remote) => calls.map((c) => (c.method === 'role' ? { ok: true, value: 'follower' } : remote.shift()!)))
+  return follower ? follower.call(calls) : run(calls, LOCAL)
 }
 
 /** Opens the files and starts serving; a follower's unanswered calls and subscriptions come along. */

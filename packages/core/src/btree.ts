@@ -450,15 +450,3 @@ export function countRange(t: Tree, root: Ref | null, r: KeyRange): number {
   })
   return n
 }
-
-/** Every reachable tree page under `root`, visited once per call (shared subtrees included once). */
-export function forEachPage(t: Tree, root: Ref | null, visit: (n: Node, ref: Ref) => boolean | void): void {
-  if (!root) return
-  const stack: Ref[] = [root]
-  while (stack.length) {
-    const ref = stack.pop()!
-    const n = t.load(ref)
-    if (visit(n, ref) === false) continue
-    if (!n.leaf) for (let i = n.kids.length - 1; i >= 0; i--) stack.push(n.kids[i]!)
-  }
-}

@@ -126,6 +126,8 @@ export class Database {
   /** Keys written by recent commits, oldest first, for transaction validation. */
   private commitLog: CommitFootprint[] = []
   private readonly subs = new Subscriptions((e) => console.error('cowdb: a subscribe() listener threw', e))
+  /** Whether two stored values are equal (reads overflow chains only when they differ). */
+  private readonly sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
 
   private constructor(
     private readonly storage: Storage,
@@ -481,12 +483,11 @@ export class Database {
 
   /** The touched keys' changes after the commit, in key order; keys whose value is the same drop out. */
   private changesAfter(root: Ref | null, touched: Map<string, RawChange>): RawChange[] {
-    const same = storedEqual((o) => this.pager.readChain(o, o.length))
     const out: RawChange[] = []
     for (const c of touched.values()) {
       const after = lookup(this.tree, root, c.key)
       if (after !== undefined) c.after = after
-      if (c.before === undefined ? after !== undefined : after === undefined || !same(c.before, after)) out.push(c)
+      if (c.before === undefined ? after !== undefined : after === undefined || !this.sameValue(c.before, after)) out.push(c)
     }
     return out.sort((a, b) => compareKeys(a.key, b.key))
   }
@@ -684,9 +685,8 @@ export class Database {
     const a = this.pin(this.snapFor(from).root)
     const b = this.pin(toRoot)
     try {
-      const same = storedEqual((o) => this.pager.readChain(o, o.length))
       const batch: Change[] = []
-      for (const c of diffTrees(this.tree, a.root, b.root, same)) {
+      for (const c of diffTrees(this.tree, a.root, b.root, this.sameValue)) {
         batch.push(this.toChange(c))
         if (batch.length >= ITERATE_CHUNK) {
           yield* batch.splice(0)
@@ -732,8 +732,7 @@ export class Database {
   private switchEvents(branch: string, before: Ref | null, after: Ref | null): Deliveries {
     const watch = this.subs.watch(branch, this.generation)
     if (!watch) return []
-    const same = storedEqual((o) => this.pager.readChain(o, o.length))
-    return watch.events(this.commitInfo(branch), diffTrees(this.tree, before, after, same), (c) => this.toChange(c))
+    return watch.events(this.commitInfo(branch), diffTrees(this.tree, before, after, this.sameValue), (c) => this.toChange(c))
   }
 
   // ---- backups --------------------------------------------------------------------------------
@@ -756,8 +755,7 @@ export class Database {
       const total = from ? 0 : countRange(this.tree, b.root, encodeRange(undefined))
       const progress = (done: number) => opts.onProgress?.({ phase: 'export', done, total: total || done })
       const out = new BackupWriter()
-      const same = storedEqual((o) => this.pager.readChain(o, o.length))
-      for (const c of diffTrees(this.tree, a.root, b.root, same)) {
+      for (const c of diffTrees(this.tree, a.root, b.root, this.sameValue)) {
         if (c.after === undefined) out.delete(c.key)
         else out.put(c.key, c.after instanceof Overflow ? this.pager.readChain(c.after, c.after.length) : c.after)
         if (out.entries % PROGRESS_EVERY === 0) {
@@ -806,11 +804,10 @@ export class Database {
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: snapshot() takes { label?, branch? }')
     if (opts.label !== undefined && typeof opts.label !== 'string') throw new TypeError('cowdb: snapshot label must be a string')
     const branch = this.branchOf(opts)
-    return this.inTurn(async () => this.takeSnapshot(opts.label, branch), { flushFirst: true })
+    return this.loggedInTurn(() => this.headOf(branch), () => this.takeSnapshot(opts.label, branch))
   }
 
   private takeSnapshot(label: string | undefined, branch: string): SnapshotInfo {
-    this.check()
     const snap: Snap = {
       id: this.hlc.next(),
       root: this.headOf(branch).root,
@@ -851,13 +848,10 @@ export class Database {
 
   /** Forgets a snapshot; its pages are freed by the next GC unless something else reaches them. */
   async dropSnapshot(id: SnapshotId): Promise<void> {
-    this.check()
-    this.snapFor(id)
-    return this.inTurn(async () => {
-      this.check()
-      this.snapFor(id)
-      this.durablyLog(RecordType.DropSnapshot, new ByteWriter().str(id).view(), () => this.removeSnapshot(id))
-    }, { flushFirst: true })
+    return this.loggedInTurn(
+      () => this.snapFor(id),
+      () => this.durablyLog(RecordType.DropSnapshot, new ByteWriter().str(id).view(), () => this.removeSnapshot(id)),
+    )
   }
 
   private removeSnapshot(id: string): void {
@@ -887,16 +881,18 @@ export class Database {
 
   /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). O(1). */
   async restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
-    this.check()
-    this.snapFor(id)
     const branch = this.branchOf(opts)
-    return this.inTurn(async () => {
-      this.check()
-      this.snapFor(id)
-      const stamp = this.stampFor(branch)
-      this.durablyLog(RecordType.Restore, writeStamp(new ByteWriter(), stamp).str(id).view(), () => this.applyRestore(stamp, id))
-      return this.commitInfo(branch)
-    }, { flushFirst: true })
+    return this.loggedInTurn(
+      () => {
+        this.snapFor(id)
+        this.headOf(branch)
+      },
+      () => {
+        const stamp = this.stampFor(branch)
+        this.durablyLog(RecordType.Restore, writeStamp(new ByteWriter(), stamp).str(id).view(), () => this.applyRestore(stamp, id))
+        return this.commitInfo(branch)
+      },
+    )
   }
 
   // ---- history: undo and redo -----------------------------------------------------------------
@@ -916,16 +912,17 @@ export class Database {
   }
 
   private async moveInHistory(step: -1 | 1, opts?: WriteOptions): Promise<Commit | null> {
-    this.check()
     const branch = this.branchOf(opts)
-    return this.inTurn(async () => {
-      this.check()
-      const head = this.headOf(branch)
-      const target = head.history[head.cursor + step]
-      if (head.cursor < 0 || target === undefined) return null
-      this.durablyLog(RecordType.Move, new ByteWriter().str(branch).str(target).view(), () => this.applyMove(branch, target))
-      return this.commitInfo(branch)
-    }, { flushFirst: true })
+    return this.loggedInTurn(
+      () => this.headOf(branch),
+      () => {
+        const head = this.headOf(branch)
+        const target = head.history[head.cursor + step]
+        if (head.cursor < 0 || target === undefined) return null
+        this.durablyLog(RecordType.Move, new ByteWriter().str(branch).str(target).view(), () => this.applyMove(branch, target))
+        return this.commitInfo(branch)
+      },
+    )
   }
 
   private applyMove(branch: string, id: string): void {
@@ -947,10 +944,10 @@ export class Database {
   async setRetention(retention: Retention): Promise<void> {
     this.check()
     const policy = retentionPolicy(retention, this.retention)
-    return this.inTurn(async () => {
-      this.check()
-      this.durablyLog(RecordType.Retention, new ByteWriter().str(JSON.stringify(policy)).view(), () => this.applyRetention(policy))
-    }, { flushFirst: true })
+    return this.loggedInTurn(
+      () => {},
+      () => this.durablyLog(RecordType.Retention, new ByteWriter().str(JSON.stringify(policy)).view(), () => this.applyRetention(policy)),
+    )
   }
 
   private applyRetention(policy: RetentionPolicy): void {
@@ -975,18 +972,19 @@ export class Database {
    * takes `{ branch }`; `onBranch(name)` gives a handle that passes it for you.
    */
   async branch(name: string, opts: { from?: SnapshotId } = {}): Promise<BranchInfo> {
-    this.check()
     validBranchName(name)
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: branch() takes { from? }')
-    if (opts.from !== undefined) this.snapFor(opts.from)
-    return this.inTurn(async () => {
-      this.check()
-      if (this.heads.has(name)) throw new TypeError(`cowdb: branch ${JSON.stringify(name)} exists`)
-      if (opts.from !== undefined) this.snapFor(opts.from)
-      const body = new ByteWriter().str(name).str(opts.from ?? '').view()
-      this.durablyLog(RecordType.Branch, body, () => this.applyBranch(name, opts.from ?? ''))
-      return this.branchInfo(this.headOf(name))
-    }, { flushFirst: true })
+    return this.loggedInTurn(
+      () => {
+        if (this.heads.has(name)) throw new TypeError(`cowdb: branch ${JSON.stringify(name)} exists`)
+        if (opts.from !== undefined) this.snapFor(opts.from)
+      },
+      () => {
+        const body = new ByteWriter().str(name).str(opts.from ?? '').view()
+        this.durablyLog(RecordType.Branch, body, () => this.applyBranch(name, opts.from ?? ''))
+        return this.branchInfo(this.headOf(name))
+      },
+    )
   }
 
   private applyBranch(name: string, from: string): void {
@@ -1005,15 +1003,12 @@ export class Database {
 
   /** Removes a branch and its history; its pages are freed by the next gc. Main cannot go. */
   async dropBranch(name: string): Promise<void> {
-    this.check()
     validBranchName(name)
     if (name === MAIN) throw new TypeError('cowdb: the main head cannot be dropped')
-    this.headOf(name)
-    return this.inTurn(async () => {
-      this.check()
-      this.headOf(name)
-      this.durablyLog(RecordType.DropBranch, new ByteWriter().str(name).view(), () => this.applyDropBranch(name))
-    }, { flushFirst: true })
+    return this.loggedInTurn(
+      () => this.headOf(name),
+      () => this.durablyLog(RecordType.DropBranch, new ByteWriter().str(name).view(), () => this.applyDropBranch(name)),
+    )
   }
 
   private applyDropBranch(name: string): void {
@@ -1051,6 +1046,21 @@ export class Database {
     this.logCommit({ generation: this.generation, branch: stamp.branch, keys: [], ranges: [], all: true })
     this.recordHistory(stamp, this.generation, { before, after: head.root })
     this.subs.post(this.switchEvents(stamp.branch, before, head.root))
+  }
+
+  /**
+   * A change recorded by one WAL record, in the writers' line: `validate` runs now (a bad call
+   * fails before it waits) and again in its turn (another writer may have changed things since);
+   * `change` then logs it with durablyLog. Earlier commits are flushed first.
+   */
+  private loggedInTurn<T>(validate: () => void, change: () => T): Promise<T> {
+    this.check()
+    validate()
+    return this.inTurn(async () => {
+      this.check()
+      validate()
+      return change()
+    }, { flushFirst: true })
   }
 
   /** Appends one record and flushes it at once; applies `apply` only if the flush succeeds. */
@@ -1227,8 +1237,12 @@ export class Database {
    */
   async gc(): Promise<GcStats> {
     this.check()
-    // one at a time: a second call shares the run in progress
-    this.gcRun ??= this.inTurn(() => this.runGc()).finally(() => (this.gcRun = null))
+    return this.gcOnce(true)
+  }
+
+  /** One gc at a time: a call while one runs shares it. */
+  private gcOnce(giveBack: boolean): Promise<GcStats> {
+    this.gcRun ??= this.inTurn(() => this.runGc(giveBack)).finally(() => (this.gcRun = null))
     return this.gcRun
   }
 
@@ -1289,8 +1303,7 @@ export class Database {
 
   /** gc() started by the engine itself: it gives space back only when that is worth a checkpoint. */
   private backgroundGc(): void {
-    this.gcRun ??= this.inTurn(() => this.runGc(false)).finally(() => (this.gcRun = null))
-    this.gcRun.catch(() => {})
+    this.gcOnce(false).catch(() => {})
   }
 
   private async runGc(giveBack = true): Promise<GcStats> {
@@ -1322,7 +1335,6 @@ export class Database {
     return { pagesFreed: freed, pagesLive: marked.size, pagesFree, durationMs: seconds * 1000 }
   }
 
-  /** Resolves once no checkpoint runs. Not in line with writers: only gc, whose order is free, uses it. */
   /**
    * Marks what the live roots reach, GC_STEP_PAGES pages at a time, and puts every slot they
    * don't reach on the free list. Writers commit between steps (to memory and the WAL);
@@ -1365,6 +1377,7 @@ export class Database {
     }
   }
 
+  /** Resolves once no checkpoint runs. Not in line with writers: only gc and compact, whose order is free, use it. */
   private async checkpointIdle(): Promise<void> {
     while (this.checkpointing) await this.checkpointing.catch(() => {})
   }
@@ -1385,8 +1398,7 @@ export class Database {
     this.check()
     const roots: NamedRoot[] = [...this.heads.values()].map((h) => ({ name: h.name === MAIN ? 'head' : `branch ${h.name}`, root: h.root }))
     for (const s of this.snaps.values()) roots.push({ name: `snapshot ${s.id}`, root: s.root })
-    const free = new Set(this.pager.freeRuns().flatMap((v, i, a) => (i % 2 ? [] : range(v, a[i + 1]!))))
-    return verifyRoots(this.pager, roots, free, (done, total) => opts.onProgress?.({ phase: 'verify', done, total }))
+    return verifyRoots(this.pager, roots, this.pager.freeSlots(), (done, total) => opts.onProgress?.({ phase: 'verify', done, total }))
   }
 
   /**
@@ -1409,7 +1421,7 @@ export class Database {
   async space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
     this.check()
     const marked = markReachable(this.tree, this.liveRoots())
-    const free = new Set(this.pager.freeRuns().flatMap((v, i, a) => (i % 2 ? [] : range(v, a[i + 1]!))))
+    const free = this.pager.freeSlots()
     const pending = new Set(this.pendingFree)
     let leaked = 0
     let reachableButFree = 0
@@ -1610,9 +1622,6 @@ function readSnapshotBody(body: Uint8Array): Snap {
   return snap
 }
 
-function range(start: number, n: number): number[] {
-  return Array.from({ length: n }, (_, i) => start + i)
-}
 
 function now(): number {
   return typeof performance !== 'undefined' ? performance.now() : Date.now()

@@ -252,6 +252,11 @@ export class Pager implements ChainIO {
     this.free = slots.slice().sort((a, b) => b - a)
   }
 
+  /** The free slots, as a set. Cost: O(free). */
+  freeSlots(): Set<number> {
+    return new Set(this.free)
+  }
+
   get freeCount(): number {
     return this.free.length
   }
@@ -281,7 +286,7 @@ export class Pager implements ChainIO {
    */
   /** Free slots at the end of the file (what truncateTail would cut). Cost: O(free). */
   freeTail(): number {
-    const set = new Set(this.free)
+    const set = this.freeSlots()
     let end = this.slotCount
     while (end > 0 && set.has(end - 1)) end--
     return this.slotCount - end

@@ -64,6 +64,7 @@ export class Subscriptions {
    * way to build its events; undefined (the common case) when nobody listens. Cost: O(subscriptions).
    */
   watch(branch: string, generation: number): Watch | undefined {
+    if (!this.subs.size) return undefined // every commit asks: no allocation when nobody listens
     const subs = [...this.subs].filter((s) => s.branch === branch && generation > s.since)
     return subs.length ? new Watch(branch, subs) : undefined
   }
@@ -75,11 +76,6 @@ export class Subscriptions {
     if (this.draining) return
     this.draining = true
     queueMicrotask(() => this.drain())
-  }
-
-  clear(): void {
-    this.subs.clear()
-    this.outbox.length = 0
   }
 
   private drain(): void {
