@@ -153,6 +153,11 @@ export class Catalog {
     this.stampedSinceFlush.clear()
   }
 
+  /** A commit still waiting for the flush has stamped `branch` (after a rollback re-applied it). */
+  markStamped(branch: string): void {
+    this.stampedSinceFlush.add(branch)
+  }
+
   /**
    * Moves `branch`'s head to `root` as a new commit (restore, undo, redo) and returns the root it
    * had. Both roots are shared now, so the tree freezes.
@@ -275,6 +280,11 @@ export class Catalog {
   addSnapshot(snap: Snap): void {
     snap.root = this.headOf(snap.branch).root
     snap.generation = this.gen
+    this.insertSnapshot(snap)
+  }
+
+  /** Adds a snapshot with the root and generation it carries (taken earlier in the writers' line). */
+  insertSnapshot(snap: Snap): void {
     this.tree.freeze()
     this.snaps.set(snap.id, snap)
     this.recomputeRetained()

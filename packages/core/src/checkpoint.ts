@@ -5,6 +5,8 @@
 // them (see space.ts).
 
 import type { Catalog } from './catalog.js'
+import { stoppedWrites } from './errors.js'
+import type { Failpoints } from './failpoints.js'
 import { Histogram, LATENCY_BUCKETS, now } from './metrics.js'
 import { isNode, type DiskRef, type Node, type Ref } from './node.js'
 import type { Pager } from './pager.js'
@@ -33,6 +35,7 @@ export class Checkpointer {
     private readonly wal: Wal,
     private readonly catalog: Catalog,
     meta: Meta,
+    private readonly failpoints?: Failpoints,
   ) {
     this.saved = meta
   }
@@ -95,6 +98,7 @@ export class Checkpointer {
    * Cost: O(new pages) writes, one pages flush, one Meta save.
    */
   async run(): Promise<void> {
+    this.failpoints?.hit('checkpoint')
     const started = now()
     const alloc = this.pager.saveAllocator()
     const written: Written[] = []
@@ -137,7 +141,7 @@ export class Checkpointer {
       walSalt: (Math.random() * 2 ** 32) >>> 0,
       extra: { retention: this.catalog.retention },
     }
-    await this.storage.meta.save(meta)
+    await this.saveMeta(meta)
     this.saved = meta
     this.changed = false
     for (const s of this.catalog.snapList()) {
@@ -151,6 +155,25 @@ export class Checkpointer {
     this.checkpoints++
     this.duration.observe((now() - started) / 1000)
     this.onCheckpointed()
+  }
+
+  /**
+   * Saves `meta`. Where a save that fails may still have reached storage whole, a restart would
+   * open it while the WAL goes on in the old cycle (its records would not replay): so the
+   * previous Meta is saved again, which the next open prefers. If even that fails, writes stop.
+   */
+  private async saveMeta(meta: Meta): Promise<void> {
+    try {
+      await this.storage.meta.save(meta)
+    } catch (e) {
+      if (!this.storage.meta.failedSaveMayPersist) throw e
+      try {
+        await this.storage.meta.save(this.saved)
+      } catch (again) {
+        throw stoppedWrites(e, `a checkpoint could not save its Meta, nor save the previous one again (${String((again as Error).message ?? again)})`)
+      }
+      throw e
+    }
   }
 
   /** Writes the unwritten nodes under `ref` (children first). */

@@ -18,6 +18,8 @@ import { verifyRoots, type NamedRoot } from './check.js'
 import { Checkpointer, freshMeta } from './checkpoint.js'
 import { Applier } from './commit.js'
 import { diffTrees, storedEqual } from './diff.js'
+import { DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
+import type { Failpoints } from './failpoints.js'
 import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
 import { MAIN, retentionPolicy, validBranchName } from './heads.js'
 import { pageTree, type PageInfo } from './inspect.js'
@@ -37,7 +39,7 @@ import type { BranchInfo, Change, Commit, GcStats, Key, Op, OpenOptions, Progres
 import { BranchView } from './branch-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
-import { Writer } from './writer.js'
+import { Writer, type CommitResult } from './writer.js'
 
 const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
@@ -59,9 +61,11 @@ export type DatabaseOptions = OpenOptions & {
   checkpointDelayMs?: number
   /** Clock for snapshot ids (tests). */
   now?: () => number
+  /** Failpoints the engine hits (robustness tests; see failpoints.ts). */
+  failpoints?: Failpoints
 }
 
-export class Database {
+export class Database extends EventTarget {
   private readonly pager: Pager
   private readonly tree: Tree
   private readonly wal: Wal
@@ -71,17 +75,25 @@ export class Database {
   private readonly writer: Writer
   private readonly space_: Space
   private readonly commitLog = new CommitLog()
-  private readonly subs = new Subscriptions((e) => console.error('cowdb: a subscribe() listener threw', e))
+  private readonly subs = new Subscriptions(
+    (e) => console.error('cowdb: a subscribe() listener threw', e),
+    (e) => this.deliveryFailed(e),
+  )
   /** Whether two stored values are equal (reads overflow chains only when they differ). */
   private readonly sameValue: (a: StoredValue, b: StoredValue) => boolean
   private closed = false
   private recovery = { records: 0, tornTail: false }
+  /** Subscriber events that could not be read back for delivery. */
+  private deliveryErrors = 0
+  private readonly failpoints: Failpoints | undefined
 
   private constructor(
     private readonly storage: Storage,
     meta: Meta,
     opts: DatabaseOptions,
   ) {
+    super()
+    this.failpoints = opts.failpoints
     const check = () => this.check()
     const isClosed = () => this.closed
     const timing = {
@@ -97,8 +109,8 @@ export class Database {
     this.wal = new Wal(storage.wal)
     this.sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
     this.catalog = new Catalog(this.tree, meta, opts.retention, opts.now ?? Date.now)
-    this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue)
-    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta)
+    this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue, opts.failpoints)
+    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, opts.failpoints)
     this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, timing, check, isClosed)
     this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, timing, check, isClosed)
     // The only edges that run back up, each a named hook:
@@ -107,6 +119,7 @@ export class Database {
     this.catalog.onChanged = () => this.checkpointer.markChanged()
     this.checkpointer.onCheckpointed = () => this.space_.afterCheckpoint()
     this.writer.gate = this.space_
+    this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
     if (this.catalog.retentionChangedAtOpen) this.checkpointer.markChanged()
   }
 
@@ -233,11 +246,12 @@ export class Database {
     return this.commitOps(() => [encodeRangeOp(range)], opts)
   }
 
-  private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void): Promise<Commit> {
+  private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void, snapshot?: { label?: string }): Promise<CommitResult> {
     this.check()
     const branch = branchOf(opts)
+    this.failpoints?.hit('encodeValue')
     const ops = encode() // throws TypeError before anything changes
-    return this.writer.commit(branch, ops, validate)
+    return this.writer.commit(branch, ops, validate, snapshot)
   }
 
   // ---- transactions ---------------------------------------------------------------------------
@@ -371,7 +385,9 @@ export class Database {
     this.check()
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, onProgress?, branch? }')
     const from = opts.since === undefined ? undefined : this.catalog.snapFor(opts.since)
-    const to = this.catalog.snapFor(opts.snapshot ?? (await this.snapshot({ label: 'backup', branch: branchOf(opts) })).id)
+    if (opts.snapshot !== undefined) this.catalog.snapFor(opts.snapshot)
+    const taken = opts.snapshot === undefined ? await this.snapshot({ label: 'backup', branch: branchOf(opts) }) : undefined
+    const to = this.catalog.snapFor(opts.snapshot ?? taken!.id)
     const a = this.catalog.pin(from ? from.root : null)
     const b = this.catalog.pin(to.root)
     try {
@@ -383,6 +399,10 @@ export class Database {
         await yieldToEvents()
         this.check()
       })
+    } catch (e) {
+      // a failed export leaves nothing behind: the snapshot it took goes again (if it can)
+      if (taken && !this.closed) await this.dropSnapshot(taken.id).catch(() => {})
+      throw e
     } finally {
       this.catalog.unpin(a.id)
       this.catalog.unpin(b.id)
@@ -391,9 +411,10 @@ export class Database {
 
   /**
    * Loads a backup as one atomic commit on the head: a full backup replaces the head's contents,
-   * an incremental one applies its changes and needs its base imported here before. Then a
-   * snapshot labelled 'backup:<id of the backup's snapshot>' marks the state, the base for the
-   * next incremental import. A damaged backup is rejected (CorruptionError) before anything changes.
+   * an incremental one applies its changes and needs its base imported here before. A snapshot
+   * labelled 'backup:<id of the backup's snapshot>', taken in the same commit, marks the state:
+   * the base for the next incremental import. A damaged backup is rejected (CorruptionError)
+   * before anything changes.
    * Cost: O(entries) to read, then one commit of that many ops.
    */
   async importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
@@ -404,9 +425,10 @@ export class Database {
       throw new SnapshotNotFoundError(`cowdb: this incremental backup starts from snapshot ${header.since}, which was not imported here (import the backups in order)`)
     }
     const ops = importOps(header, records, PROGRESS_EVERY, (done) => opts.onProgress?.({ phase: 'import', done, total: header.entries }))
-    await this.commitOps(() => ops, { branch })
+    // the import and the snapshot that marks it are one record: both take effect, or neither
+    const done = await this.commitOps(() => ops, { branch }, undefined, { label: backupLabel(header.snapshot) })
     opts.onProgress?.({ phase: 'import', done: header.entries, total: header.entries })
-    return this.snapshot({ label: backupLabel(header.snapshot), branch })
+    return done.snapshot!
   }
 
   // ---- snapshots, history, branches -------------------------------------------------------------
@@ -450,8 +472,9 @@ export class Database {
         this.catalog.headOf(branch)
       },
       () => {
+        const events = this.applier.switchEvents(branch, this.catalog.snapFor(id).root)
         const stamp = this.catalog.stampFor(branch)
-        this.writer.durablyLog({ type: RecordType.Restore, stamp, id }, () => this.applier.restore(stamp, id))
+        this.writer.durablyLog({ type: RecordType.Restore, stamp, id }, () => this.applier.restore(stamp, id, events))
         return this.catalog.commitInfo(branch)
       },
     )
@@ -479,7 +502,8 @@ export class Database {
         const head = this.catalog.headOf(branch)
         const target = head.history[head.cursor + step]
         if (head.cursor < 0 || target === undefined) return null
-        this.writer.durablyLog({ type: RecordType.Move, branch, id: target }, () => this.applier.move(branch, target))
+        const events = this.applier.switchEvents(branch, this.catalog.snapFor(target).root)
+        this.writer.durablyLog({ type: RecordType.Move, branch, id: target }, () => this.applier.move(branch, target, events))
         return this.catalog.commitInfo(branch)
       },
     )
@@ -625,6 +649,7 @@ export class Database {
       commits: this.applier.commits,
       checkpoints: this.checkpointer.checkpoints,
       gcRuns: this.space_.gcRuns,
+      backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
       recoveredRecords: this.recovery.records,
       recoveredTornTail: this.recovery.tornTail,
     }
@@ -659,7 +684,14 @@ export class Database {
       this.storage.wal.close()
       await this.storage.meta.close()
       await this.storage.release?.()
+      this.dispatchEvent(new DatabaseCloseEvent())
     }
+  }
+
+  /** A subscriber event could not be read back: the commit stands; the failure is counted and surfaced. */
+  private deliveryFailed(e: unknown): void {
+    this.deliveryErrors++
+    this.dispatchEvent(new DatabaseErrorEvent(e instanceof Error ? e : new Error(String(e))))
   }
 
   // ---- recovery -------------------------------------------------------------------------------

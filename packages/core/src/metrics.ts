@@ -61,5 +61,6 @@ export function engineMetrics(s: Stats, newestSnapshot: number, h: { gc: Histogr
     { name: 'cow_snapshots', help: 'Snapshots retained.', type: 'gauge', value: s.snapshots },
     { name: 'cow_commit_duration_seconds', help: 'Commit latency, from call to durable.', type: 'histogram', hist: h.commit },
     { name: 'cow_checkpoint_duration_seconds', help: 'Checkpoint duration.', type: 'histogram', hist: h.checkpoint },
+    { name: 'cow_background_errors_total', help: 'Background failures (checkpoints, gc, event delivery), each retried or reported.', type: 'counter', value: Number(s.backgroundErrors ?? 0) },
   ]
 }

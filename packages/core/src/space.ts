@@ -36,6 +36,8 @@ export class Space implements MarkingGate {
   marking: Promise<void> | null = null
   gcRuns = 0
   pagesFreed = 0
+  /** Background gcs that failed (the next trigger runs another). */
+  backgroundErrors = 0
   readonly gcDuration = new Histogram(LATENCY_BUCKETS)
   private assistMarking: ((walFull: boolean) => void) | null = null
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
@@ -125,7 +127,12 @@ export class Space implements MarkingGate {
 
   /** gc() started by the engine itself: it gives space back only when that is worth a checkpoint. */
   private backgroundGc(): void {
-    this.gc(false).catch(() => {})
+    this.gc(false).catch((e: unknown) => {
+      if (this.isClosed()) return
+      // Nothing is lost: the garbage stays until the next gc. Counted in stats and metrics.
+      this.backgroundErrors++
+      this.gcWanted = true
+    })
   }
 
   private async runGc(giveBack = true): Promise<GcStats> {

@@ -80,6 +80,16 @@ export class Wal {
     this.chain = last
   }
 
+  /**
+   * After a failed flush: cuts the file back to the end of the durable records, so that no part
+   * of the failed write can be replayed, and makes that durable. Throws if it cannot.
+   * Cost: one truncate, one flush.
+   */
+  cutBack(): void {
+    this.file.truncate(this.offset)
+    this.file.flush()
+  }
+
   /** Drops staged records (their commit failed); records staged later differ from them. */
   discard(): void {
     if (this.bufferedRecords) this.attempt = (this.attempt + 1) >>> 0
