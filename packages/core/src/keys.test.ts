@@ -13,7 +13,7 @@ import type { Key } from './types.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 20261130)
 const RUNS = Number(process.env.COWDB_RUNS ?? 3000)
-const run = (prop: fc.IRawProperty<[unknown]> | fc.IRawProperty<never>, numRuns = RUNS) => fc.assert(prop as fc.IRawProperty<[unknown]>, { seed: SEED, numRuns })
+const run = <T,>(prop: fc.IProperty<T>, numRuns = RUNS) => fc.assert(prop, { seed: SEED, numRuns })
 const sign = (x: number) => Math.sign(x) | 0
 
 /** A key's exact shape and JS types, as a string: equal shapes mean the same key of the same types. */
