@@ -34,13 +34,13 @@ import type { Meta, Storage } from './store.js'
 import { decodeStored, toChange } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
 import { BufferedTransaction, CommitLog, type TxPlan } from './tx.js'
-import type { BranchInfo, Change, Commit, GcStats, Key, Op, Progress, Range, ReadOptions,
+import type { BranchInfo, Change, Commit, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
 import { Writer, type CommitResult } from './writer.js'
-import { DEFAULT_CACHE_BYTES, ITERATE_CHUNK, PROGRESS_EVERY, scanOptions, timing, validateOptions, type DatabaseOptions } from './options.js'
+import { DEFAULT_CACHE_BYTES, ITERATE_CHUNK, PROGRESS_EVERY, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
 
 export type { DatabaseOptions } from './options.js'
 
@@ -65,6 +65,7 @@ export class Database extends EventTarget {
   /** Subscriber events that could not be read back for delivery. */
   private deliveryErrors = 0
   private readonly failpoints: Failpoints | undefined
+  private readonly durability: Durability
 
   private constructor(
     private readonly storage: Storage,
@@ -73,6 +74,7 @@ export class Database extends EventTarget {
   ) {
     super()
     this.failpoints = opts.failpoints
+    this.durability = durabilityOf(opts, 'strict')
     const check = () => this.check()
     const isClosed = () => this.closed
     const times = timing(opts)
@@ -85,7 +87,7 @@ export class Database extends EventTarget {
     this.sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
     this.catalog = new Catalog(this.tree, meta, opts.retention, opts.now ?? Date.now)
     this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue, opts.failpoints)
-    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, opts.failpoints)
+    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, times.walSizeLimit, opts.failpoints)
     this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, times, check, isClosed)
     this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, times, check, isClosed)
     // The only edges that run back up, each a named hook:
@@ -201,7 +203,10 @@ export class Database extends EventTarget {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /** Sets `key` to `value`; resolves when durable. Cost: O(log n) + one shared WAL flush. */
+  /**
+   * Sets `key` to `value`; resolves when durable (or, with `durability: 'relaxed'`, when logged).
+   * Cost: O(log n) + one WAL flush shared by every write of the tick.
+   */
   put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
     return this.commitOps(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }], opts)
   }
@@ -218,15 +223,17 @@ export class Database extends EventTarget {
 
   /** Deletes every key in `range`, dropping whole subtrees. Cost: O(log n) pages. */
   deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
-    return this.commitOps(() => [encodeRangeOp(range)], opts)
+    // the subtrees it drops are never visited, so their pages wait for a (background) gc
+    return this.commitOps(() => [encodeRangeOp(range)], opts).then((c) => (this.space_.wanted(true), c))
   }
 
   private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void, snapshot?: { label?: string }): Promise<CommitResult> {
     this.check()
     const branch = branchOf(opts)
+    const relaxed = durabilityOf(opts, this.durability) === 'relaxed'
     this.failpoints?.hit('encodeValue')
     const ops = encode() // throws TypeError before anything changes
-    return this.writer.commit(branch, ops, validate, snapshot)
+    return this.writer.commit(branch, ops, validate, snapshot, relaxed)
   }
 
   // ---- transactions ---------------------------------------------------------------------------
@@ -651,6 +658,7 @@ export class Database extends EventTarget {
     if (this.closed) return
     try {
       if (this.checkpointer.needed) await this.checkpoint()
+      this.wal.empty() // everything is in the pages file now: the log file goes back to nothing
     } finally {
       this.closed = true
       this.writer.stopTimers()

@@ -2,11 +2,13 @@
 // that reads take.
 
 import type { Failpoints } from './failpoints.js'
-import type { OpenOptions, ScanOptions } from './types.js'
+import type { Durability, OpenOptions, ScanOptions } from './types.js'
 
 export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 export const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
 export const CHECKPOINT_DELAY_MS = 1000
+const RELAXED_FLUSH_MS = 100
+const WAL_SIZE_LIMIT = 1024 * 1024
 /** A commit this large is made durable by a checkpoint (shadow paging), not by the WAL. */
 export const LARGE_COMMIT_BYTES = 1024 * 1024
 const SCAN_DEFAULT_LIMIT = 1000
@@ -29,12 +31,21 @@ export type DatabaseOptions = OpenOptions & {
 }
 
 /** The writer's and the background work's timing, with defaults filled in. */
-export function timing(opts: DatabaseOptions): { walCheckpointBytes: number; checkpointDelayMs: number; largeCommitBytes: number } {
+export function timing(opts: DatabaseOptions): { walCheckpointBytes: number; checkpointDelayMs: number; largeCommitBytes: number; relaxedFlushMs: number; walSizeLimit: number } {
   return {
     walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
     checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
     largeCommitBytes: opts.largeCommitBytes ?? LARGE_COMMIT_BYTES,
+    relaxedFlushMs: opts.relaxedFlushMs ?? RELAXED_FLUSH_MS,
+    walSizeLimit: opts.walSizeLimit ?? WAL_SIZE_LIMIT,
   }
+}
+
+/** The durability a write gets: its own, else the database's. TypeError for anything else. */
+export function durabilityOf(opts: { durability?: unknown } | undefined, fallback: Durability): Durability {
+  const d = opts?.durability ?? fallback
+  if (d !== 'strict' && d !== 'relaxed') throw new TypeError(`cowdb: durability is 'strict' or 'relaxed', got ${JSON.stringify(d)}`)
+  return d
 }
 
 /** Checks the options of open(); TypeError naming the bad one. */
@@ -46,6 +57,11 @@ export function validateOptions(opts: DatabaseOptions): void {
   }
   const cb = opts.cacheBytes
   if (cb !== undefined && (typeof cb !== 'number' || !(cb >= 0))) throw new TypeError(`cowdb: cacheBytes must be a number >= 0, got ${cb}`)
+  durabilityOf(opts, 'strict')
+  for (const name of ['relaxedFlushMs', 'walSizeLimit'] as const) {
+    const v = opts[name]
+    if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new TypeError(`cowdb: ${name} must be a number >= 0, got ${String(v)}`)
+  }
 }
 
 /** A scan's limit and direction, checked; TypeError naming the bad one. */
