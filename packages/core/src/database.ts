@@ -94,7 +94,8 @@ export class Database extends EventTarget {
     this.tree.onCopy = (old) => this.space_.copiedAway(old)
     this.catalog.onDropped = (schedule) => this.space_.wanted(schedule)
     this.catalog.onChanged = () => this.checkpointer.markChanged()
-    this.checkpointer.onCheckpointed = () => this.space_.afterCheckpoint()
+    this.checkpointer.onCheckpointed = (dead) => this.space_.afterCheckpoint(dead)
+    this.catalog.onFreed = (slots) => slots.forEach((s) => this.checkpointer.freeAtNext(s))
     this.writer.gate = this.space_
     this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
     if (this.catalog.retentionChangedAtOpen) this.checkpointer.markChanged()
@@ -173,7 +174,7 @@ export class Database extends EventTarget {
     this.check()
     const { limit, reverse } = scanOptions(range, Infinity)
     const base = encodeRange(range)
-    const reader = this.catalog.pin(this.catalog.rootFor(range))
+    const reader = this.catalog.pin(range)
     try {
       let r = base
       let left = limit
@@ -293,7 +294,7 @@ export class Database extends EventTarget {
   /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
   openReader(opts?: WriteOptions): { reader: number; generation: number } {
     this.check()
-    const r = this.catalog.pin(this.catalog.headOf(branchOf(opts)).root)
+    const r = this.catalog.pin({ branch: branchOf(opts) })
     return { reader: r.id, generation: this.catalog.generation }
   }
 
@@ -317,9 +318,9 @@ export class Database extends EventTarget {
   /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
   async *diffIterate(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): AsyncGenerator<Change> {
     this.check()
-    const toRoot = to === undefined || to === null ? this.catalog.headOf(branchOf(opts)).root : this.catalog.snapFor(to).root
-    const a = this.catalog.pin(this.catalog.snapFor(from).root)
-    const b = this.catalog.pin(toRoot)
+    const toAt = to === undefined || to === null ? { branch: branchOf(opts) } : { snapshot: to }
+    const a = this.catalog.pin({ snapshot: from })
+    const b = this.catalog.pin(toAt)
     try {
       const batch: Change[] = []
       for (const c of diffTrees(this.tree, a.root, b.root, this.sameValue)) {
@@ -370,8 +371,8 @@ export class Database extends EventTarget {
     if (opts.snapshot !== undefined) this.catalog.snapFor(opts.snapshot)
     const taken = opts.snapshot === undefined ? await this.snapshot({ label: 'backup', branch: branchOf(opts) }) : undefined
     const to = this.catalog.snapFor(opts.snapshot ?? taken!.id)
-    const a = this.catalog.pin(from ? from.root : null)
-    const b = this.catalog.pin(to.root)
+    const a = this.catalog.pin(from ? { snapshot: from.id } : 'empty')
+    const b = this.catalog.pin({ snapshot: to.id })
     try {
       const total = from ? 0 : countRange(this.tree, b.root, encodeRange(undefined))
       const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
@@ -619,6 +620,7 @@ export class Database extends EventTarget {
       pagesLive: this.pager.slotCount - this.pager.freeCount,
       pagesFree: this.pager.freeCount,
       pagesPendingFree: this.checkpointer.pendingCount,
+      pagesInDeadlists: this.catalog.deadCount,
       fileBytes: this.storage.pages.size(),
       walBytes: this.wal.offset,
       snapshots: this.catalog.snapshotCount,
