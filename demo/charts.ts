@@ -95,7 +95,7 @@ const specs: Spec[] = [
   },
   {
     title: 'Cache hit rate',
-    help: 'share of page reads served from the decoded page cache, per second (no bar: no reads)',
+    help: 'share of page reads served from the decoded page cache, per second (no line: no reads)',
     lines: [{ label: 'hit rate %', stroke: GREEN, fmt: fixed(1) }],
     values: (p, c) => {
       if (!p) return [null]
@@ -146,6 +146,7 @@ function make(spec: Spec, host: HTMLElement): Chart {
 }
 
 function add(s: Sample): void {
+  if (previous && s.at - previous.at < 900) return // extra samples after commits: the charts keep a one-second beat
   const dt = previous ? Math.max(0.001, (s.at - previous.at) / 1000) : 1
   const t = s.at / 1000
   for (const c of charts) {
@@ -158,13 +159,16 @@ function add(s: Sample): void {
     c.figure.setAttribute('aria-label', `${c.spec.title}: ${now}`)
   }
   previous = s
-  if (!$('raw-box').hidden) $('raw').textContent = s.metrics
 }
 
 /** Draws the charts and follows the samples. Cost: O(charts × window) per sample. */
 export function wireCharts(): void {
   for (const spec of specs) charts.push(make(spec, $('charts')))
-  app.on(['sample'], () => app.sample && add(app.sample))
+  app.on(['sample'], () => {
+    if (!app.sample) return
+    add(app.sample)
+    if (!$('raw-box').hidden) $('raw').textContent = app.sample.metrics
+  })
   const toggle = $('raw-toggle')
   toggle.onclick = () => {
     const box = $('raw-box')

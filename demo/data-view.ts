@@ -3,6 +3,7 @@
 // this branch, whoever made it, and when another point is selected.
 import { prefixRange, type Key, type Range } from '@cowdb/browser'
 import { app } from './app.ts'
+import { countKeys } from './counts.ts'
 import { $, coalesce, h } from './dom.ts'
 import { act, fail } from './feedback.ts'
 import { num, plural, show } from './format.ts'
@@ -29,7 +30,7 @@ async function draw(): Promise<void> {
   const past = app.at !== undefined
   const prefix = $<HTMLInputElement>('prefix').value
   const whole: Range = prefix ? prefixRange(prefix) : {}
-  const [rows, total] = await Promise.all([app.db.scan({ ...range(), ...at, limit: PAGE + 1 }), app.db.count(whole, at)])
+  const [rows, total] = await Promise.all([app.db.scan({ ...range(), ...at, limit: PAGE + 1 }), countKeys(whole, at)])
   hasNext = rows.length > PAGE
   const shown = rows.slice(0, PAGE)
   lastKey = shown.at(-1)?.[0]
@@ -45,7 +46,7 @@ async function draw(): Promise<void> {
             typeof k === 'string' ? h('button', { class: 'ghost tiny', 'aria-label': `edit ${k}`, onclick: () => edit(k, v) }, 'edit') : null,
             h('button', { class: 'ghost tiny danger', 'aria-label': `delete ${showKey(k)}`, onclick: () => void act(null, () => app.db.delete(k, { branch }), (c) => `deleted ${showKey(k)} (commit #${c.generation})`).then(sampleSoon) }, '×'),
           )
-      return h('tr', {}, h('td', { class: 'k' }, showKey(k)), h('td', { class: 'v' }, show(v)), h('td', { class: 'a' }, actions))
+      return h('tr', {}, h('td', { class: 'k', title: showKey(k) }, showKey(k)), h('td', { class: 'v', title: show(v, 600) }, show(v)), h('td', { class: 'a' }, actions))
     }),
   )
   if (!shown.length) body.append(h('tr', {}, h('td', { colspan: 3, class: 'muted empty' }, prefix ? `no key starts with “${prefix}”` : 'no keys here yet: put one, or generate some')))
@@ -59,7 +60,7 @@ async function draw(): Promise<void> {
 }
 
 /** Redraws the card (coalesced: a burst of commits redraws it a few times). */
-export const refreshData = coalesce(draw, 250, fail)
+export const refreshData = coalesce(draw, 250, fail, document.querySelector<HTMLElement>('.area-data') ?? undefined)
 
 /** Wires the card. Cost: O(1). */
 export function wireData(): void {

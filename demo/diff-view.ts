@@ -2,6 +2,7 @@
 // between the viewed point and the head. It redraws with every commit and every selection.
 import type { Change } from '@cowdb/browser'
 import { app } from './app.ts'
+import { countKeys } from './counts.ts'
 import { $, coalesce, h } from './dom.ts'
 import { fail } from './feedback.ts'
 import { num, plural, show } from './format.ts'
@@ -19,9 +20,9 @@ function rows(changes: Change[]): HTMLElement[] {
     h(
       'tr',
       { class: c.before === undefined ? 'added' : c.after === undefined ? 'removed' : 'changed' },
-      h('td', { class: 'k' }, typeof c.key === 'string' ? c.key : show(c.key)),
-      h('td', { class: 'del' }, show(c.before)),
-      h('td', { class: 'add' }, show(c.after)),
+      h('td', { class: 'k', title: typeof c.key === 'string' ? c.key : show(c.key) }, typeof c.key === 'string' ? c.key : show(c.key)),
+      h('td', { class: 'del', title: show(c.before, 600) }, show(c.before)),
+      h('td', { class: 'add', title: show(c.after, 600) }, show(c.after)),
     ),
   )
 }
@@ -39,7 +40,7 @@ async function draw(): Promise<void> {
     return
   }
   const [from, to] = app.compare === 'head' ? [at, other] : [other, at]
-  const [a, b] = await Promise.all([app.db.count({}, readOf(from)), app.db.count({}, readOf(to))])
+  const [a, b] = await Promise.all([countKeys({}, readOf(from)), countKeys({}, readOf(to))])
   if (Math.abs(a - b) > TOO_MANY) {
     title.textContent = `${name(from)} → ${name(to)}: ${num(Math.abs(a - b))}+ keys differ, too many to list here (dbctl diff lists them all)`
     body.replaceChildren()
@@ -54,7 +55,7 @@ async function draw(): Promise<void> {
 }
 
 /** Redraws the card (coalesced). */
-export const refreshDiff = coalesce(draw, 400, fail)
+export const refreshDiff = coalesce(draw, 400, fail, document.querySelector<HTMLElement>('.area-diff') ?? undefined)
 
 /** Wires the card. Cost: O(1). */
 export function wireDiff(): void {

@@ -28,27 +28,33 @@ export const $ = <T extends HTMLElement = HTMLElement>(id: string): T => {
 
 /**
  * Wraps an async refresh so that calls during a run coalesce into one more run after it, at
- * most every `minGapMs`: a burst of commits redraws a card a few times, not once per commit.
- * Cost: O(1) per call.
+ * most every `minGapMs` and with at least twice its last duration between runs (a card that
+ * takes 100 ms to redraw on a large store spends at most a third of the time on it): a
+ * burst of commits redraws a card a few times, not once per commit. `busy` (a card) carries
+ * aria-busy while a redraw is due, so a card that lags behind says so. Cost: O(1) per call.
  */
-export function coalesce(run: () => Promise<void>, minGapMs = 0, onError: (e: unknown) => void = console.error): () => void {
+export function coalesce(run: () => Promise<void>, minGapMs = 0, onError: (e: unknown) => void = console.error, busy?: HTMLElement): () => void {
   let running = false
   let again = false
-  let last = 0
+  let last = -Infinity
+  let took = 0
   const go = async () => {
+    busy?.setAttribute('aria-busy', 'true')
     if (running) return void (again = true)
     running = true
     try {
-      const wait = last + minGapMs - performance.now()
+      const wait = last + Math.max(minGapMs, took * 2) - performance.now()
       if (wait > 0) await new Promise((r) => setTimeout(r, wait))
       again = false
       last = performance.now()
       await run()
+      took = performance.now() - last
     } catch (e) {
       onError(e)
     } finally {
       running = false
       if (again) void go()
+      else busy?.removeAttribute('aria-busy')
     }
   }
   return () => void go()

@@ -2,6 +2,7 @@
 // head being shown, snapshots split into named ones and history entries, what is in the pages
 // file and what is still only in the WAL), plus verify, gc and compact.
 import { app } from './app.ts'
+import { countKeys } from './counts.ts'
 import { $, coalesce, h } from './dom.ts'
 import { act, fail } from './feedback.ts'
 import { bytes, num } from './format.ts'
@@ -9,8 +10,8 @@ import { sampleSoon } from './live.ts'
 
 let keysAtHead: number | undefined
 
-const countKeys = coalesce(async () => {
-  keysAtHead = await app.db.count({}, { branch: app.branch })
+const refreshCount = coalesce(async () => {
+  keysAtHead = await countKeys({}, { branch: app.branch })
   draw()
 }, 1000, fail)
 
@@ -66,8 +67,8 @@ function draw(): void {
 /** Wires the card. Cost: O(1). */
 export function wireEngine(): void {
   app.on(['sample', 'catalog'], draw)
-  app.on(['data', 'select'], countKeys)
-  countKeys()
+  app.on(['data', 'select'], refreshCount)
+  refreshCount()
   const result = (text: string) => ($('maint-result').textContent = text)
   $('verify').onclick = () =>
     void act($<HTMLButtonElement>('verify'), () => app.db.verify({ onProgress: (p) => result(`verifying: ${num(p.done)} / ${num(p.total)} pages`) }), (r) => {

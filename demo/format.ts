@@ -57,3 +57,17 @@ export function ago(ms: number, now = Date.now()): string {
 
 /** "1 key", "2 keys". Cost: O(1). */
 export const plural = (n: number, word: string, many = `${word}s`): string => `${num(n)} ${n === 1 ? word : many}`
+
+const plain = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype
+
+/**
+ * A change in one line: for two plain objects only the fields that differ
+ * (`done: false → true`), else both values. Cost: O(size).
+ */
+export function showChange(before: unknown, after: unknown, max = 40): string {
+  if (plain(before) && plain(after)) {
+    const fields = [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((f) => show(before[f], 400) !== show(after[f], 400))
+    if (fields.length && fields.length <= 3) return fields.map((f) => `${f}: ${show(before[f], max)} → ${show(after[f], max)}`).join(', ')
+  }
+  return `${show(before, max)} → ${show(after, max)}`
+}

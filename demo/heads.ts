@@ -3,6 +3,7 @@
 // says what can be done with one, and the card and the header menu draw every group the same way.
 import type { BranchInfo } from '@cowdb/browser'
 import { app } from './app.ts'
+import { countKeys } from './counts.ts'
 import { ask } from './dialog.ts'
 import { $, coalesce, h } from './dom.ts'
 import { act, fail } from './feedback.ts'
@@ -24,7 +25,7 @@ const branches: HeadGroup = {
   title: 'Branches',
   async rows() {
     const list: BranchInfo[] = app.catalog.branches
-    const counts = await Promise.all(list.map((b) => app.db.count({}, { branch: b.name })))
+    const counts = await Promise.all(list.map((b) => countKeys({}, { branch: b.name })))
     list.forEach((b, i) => keys.set(b.name, counts[i]!))
     return list.map((b, i) => ({
       name: b.name,

@@ -5,6 +5,7 @@ import { app } from './app.ts'
 import { ask } from './dialog.ts'
 import { $, h } from './dom.ts'
 import { act } from './feedback.ts'
+import { summaryOf } from './feed.ts'
 import { ago, clock, num, plural } from './format.ts'
 import { sampleSoon } from './live.ts'
 import { pointsOf, type Point } from './points.ts'
@@ -43,7 +44,7 @@ function item(p: Point, tags: string[]): HTMLElement {
   return h(
     'li',
     { class: `${app.at === p.id ? 'on' : ''}${p.undone ? ' undone' : ''}` },
-    h('span', { class: 'item-main' }, h('b', {}, p.kind === 'history' ? `#${num(p.generation)}` : p.label), ...tags.map((t) => h('span', { class: `tag ${t}` }, t)), h('span', { class: 'muted small' }, `${clock(p.createdAt)} · ${ago(p.createdAt)}${p.kind === 'history' ? '' : ` · at commit #${num(p.generation)}`}`)),
+    h('span', { class: 'item-main' }, h('b', {}, p.kind === 'history' ? `#${num(p.generation)}` : p.label), ...tags.map((t) => h('span', { class: `tag ${t}` }, t)), h('span', { class: 'muted small' }, `${clock(p.createdAt)} · ${ago(p.createdAt)}${p.kind === 'history' ? (summaryOf(p.generation) ? ` · ${summaryOf(p.generation)}` : '') : ` · at commit #${num(p.generation)}`}`)),
     actions(p),
   )
 }

@@ -4,6 +4,7 @@
 // dropped, branches made, a checkpoint writing the pages file, another tab taking over.
 import type { ChangeEvent } from '@cowdb/browser'
 import { app, type Role } from './app.ts'
+import { sawGeneration } from './counts.ts'
 import { coalesce } from './dom.ts'
 
 export type LiveHooks = {
@@ -28,6 +29,7 @@ let generation = -1
 let stopped = false
 
 function onCommit(e: ChangeEvent): void {
+  sawGeneration(e.commit.generation)
   hooks.onCommit(e)
   if (e.branch === app.branch) app.emit('data')
   sampleSoon()
@@ -54,6 +56,7 @@ async function sample(): Promise<void> {
     app.emit('catalog')
   }
   // a commit whose event this tab missed (e.g. while another tab was taking over)
+  sawGeneration(stats.generation)
   if (stats.generation !== generation) {
     if (generation >= 0) app.emit('data')
     generation = stats.generation

@@ -43,30 +43,31 @@ async function draw(): Promise<void> {
   const shared = new Set<number>()
   for (const row of levels(other)) for (const p of row) shared.add(p.id)
   let fresh = 0
-  let more = 0
+  // children left out of the drawing belong to the level below the page that has them
+  const left = rows.map((_, depth) => (depth ? rows[depth - 1]!.reduce((n, p) => n + (p.more ?? 0), 0) : 0))
+  const cut = rows.at(-1)?.reduce((n, p) => n + (p.more ?? 0), 0) ?? 0
+  const more = left.reduce((a, b) => a + b, 0) + cut
+  const line = (label: string, pages: PageInfo[], notDrawn: number) =>
+    h(
+      'div',
+      { class: 'level' },
+      h('span', { class: 'depth muted small' }, label),
+      ...pages.map((p) => {
+        const isShared = against ? shared.has(p.id) : undefined
+        if (isShared === false) fresh++
+        const text = describe(p, isShared)
+        const el = h('span', { class: `page ${p.leaf ? 'leaf' : 'branch'} ${isShared === undefined ? 'plain' : isShared ? 'shared' : 'fresh'}`, title: text })
+        const index = boxes.length
+        el.addEventListener('mouseenter', () => point(index))
+        boxes.push({ el, text })
+        return el
+      }),
+      notDrawn ? h('span', { class: 'muted small' }, ` + ${num(notDrawn)} more`) : null,
+    )
   boxes = []
   $('pages').replaceChildren(
-    ...rows.map((row, depth) => {
-      const label = depth === 0 ? 'root' : depth === rows.length - 1 && row[0]?.leaf ? 'leaves' : `level ${depth}`
-      const left = row.reduce((n, p) => n + (p.more ?? 0), 0)
-      more += left
-      return h(
-        'div',
-        { class: 'level' },
-        h('span', { class: 'depth muted small' }, label),
-        ...row.map((p) => {
-          const isShared = against ? shared.has(p.id) : undefined
-          if (isShared === false) fresh++
-          const text = describe(p, isShared)
-          const el = h('span', { class: `page ${p.leaf ? 'leaf' : 'branch'} ${isShared === undefined ? 'plain' : isShared ? 'shared' : 'fresh'}`, title: text })
-          const index = boxes.length
-          el.addEventListener('mouseenter', () => point(index))
-          boxes.push({ el, text })
-          return el
-        }),
-        left ? h('span', { class: 'muted small' }, ` + ${num(left)} more`) : null,
-      )
-    }),
+    ...rows.map((row, depth) => line(depth === 0 ? 'root' : row[0]?.leaf ? 'leaves' : `level ${depth}`, row, left[depth]!)),
+    ...(cut ? [line(`level ${rows.length}`, [], cut)] : []),
   )
   const total = boxes.length
   $('pages-legend').textContent = !rows.length
@@ -80,7 +81,7 @@ async function draw(): Promise<void> {
 }
 
 /** Redraws the card (coalesced). */
-export const refreshPages = coalesce(draw, 400, fail)
+export const refreshPages = coalesce(draw, 400, fail, document.querySelector<HTMLElement>('.area-pages') ?? undefined)
 
 /** Wires the card. Cost: O(1). */
 export function wirePages(): void {

@@ -71,7 +71,11 @@ function rebuild(): void {
 function move(step: 'undo' | 'redo'): void {
   const branch = app.branch
   void act($<HTMLButtonElement>(step), () => (step === 'undo' ? app.db.undo({ branch }) : app.db.redo({ branch })), (c) =>
-    c ? `${step === 'undo' ? 'undid' : 'redid'} one commit on ${branch}: the head points at an earlier tree again (commit #${c.generation}, no page copied)` : `nothing to ${step} on ${branch}`,
+    !c
+      ? `nothing to ${step} on ${branch}`
+      : step === 'undo'
+        ? `undid one commit on ${branch}: the head points at the tree before it again (commit #${c.generation}, no page copied)`
+        : `redid one commit on ${branch}: the head points at the tree it had undone (commit #${c.generation}, no page copied)`,
   ).then(sampleSoon)
 }
 

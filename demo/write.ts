@@ -73,7 +73,7 @@ export function wireWrite(): void {
   }
   $('clear').onclick = async () => {
     const branch = app.branch
-    const n = await app.db.count({}, { branch })
+    const n = await app.db.count({}, { branch }) // exact now, not cached
     if (n === 0) return say(`${branch} holds no key: nothing to delete`, 'info')
     const yes = await ask({
       title: `Delete all ${plural(n, 'key')} on ${branch}?`,
