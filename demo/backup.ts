@@ -30,7 +30,7 @@ function download(data: Uint8Array, name: string): void {
   setTimeout(() => URL.revokeObjectURL(link.href), 1000)
 }
 
-/** Exports as the card is set; resolves to the bytes, the snapshot exported, and whether it was kept. */
+/** Snapshots the head, exports it (`since`: only the changes from that snapshot) and drops the snapshot unless `keep`. Cost: O(keys) full, O(changed pages) incremental. */
 export async function exportNow(keep: boolean, since: string | undefined): Promise<{ data: Uint8Array; kept: boolean }> {
   const branch = app.branch
   const snap = await app.db.snapshot({ label: 'backup', branch })

@@ -11,7 +11,8 @@ import { bytes, num } from './format.ts'
 
 const WINDOW_S = 300
 
-type Line = { label: string; stroke: string; scale?: string; dash?: number[]; fmt?: (v: number) => string }
+/** `dots`: a sparse line (a value now and then) is drawn as dots too, or a lone value would not show. */
+type Line = { label: string; stroke: string; scale?: string; dash?: number[]; dots?: boolean; fmt?: (v: number) => string }
 type Spec = {
   title: string
   help: string
@@ -60,7 +61,7 @@ const specs: Spec[] = [
     help: 'GC runs since the owner opened the files, and the mean duration of the runs that ended in each second',
     lines: [
       { label: 'runs', stroke: BLUE, scale: 'runs', fmt: fixed(0) },
-      { label: 'duration ms', stroke: ORANGE, scale: 'ms', fmt: fixed(1) },
+      { label: 'duration ms', stroke: ORANGE, scale: 'ms', dots: true, fmt: fixed(1) },
     ],
     axes: [
       { scale: 'runs', side: 3, fmt: tick },
@@ -96,7 +97,7 @@ const specs: Spec[] = [
   {
     title: 'Cache hit rate',
     help: 'share of page reads served from the decoded page cache, per second (no line: no reads)',
-    lines: [{ label: 'hit rate %', stroke: GREEN, fmt: fixed(1) }],
+    lines: [{ label: 'hit rate %', stroke: GREEN, dots: true, fmt: fixed(1) }],
     values: (p, c) => {
       if (!p) return [null]
       const hits = inc(stat(p, 'cacheHits'), stat(c, 'cacheHits'))
@@ -134,7 +135,7 @@ function make(spec: Spec, host: HTMLElement): Chart {
     axes,
     legend: { live: true },
     cursor: { y: false, points: { size: 6 } },
-    series: [{}, ...spec.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 2, scale: l.scale ?? 'y', dash: l.dash, spanGaps: false, points: { show: false }, value: (_u: uPlot, v: number | null) => (v == null ? '—' : (l.fmt ?? num)(v)) }))],
+    series: [{}, ...spec.lines.map((l) => ({ label: l.label, stroke: l.stroke, width: 2, scale: l.scale ?? 'y', dash: l.dash, spanGaps: false, points: { show: l.dots ?? false, size: 6, fill: l.stroke }, value: (_u: uPlot, v: number | null) => (v == null ? '—' : (l.fmt ?? num)(v)) }))],
   }
   const data: (number | null)[][] = [[], ...spec.lines.map(() => [])]
   const plot = new uPlot(opts, data as uPlot.AlignedData, box)

@@ -59,7 +59,7 @@ async function draw(): Promise<void> {
   $('view-explore').classList.toggle('past', past)
 }
 
-/** Redraws the card (coalesced: a burst of commits redraws it a few times). */
+/** Redraws the card (coalesced: a burst of commits redraws it a few times). Cost: one scan of 51 keys and a (shared) count. */
 export const refreshData = coalesce(draw, 250, fail, document.querySelector<HTMLElement>('.area-data') ?? undefined)
 
 /** Wires the card. Cost: O(1). */

@@ -54,7 +54,7 @@ async function draw(): Promise<void> {
   body.replaceChildren(...rows(changes))
 }
 
-/** Redraws the card (coalesced). */
+/** Redraws the card (coalesced). Cost: two (shared) counts and one diff, O(changes). */
 export const refreshDiff = coalesce(draw, 400, fail, document.querySelector<HTMLElement>('.area-diff') ?? undefined)
 
 /** Wires the card. Cost: O(1). */

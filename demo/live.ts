@@ -89,7 +89,7 @@ const guarded = async () => {
 /** Samples again now (coalesced), after this tab's own action or a commit. Cost: one sample. */
 export const sampleSoon = coalesce(guarded, 150)
 
-/** Starts following `app.db`; resolves after the first sample, with every head subscribed. */
+/** Starts following `app.db`; resolves after the first sample, with every head subscribed. Cost: one sample a second. */
 export async function follow(h: LiveHooks): Promise<void> {
   hooks = h
   const target = app.db as unknown as Partial<EventTarget>

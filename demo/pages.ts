@@ -80,7 +80,7 @@ async function draw(): Promise<void> {
   else $('page-info-line').textContent = total ? 'hover a page, or focus the tree and use the arrow keys' : ''
 }
 
-/** Redraws the card (coalesced). */
+/** Redraws the card (coalesced). Cost: two inspect() calls, at most 400 + 4,000 pages. */
 export const refreshPages = coalesce(draw, 400, fail, document.querySelector<HTMLElement>('.area-pages') ?? undefined)
 
 /** Wires the card. Cost: O(1). */

@@ -79,7 +79,7 @@ function move(step: 'undo' | 'redo'): void {
   ).then(sampleSoon)
 }
 
-/** Asks for a branch name and makes the branch at `from` (a snapshot id) or the head. */
+/** Asks for a branch name and makes the branch at `from` (a snapshot id) or the head. Cost: O(1) in the engine. */
 export async function branchFrom(from: Point | undefined): Promise<void> {
   const taken = new Set(app.catalog.branches.map((b) => b.name))
   const name = await ask({
@@ -145,7 +145,7 @@ export function wireTimeline(): void {
   setInterval(() => points.length && drawWhere(), 15_000) // "3 min ago" stays true
 }
 
-/** Asks for a label and snapshots the head of the current branch. */
+/** Asks for a label (unless given) and snapshots the head of the current branch. Cost: O(1) in the engine. */
 export async function takeSnapshot(label?: string): Promise<void> {
   const branch = app.branch
   const text =
