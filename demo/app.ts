@@ -4,13 +4,14 @@
 //   'catalog' snapshots, history or branches changed
 //   'sample'  a new stats()/metrics() sample (every second while the tab is visible)
 //   'select'  another timeline point or branch was selected
+//   'view'    another view (tab) is shown: cards of hidden views skip work and catch up then
 import type { BranchInfo, BrowserDatabase, ReadOptions, SnapshotInfo, Stats } from '@cowdb/browser'
 
 export type Db = BrowserDatabase
 export type Catalog = { snapshots: SnapshotInfo[]; branches: BranchInfo[] }
 export type Role = 'leader' | 'follower'
 export type Sample = { at: number; stats: Stats; metrics: string; role: Role }
-export type AppEvent = 'data' | 'catalog' | 'sample' | 'select'
+export type AppEvent = 'data' | 'catalog' | 'sample' | 'select' | 'view'
 
 class App extends EventTarget {
   db!: Db
@@ -31,6 +32,11 @@ class App extends EventTarget {
   /** Calls `fn` on each of `types`. Cost: O(1). */
   on(types: AppEvent[], fn: () => void): void {
     for (const t of types) this.addEventListener(t, fn)
+  }
+
+  /** Whether view `name` (explore, history, metrics, engine) is shown. Cost: O(1). */
+  shows(name: string): boolean {
+    return document.getElementById(`view-${name}`)?.hidden === false
   }
 
   /** Read options for the viewed point. Cost: O(1). */

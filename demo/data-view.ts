@@ -26,6 +26,7 @@ function range(): Range {
 }
 
 async function draw(): Promise<void> {
+  if (!app.shows('explore')) return // hidden: redrawn when the view is shown
   const at = app.readAt
   const past = app.at !== undefined
   const prefix = $<HTMLInputElement>('prefix').value
@@ -78,6 +79,6 @@ export function wireData(): void {
     if (starts.length > 1) starts.pop()
     refreshData()
   }
-  app.on(['data'], refreshData)
+  app.on(['data', 'view'], refreshData)
   app.on(['select'], () => (starts = [undefined]))
 }

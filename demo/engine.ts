@@ -11,6 +11,7 @@ import { sampleSoon } from './live.ts'
 let keysAtHead: number | undefined
 
 const refreshCount = coalesce(async () => {
+  if (!app.shows('engine')) return (keysAtHead = undefined) // O(keys): only when seen
   keysAtHead = await countKeys({}, { branch: app.branch })
   draw()
 }, 1000, fail)
@@ -67,7 +68,7 @@ function draw(): void {
 /** Wires the card. Cost: O(1). */
 export function wireEngine(): void {
   app.on(['sample', 'catalog'], draw)
-  app.on(['data', 'select'], refreshCount)
+  app.on(['data', 'select', 'view'], refreshCount)
   refreshCount()
   const result = (text: string) => ($('maint-result').textContent = text)
   $('verify').onclick = () =>

@@ -41,6 +41,7 @@ const branches: HeadGroup = {
 export const groups: HeadGroup[] = [branches]
 
 async function draw(): Promise<void> {
+  if (!app.shows('history')) return // counting every branch's keys is O(keys): only when seen
   const box = $('heads')
   const sections = await Promise.all(
     groups.map(async (g) => {
@@ -101,5 +102,5 @@ export function wireHeads(): void {
     drawMenu()
     redraw()
   })
-  app.on(['data'], redraw) // key counts move with commits
+  app.on(['data', 'view'], redraw) // key counts move with commits
 }

@@ -43,7 +43,10 @@ async function seed(db: cowdb.BrowserDatabase): Promise<void> {
 
 async function main(): Promise<void> {
   installFeedback()
-  wireTabs((view) => view === 'metrics' && showCharts())
+  wireTabs((view) => {
+    if (view === 'metrics') showCharts()
+    app.emit('view')
+  })
   try {
     app.db = await cowdb.openDB('playground', { retention: { keepLast: 100 } })
     w.db = app.db

@@ -35,6 +35,7 @@ function point(i: number): void {
 }
 
 async function draw(): Promise<void> {
+  if (!app.shows('explore')) return // hidden: redrawn when the view is shown
   const points = pointsOf(app.catalog, app.branch)
   const at = points[Math.max(0, indexOf(points, app.at))] ?? points[points.length - 1]!
   const against = comparedWith(points, indexOf(points, app.at), app.compare)
@@ -94,5 +95,5 @@ export function wirePages(): void {
     point(s === -Infinity ? 0 : s === Infinity ? boxes.length - 1 : (cursor < 0 ? 0 : cursor + s))
   })
   el.addEventListener('focus', () => cursor < 0 && point(0))
-  app.on(['data', 'catalog'], refreshPages)
+  app.on(['data', 'catalog', 'view'], refreshPages)
 }
