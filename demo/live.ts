@@ -39,7 +39,12 @@ function onCommit(e: ChangeEvent): void {
 async function syncSubscriptions(): Promise<void> {
   const names = new Set(app.catalog.branches.map((b) => b.name))
   for (const [name, off] of subs) if (!names.has(name)) (off(), subs.delete(name))
-  for (const name of names) if (!subs.has(name)) subs.set(name, await app.db.subscribe({ branch: name }, onCommit))
+  for (const name of names) {
+    if (subs.has(name)) continue
+    // a branch dropped meanwhile refuses: the next sample no longer lists it
+    const off = await app.db.subscribe({ branch: name }, onCommit).catch(() => undefined)
+    if (off) subs.set(name, off)
+  }
 }
 
 async function sample(): Promise<void> {
@@ -87,7 +92,7 @@ const guarded = async () => {
 }
 
 /** Samples again now (coalesced), after this tab's own action or a commit. Cost: one sample. */
-export const sampleSoon = coalesce(guarded, 150)
+export const sampleSoon = coalesce(guarded, 150, (e) => console.warn('playground: a sample failed; the next one retries', e))
 
 /** Starts following `app.db`; resolves after the first sample, with every head subscribed. Cost: one sample a second. */
 export async function follow(h: LiveHooks): Promise<void> {
