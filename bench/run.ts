@@ -11,6 +11,7 @@ import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
+import { keyCodec } from './keys.ts'
 import { ratio, table, type Row } from './measure.ts'
 
 const args = process.argv.slice(2)
@@ -67,6 +68,7 @@ if (only === undefined || only === 'node') {
   print('Node: snapshot() time vs store size', await snapshotScaling(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
   print('Node: time travel vs store size (diff, branch, restore, undo)', await historyBench(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
   print('Node: value codec (msgpackr, as cowdb uses it) vs cbor-x and JSON', valueCodecs(quick ? 10_000 : 50_000))
+  print('Node: key codec (encodeKey, decodeKey) on the bench key mix', keyCodec(quick ? 20_000 : 200_000))
   print('Node: gc while a writer commits', [...(await gcBench(quick ? 100_000 : 1_000_000))])
   print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
 }

@@ -1,7 +1,7 @@
 // `npm test`: installs what is missing, builds the packages (subprocess tests import them),
-// then checks the Prometheus rules and a real metrics() output with promtool, runs the unit
-// tests (vitest) and the browser tests (Playwright on Debian's Chromium), all to the end, and
-// closes with one "N passed, N failed" line over them.
+// then checks the import graph (madge), the Prometheus rules and a real metrics() output
+// (promtool), runs the unit tests (vitest) and the browser tests (Playwright on Debian's
+// Chromium), all to the end, and closes with one "N passed, N failed" line over them.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -16,9 +16,10 @@ const unitJson = join(reports, 'unit.json')
 const e2eJson = join(reports, 'e2e.json')
 const env = { ...process.env, CHROMIUM_PATH: chromium, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson }
 
+console.log('\n> import graph (madge): no cycles, database.ts only behind the index')
+const deps = run('node', ['scripts/check-deps.mjs'], { env })
 console.log('\n> alerting rules and metrics (promtool)')
 const promCounts = promtoolChecks(reports)
-
 console.log('\n> unit tests (vitest)')
 const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env })
 console.log('\n> browser tests (playwright, headless Chromium, persistent profile)')
@@ -30,11 +31,13 @@ const p = read(e2eJson)
 const unitCounts = u ? { passed: u.numPassedTests, failed: u.numFailedTests + (unit !== 0 && !u.numFailedTests ? 1 : 0) } : { passed: 0, failed: 1 }
 const e2eCounts = p ? { passed: p.stats.expected, failed: p.stats.unexpected + p.stats.flaky + (e2e !== 0 && !p.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
 rmSync(reports, { recursive: true, force: true })
-console.log(`\nunit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
+console.log(`\ndeps: ${deps === 0 ? '1 passed, 0 failed' : '0 passed, 1 failed'}`)
+console.log(`unit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
 console.log(`browser: ${e2eCounts.passed} passed, ${e2eCounts.failed} failed`)
 console.log(`promtool: ${promCounts.passed} passed, ${promCounts.failed} failed`)
-console.log(`total: ${unitCounts.passed + e2eCounts.passed + promCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed + promCounts.failed} failed`)
-process.exit(unit === 0 && e2e === 0 && promCounts.failed === 0 ? 0 : 1)
+const depsPassed = deps === 0 ? 1 : 0
+console.log(`total: ${unitCounts.passed + e2eCounts.passed + depsPassed + promCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed + 1 - depsPassed + promCounts.failed} failed`)
+process.exit(unit === 0 && e2e === 0 && deps === 0 && promCounts.failed === 0 ? 0 : 1)
 
 /**
  * promtool (from Debian's `prometheus` package, installed when missing) checks
