@@ -50,6 +50,7 @@ function draw(): void {
         ['pages created / written', `${num(s.pagesCreated)} / ${num(s.pagesWritten)}`, 'created: copied by writes; written: reached the file at a checkpoint (the rest were replaced first)'],
         ['checkpoints / GC runs', `${num(n('checkpoints'))} / ${num(n('gcRuns'))}`],
         ['page cache hit rate', hits + misses ? `${((100 * hits) / (hits + misses)).toFixed(1)} % of ${num(hits + misses)} reads` : 'no reads yet'],
+        ['background errors', num(n('backgroundErrors')), 'failed checkpoints, GC runs or event deliveries (retried, or reported as the error event)'],
       ],
     ],
   ]

@@ -101,7 +101,7 @@ describe('ops/prometheus/cowdb-rules.yml', () => {
     const names = new Set(metricsIn(rules))
     for (const n of names) expect(emitted.has(family(n, histograms)), n).toBe(true)
     for (const seed of SEED) expect([...names].some((n) => family(n, histograms) === seed), seed).toBe(true)
-    for (const alert of ['CowdbPagesCreatedHigh', 'CowdbSnapshotStale', 'CowdbGcSlow', 'CowdbRootUpdatesDropped']) {
+    for (const alert of ['CowdbPagesCreatedHigh', 'CowdbSnapshotStale', 'CowdbGcSlow', 'CowdbRootUpdatesDropped', 'CowdbBackgroundErrors']) {
       expect(rules).toContain(`alert: ${alert}`)
       expect(file('./prometheus/cowdb-rules.test.yml')).toContain(`alertname: ${alert}`)
     }
