@@ -1,7 +1,7 @@
-// The Backups card. exportBackup() without `snapshot` takes a 'backup' snapshot of the head and
-// keeps it (the base of the next incremental backup); here that is a choice: the card snapshots
-// the head itself, exports that snapshot, and drops it afterwards unless "keep" is ticked. Kept
-// ones are labelled 'backup' and offered as the base of an incremental export.
+// The Backups card. exportBackup() of the head leaves no snapshot behind unless asked
+// (`keepSnapshot`: a 'backup' snapshot, the base of the next incremental backup). The card
+// snapshots the head itself, exports that snapshot, and drops it afterwards unless "keep" is
+// ticked. Kept ones are labelled 'backup' and offered as the base of an incremental export.
 import type { Progress } from '@cowdb/browser'
 import { app } from './app.ts'
 import { $, h } from './dom.ts'

@@ -69,7 +69,7 @@ export class Catalog {
     this.policy = retentionPolicy(retention, saved)
     // a retention given at open is kept for later opens (saved by the next checkpoint)
     this.retentionChangedAtOpen = JSON.stringify(this.policy) !== JSON.stringify(saved)
-    for (const h of meta.heads) this.heads.set(h.name, { name: h.name, root: h.root, history: [], cursor: -1 })
+    for (const h of meta.heads) this.heads.set(h.name, { name: h.name, root: h.root, history: [], cursor: -1, generation: h.generation })
     if (!this.heads.has(MAIN)) this.heads.set(MAIN, { name: MAIN, root: null, history: [], cursor: -1 })
     this.gen = meta.generation
     for (const s of meta.snapshots) this.snaps.set(s.id, { ...s })
@@ -194,7 +194,7 @@ export class Catalog {
       this.dead.share(branch, this.gen)
       this.dead.share(from.branch, this.gen)
     }
-    this.nextGeneration()
+    head.generation = this.nextGeneration()
     head.root = root
     if (cursor !== undefined) head.cursor = cursor
     this.tree.freeze()
@@ -249,7 +249,7 @@ export class Catalog {
     this.dead.share(from ? this.snapFor(from).branch : MAIN, this.gen)
     this.dead.drop(name)
     this.dead.share(name, this.gen)
-    this.heads.set(name, { name, root, history: [], cursor: -1 })
+    this.heads.set(name, { name, root, history: [], cursor: -1, generation: this.gen })
     this.onChanged()
   }
 
@@ -266,7 +266,7 @@ export class Catalog {
     return {
       name: h.name,
       root: h.root ? h.root.id : 0,
-      generation: this.gen,
+      generation: h.generation ?? 0,
       history: h.history.length,
       undoable: Math.max(0, h.cursor),
       redoable: h.cursor < 0 ? 0 : h.history.length - 1 - h.cursor,
@@ -293,8 +293,11 @@ export class Catalog {
     return this.snaps.values()
   }
 
-  get snapshotCount(): number {
-    return this.snaps.size
+  /** Snapshots retained: named ones, and history entries (one per commit, for undo). Cost: O(snapshots). */
+  snapshotCounts(): { named: number; history: number } {
+    let history = 0
+    for (const s of this.snaps.values()) if (s.kind === 'history') history++
+    return { named: this.snaps.size - history, history }
   }
 
   /** A new named snapshot of `branch`'s head (not added yet: its record is logged first). */
@@ -399,10 +402,10 @@ export class Catalog {
     return false
   }
 
-  /** When the newest snapshot was taken (0: none). Cost: O(snapshots). */
+  /** When the newest named snapshot was taken (0: none). Cost: O(snapshots). */
   newestSnapshotTime(): number {
     let newest = 0
-    for (const snap of this.snaps.values()) newest = Math.max(newest, snap.createdAt)
+    for (const snap of this.snaps.values()) if (snap.kind === 'named') newest = Math.max(newest, snap.createdAt)
     return newest
   }
 

@@ -8,7 +8,7 @@ import type { Catalog } from './catalog.js'
 import type { Dead } from './deadlist.js'
 import { stoppedWrites } from './errors.js'
 import type { Failpoints } from './failpoints.js'
-import { Histogram, LATENCY_BUCKETS, now } from './metrics.js'
+import { BACKGROUND_BUCKETS, Histogram, now } from './metrics.js'
 import { isNode, type DiskRef, type Node, type Ref } from './node.js'
 import type { Pager } from './pager.js'
 import type { HeadRecord, Meta, RootRef, Storage } from './store.js'
@@ -27,7 +27,7 @@ export type LedgerMark = { free: number; dead: number }
 export class Checkpointer {
   /** Checkpoints completed. */
   checkpoints = 0
-  readonly duration = new Histogram(LATENCY_BUCKETS)
+  readonly duration = new Histogram(BACKGROUND_BUCKETS)
   /** Hook: a checkpoint completed; `dead` are the pages copied away since the last one (space.ts). */
   onCheckpointed: (dead: PendingDead[]) => void = () => {}
   private saved: Meta
@@ -133,7 +133,7 @@ export class Checkpointer {
     try {
       this.pager.gen = this.catalog.generation
       for (const h of this.catalog.headList()) {
-        const record: HeadRecord = { name: h.name, root: this.writeTree(h.root, written), generation: this.catalog.generation }
+        const record: HeadRecord = { name: h.name, root: this.writeTree(h.root, written), generation: h.generation ?? this.catalog.generation }
         if (h.cursor >= 0 && h.cursor < h.history.length - 1) record.cursor = h.history[h.cursor]
         heads.push(record)
       }

@@ -97,6 +97,7 @@ export class Applier {
       }
     }
     head.root = root
+    head.generation = generation
     // History keeps every commit's root: later commits must copy its pages, not edit them.
     if (stamp.history.length) this.tree.freeze()
     const footprint: CommitFootprint = { generation, branch: stamp.branch, keys: [], ranges: [] }

@@ -13,7 +13,7 @@ import type { Catalog } from './catalog.js'
 import type { Checkpointer, PendingDead } from './checkpoint.js'
 import { Relocator } from './compact.js'
 import { Marker, markReachable, unmarked } from './gc.js'
-import { Histogram, LATENCY_BUCKETS, now } from './metrics.js'
+import { BACKGROUND_BUCKETS, Histogram, now } from './metrics.js'
 import type { Node, Ref } from './node.js'
 import type { Pager } from './pager.js'
 import type { GcStats } from './types.js'
@@ -38,7 +38,7 @@ export class Space implements MarkingGate {
   pagesFreed = 0
   /** Background gcs that failed (the next trigger runs another). */
   backgroundErrors = 0
-  readonly gcDuration = new Histogram(LATENCY_BUCKETS)
+  readonly gcDuration = new Histogram(BACKGROUND_BUCKETS)
   private assistMarking: ((walFull: boolean) => void) | null = null
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
   private gcWanted = false
