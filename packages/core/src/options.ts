@@ -17,7 +17,7 @@ export const ITERATE_CHUNK = 256
 export const PROGRESS_EVERY = 8192
 
 export type DatabaseOptions = OpenOptions & {
-  /** WAL bytes that trigger a checkpoint. */
+  /** WAL bytes that trigger a checkpoint, fixed. Unset: paced by the store's size, at most 8 MiB (space.ts). */
   walCheckpointBytes?: number
   /** Commits with more key+value bytes than this skip the WAL and commit by checkpoint. */
   largeCommitBytes?: number
@@ -31,9 +31,11 @@ export type DatabaseOptions = OpenOptions & {
 }
 
 /** The writer's and the background work's timing, with defaults filled in. */
-export function timing(opts: DatabaseOptions): { walCheckpointBytes: number; checkpointDelayMs: number; largeCommitBytes: number; relaxedFlushMs: number; walSizeLimit: number } {
+export function timing(opts: DatabaseOptions): { walCheckpointBytes: number; adaptiveCheckpoints: boolean; checkpointDelayMs: number; largeCommitBytes: number; relaxedFlushMs: number; walSizeLimit: number } {
   return {
     walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
+    // without a fixed threshold, checkpoints are paced by the store's size (space.ts)
+    adaptiveCheckpoints: opts.walCheckpointBytes === undefined,
     checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
     largeCommitBytes: opts.largeCommitBytes ?? LARGE_COMMIT_BYTES,
     relaxedFlushMs: opts.relaxedFlushMs ?? RELAXED_FLUSH_MS,

@@ -76,7 +76,7 @@ describe('space that comes back by itself', () => {
 
   it('keeps the WAL file under its limit after a checkpoint and empties it at close', async () => {
     const storage = new MemoryStorage()
-    const db = await Database.open(storage, { checkpointDelayMs: 0, walSizeLimit: 4096 })
+    const db = await Database.open(storage, { checkpointDelayMs: 0, walSizeLimit: 4096, walCheckpointBytes: 1e9 })
     await Promise.all(Array.from({ length: 2000 }, (_, i) => db.put(key(i), 'v'.repeat(100))))
     expect(storage.wal.size()).toBeGreaterThan(4096)
     await db.checkpoint()

@@ -31,6 +31,8 @@ import type { Wal } from './wal.js'
 export interface MarkingGate {
   readonly marking: Promise<void> | null
   assist(walFull: boolean): void
+  /** Whether the store's size calls for a checkpoint before the WAL reaches walCheckpointBytes (space.ts). */
+  checkpointDue(): boolean
 }
 
 export type WriterOptions = {
@@ -60,7 +62,7 @@ const WAL_HARD_LIMIT = 8
 
 export class Writer {
   /** Set once by the Database: the gc whose marking checkpoints wait for. */
-  gate: MarkingGate = { marking: null, assist: () => {} }
+  gate: MarkingGate = { marking: null, assist: () => {}, checkpointDue: () => false }
   readonly commitLatency = new Histogram(LATENCY_BUCKETS)
   /** Writers that arrived during a checkpoint, in call order (see inTurn). */
   private turns: (() => void)[] = []
@@ -302,8 +304,9 @@ export class Writer {
   }
 
   private afterFlush(): void {
-    this.gate.assist(this.wal.offset >= this.opts.walCheckpointBytes)
-    if (this.wal.offset >= this.opts.walCheckpointBytes && !this.checkpointError) {
+    const due = this.wal.offset >= this.opts.walCheckpointBytes || this.gate.checkpointDue()
+    this.gate.assist(due)
+    if (due && !this.checkpointError) {
       this.backgroundCheckpoint()
       return
     }
@@ -443,6 +446,11 @@ export class Writer {
     )
     this.checkpointing = run
     return run
+  }
+
+  /** Whether a checkpoint runs now. */
+  get checkpointRunning(): boolean {
+    return this.checkpointing !== null
   }
 
   /** Resolves once no checkpoint runs. Not in line with writers: only gc and compact, whose order is free, use it. */
