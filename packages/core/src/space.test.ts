@@ -1,6 +1,7 @@
-// Space comes back by itself: no test here calls gc(). Pages dropped by deleteRange, held by
-// readers that closed, and reached only by dropped snapshots, branches and history that
-// retention let go are freed in the background; the WAL file is emptied at close.
+// Space comes back by itself: no test here calls gc() or compact(). Pages dropped by
+// deleteRange, held by readers that closed, and reached only by dropped snapshots, branches and
+// history that retention let go are freed in the background; once the store is quiet,
+// compaction moves live pages down and the file shrinks; the WAL file is emptied at close.
 import { describe, expect, it } from 'vitest'
 import { Database, type DatabaseOptions } from './database.js'
 import { MemoryStorage } from './memory-store.js'
@@ -8,18 +9,23 @@ import { MemoryStorage } from './memory-store.js'
 const key = (i: number) => `k${String(i).padStart(5, '0')}`
 const opts: DatabaseOptions = { pageSize: 1024, checkpointDelayMs: 5, retention: { keepLast: 3 } }
 
+type Space = Awaited<ReturnType<Database['space']>>
+
 /**
  * Waits (polling, bounded by the test's timeout) until the background work is done: everything
- * checkpointed, nothing leaked, nothing waiting to be freed.
+ * checkpointed, nothing leaked, nothing waiting to be freed (and `also`, when given).
  */
-async function settled(db: Database) {
+async function settled(db: Database, also: (s: Space) => boolean = () => true) {
   const until = Date.now() + 20_000 // only a bound on waiting, never asserted on
   for (;;) {
     await new Promise((r) => setTimeout(r, 20))
     const s = await db.space()
-    if (((await db.stats()).walBytes === 0 && s.leaked === 0 && s.pending === 0) || Date.now() > until) return s
+    if (((await db.stats()).walBytes === 0 && s.leaked === 0 && s.pending === 0 && also(s)) || Date.now() > until) return s
   }
 }
+
+/** The file is down to its live pages (compaction's quiet target leaves a sixteenth, at least 32 slots). */
+const compacted = (s: Space) => s.slots - s.reachable < Math.max(32, s.reachable / 16)
 
 describe('space that comes back by itself', () => {
   it('after range deletes, readers, dropped snapshots and branches and retention: no leak, with no gc() call', async () => {
@@ -42,17 +48,23 @@ describe('space that comes back by itself', () => {
     await db.dropBranch('draft')
     await db.dropSnapshot(snap.id)
     for (let i = 0; i < 10; i++) await db.put(key(i), i) // retention moves past the older history
-    const space = await settled(db)
+    const space = await settled(db, compacted)
     expect(space.reachableButFree).toBe(0)
     expect(space.reachable + space.free).toBe(space.slots)
     expect(space.reachable).toBeLessThan(peak / 2) // two thirds of the keys went
+    // and the file itself shrank to about that: compaction, with no call either
+    expect(compacted(space)).toBe(true)
+    expect((await db.stats()).fileBytes).toBe(space.slots * 1024)
+    expect(space.slots).toBeLessThan(peak / 2)
     await db.close()
     expect(storage.wal.size()).toBe(0)
     const again = await Database.open(storage.reopen(), opts)
     const after = await again.space()
     expect(after.leaked).toBe(0)
     expect(after.reachableButFree).toBe(0)
+    expect(after.slots).toBe(space.slots)
     expect(await again.count()).toBe(1000)
+    expect((await again.verify()).ok).toBe(true)
     await again.close()
   })
 
@@ -72,6 +84,53 @@ describe('space that comes back by itself', () => {
     expect(released.leaked).toBe(0)
     expect(released.reachable).toBeLessThan(held.reachable)
     await db.close()
+  })
+
+  it('compacts in the background once quiet, moving nothing an open reader reaches, with history and deadlists', async () => {
+    const storage = new MemoryStorage()
+    const db = await Database.open(storage, opts) // keepLast: 3
+    const value = (i: number, v: string) => (i % 50 === 0 ? v.repeat(400) : v.repeat(40)) // some overflow chains
+    const puts = (from: number, to: number, v: string) => Array.from({ length: to - from }, (_, j) => ({ type: 'put' as const, key: key(from + j), value: value(from + j, v) }))
+    for (let i = 0; i < 6000; i += 1000) await db.batch(puts(i, i + 1000, 'a'))
+    const loaded = await settled(db)
+    // keep the first and last thousand keys: the pages left are at both ends of the file, so
+    // cutting a free tail gives nothing back; only moving pages down does
+    await db.deleteRange({ gte: key(1000), lt: key(5000) })
+    for (let i = 0; i < 3; i++) await db.put(key(i), `moved on ${i}`) // history (keepLast: 3) lets the deleted keys go
+    const reading = db.iterate({ gte: key(5000) })
+    const it = reading[Symbol.asyncIterator]()
+    const first = await it.next()
+    // quiet with a reader open: the gc frees the dropped subtrees, compaction waits for it
+    const held = await settled(db)
+    expect(held.reachable).toBeLessThan(loaded.reachable / 2)
+    // writes reuse the freed slots; a page the reader still needs must not be among them
+    await db.batch(puts(5000, 5500, 'b'))
+    await db.put(key(0), 'history moves on')
+    await settled(db)
+    const seen: unknown[] = [first.value]
+    for (let r = await it.next(); !r.done; r = await it.next()) seen.push(r.value)
+    expect(seen).toEqual(puts(5000, 6000, 'a').map((p) => [p.key, p.value]))
+    const expected = await db.scan({ limit: 1e6 })
+    const history = await Promise.all((await db.snapshots()).map((s) => db.scan({ limit: 1e6, snapshot: s.id })))
+    // reader gone: compaction moves the live pages down and the file shrinks
+    const space = await settled(db, compacted)
+    expect(compacted(space)).toBe(true)
+    expect(space.slots).toBeLessThan(loaded.slots / 2)
+    expect(space.reachableButFree).toBe(0)
+    expect(await db.scan({ limit: 1e6 })).toEqual(expected)
+    expect(await Promise.all((await db.snapshots()).map((s) => db.scan({ limit: 1e6, snapshot: s.id })))).toEqual(history)
+    // history entries moved with everything else, and deadlists followed them: when retention
+    // lets them go, their pages are freed once, and nothing still reachable is
+    for (let i = 0; i < 5; i++) await db.put(key(5000 + i), `after ${i}`)
+    const later = await settled(db)
+    expect(later.reachableButFree).toBe(0)
+    expect((await db.verify()).ok).toBe(true)
+    await db.close()
+    const again = await Database.open(storage.reopen(), opts)
+    expect((await again.space()).reachableButFree).toBe(0)
+    expect((await again.verify()).ok).toBe(true)
+    expect(await again.count()).toBe(2000)
+    await again.close()
   })
 
   it('keeps the WAL file under its limit after a checkpoint and empties it at close', async () => {

@@ -27,6 +27,8 @@ import type { MarkingGate, Writer } from './writer.js'
 
 /** Pages written since the last gc before a background gc is worth a walk (at least). */
 const GC_MIN_WRITTEN = 64
+/** How far a background gc that keeps finding little backs off (times its usual interval). */
+const GC_MAX_BACKOFF = 8
 /** Pages a gc marks between yields: a few ms of work (measured ~7 ms at 1M keys), so writers never wait long. */
 const GC_STEP_PAGES = 256
 /** How long a marking step may wait for its timer before a commit runs it instead. */
@@ -35,6 +37,8 @@ const GC_ASSIST_AFTER_MS = 4
 const WAL_MIN_BYTES = 256 * 1024
 /** Nor does the number of unwritten pages that calls for a checkpoint. */
 const DIRTY_MIN_PAGES = 64
+/** A checkpoint is due once the unwritten pages reach this share of the live ones (see checkpointDue). */
+const DIRTY_SHARE = 1 / 5
 /** Live pages a compaction step moves at most: its copies stay in memory until their checkpoint. */
 const COMPACT_STEP_PAGES = 1024
 /** Slots a compaction must give back at least to be worth a walk of the live pages. */
@@ -64,6 +68,8 @@ export class Space implements MarkingGate {
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
   private gcWanted = false
   private writtenAtGc = 0
+  /** Multiplies the background gc's interval while gcs find little (deadlists free most pages). */
+  private gcBackoff = 1
   private gcRun: Promise<GcStats> | null = null
   private gcTimer: ReturnType<typeof setTimeout> | undefined
   /** One gc or compaction step at a time: each marks, and a gc's free list must see every relocation settled. */
@@ -72,6 +78,8 @@ export class Space implements MarkingGate {
   private compactTimer: ReturnType<typeof setTimeout> | undefined
   /** The checkpoint count when a background step last gained nothing: no retry until the next checkpoint. */
   private stalledAt = -1
+  /** The last step did not move: open readers reach pages it would have moved (it retries later). */
+  private readersInTheWay = false
   /** When the log last moved (by its lsn), to tell a quiet store from a busy one. */
   private lastLsn = -1
   private lastLsnAt = 0
@@ -159,14 +167,15 @@ export class Space implements MarkingGate {
    * MarkingGate: whether a checkpoint is due before the WAL reaches its fixed maximum. The file
    * must hold the pages of the last durable tree and every page the next checkpoint writes, so
    * the pages written per checkpoint are what a busy store carries beyond its live size; the WAL
-   * file is on top. Both are kept to about a quarter of the live pages (each at least a floor,
-   * so a small store does not checkpoint at every commit). Cost: O(1).
+   * file is on top. The unwritten pages are kept under a fifth of the live ones, and the WAL
+   * under a quarter of their bytes (each at least a floor, so a small store does not checkpoint
+   * at every commit). Cost: O(1).
    */
   checkpointDue(): boolean {
     if (!this.opts.adaptiveCheckpoints) return false
     if (this.wal.offset >= this.walThreshold()) return true
     const unwritten = this.pager.counters.pagesCreated - this.createdAtCheckpoint - this.diedInMemory
-    return unwritten >= Math.max(DIRTY_MIN_PAGES, this.livePages() / 4)
+    return unwritten >= Math.max(DIRTY_MIN_PAGES, this.livePages() * DIRTY_SHARE)
   }
 
   /** WAL bytes that call for a checkpoint: a quarter of the live pages' bytes, within [256 KiB, walCheckpointBytes]. */
@@ -222,7 +231,7 @@ export class Space implements MarkingGate {
    */
   private gcDue(): boolean {
     const written = this.pager.counters.pagesWritten - this.writtenAtGc
-    return written >= Math.max(GC_MIN_WRITTEN, this.livePages() / 4)
+    return written >= Math.max(GC_MIN_WRITTEN, this.livePages() / 4) * this.gcBackoff
   }
 
   /** gc() started by the engine itself: it gives space back only when that is worth a checkpoint. */
@@ -245,6 +254,7 @@ export class Space implements MarkingGate {
    */
   private async runGc(giveBack = true, cut = Infinity): Promise<GcStats & { moved: number }> {
     this.gcWanted = false
+    const written = this.pager.counters.pagesWritten - this.writtenAtGc
     this.writtenAtGc = this.pager.counters.pagesWritten
     const started = now()
     this.checkpointer.markChanged()
@@ -269,6 +279,10 @@ export class Space implements MarkingGate {
     if (cut === Infinity) this.gcRuns++ // (a compaction step is counted as one)
     const pagesFree = this.pager.freeCount
     this.pagesFreed += freed
+    // Deadlists and the cheap path free most pages without a walk; what the gc finds is what
+    // they cannot track (shared pages, overflow values, range deletes). Finding little, it waits
+    // longer next time; finding much, it comes back to its usual pace.
+    this.gcBackoff = freed * 8 < written ? Math.min(GC_MAX_BACKOFF, this.gcBackoff * 2) : 1
     return { pagesFreed: freed, pagesLive: marked.size, pagesFree, durationMs: seconds * 1000, moved }
   }
 
@@ -374,6 +388,7 @@ export class Space implements MarkingGate {
    */
   private async compactStep(headroom: number): Promise<number> {
     this.check()
+    this.readersInTheWay = false
     const cut = this.planCut(headroom)
     if (cut === null) {
       if (this.pager.freeTail() === 0) return 0
@@ -419,7 +434,8 @@ export class Space implements MarkingGate {
     // commits waiting for their flush record their history roots first (the roots switch now)
     this.writer.flushNow()
     const relocator = new Relocator(this.tree, cut, (slot) => marker.marked.has(slot) && !marker.above.has(slot))
-    for (const r of this.catalog.readerRoots()) if (relocator.reaches(r)) return 0
+    this.readersInTheWay = this.catalog.readerRoots().some((r) => relocator.reaches(r))
+    if (this.readersInTheWay) return 0
     const move = (r: Ref | null) => relocator.root(r)
     this.catalog.mapRoots(move)
     this.writer.mapFlushedRoots(move)
@@ -470,7 +486,7 @@ export class Space implements MarkingGate {
    * slots pass half the live ones (a busy store keeps a quarter as room for its checkpoints),
    * and once the store is quiet when they pass a sixteenth (then it compacts to the live size).
    */
-  private scheduleCompaction(): void {
+  private scheduleCompaction(later = false): void {
     if (this.opts.checkpointDelayMs <= 0 || this.compactTimer !== undefined || this.isClosed()) return
     if (this.stalledAt === this.checkpointer.checkpoints) return
     const busy = this.compactionDue(false)
@@ -478,7 +494,7 @@ export class Space implements MarkingGate {
     this.compactTimer = setTimeout(() => {
       this.compactTimer = undefined
       void this.backgroundCompaction()
-    }, busy ? 0 : this.quietMs())
+    }, busy && !later ? 0 : this.quietMs())
     ;(this.compactTimer as { unref?: () => void }).unref?.()
   }
 
@@ -486,12 +502,15 @@ export class Space implements MarkingGate {
     if (this.isClosed()) return
     const quiet = this.quiet()
     if (!this.compactionDue(quiet)) {
-      if (!quiet) this.scheduleCompaction() // look again once it may be quiet
+      if (!quiet) this.scheduleCompaction(true) // look again once it may be quiet
       return
     }
+    // pages open readers reach cannot move: wait for them to end (a marking would be wasted)
+    if (this.catalog.readerRoots().length) return this.scheduleCompaction(true)
     try {
       const before = this.pager.slotCount
       await this.exclusive(() => this.compactStep(quiet ? 0 : this.livePages() / 4))
+      if (this.readersInTheWay) return this.scheduleCompaction(true)
       if (this.pager.slotCount >= before) this.stalledAt = this.checkpointer.checkpoints
       else if (quiet && !this.compactionDue(true)) {
         // done: save the free list and the shorter file, and give the log file back too
