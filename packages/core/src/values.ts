@@ -7,6 +7,7 @@
 // Not kept: cyclic or shared references (a cycle is rejected with TypeError) and -0 (comes back 0).
 
 import { Packr, addExtension } from 'msgpackr'
+import type { Alloc } from './bytes.js'
 
 addExtension({ Class: Map, type: 0x63, write: (m: Map<unknown, unknown>) => [...m], read: (e: [unknown, unknown][]) => new Map(e) })
 addExtension({ Class: Set, type: 0x64, write: (s: Set<unknown>) => [...s], read: (e: unknown[]) => new Set(e) })
@@ -21,16 +22,25 @@ const RAW = 0xc1
 
 /** Serializes a value. Throws TypeError for undefined, functions, symbols and cycles. Cost: O(size). */
 export function encodeValue(value: unknown): Uint8Array {
+  return encodeValueWith(value, undefined)
+}
+
+/** encodeValue into a range from `alloc` (a batch's shared buffers, bytes.ts Slab). Cost: O(size). */
+export function encodeValueWith(value: unknown, alloc: Alloc | undefined): Uint8Array {
   if (value === undefined) throw new TypeError('cowdb: undefined is not a storable value (use delete)')
   if (value instanceof Uint8Array && value.constructor === Uint8Array) {
-    const out = new Uint8Array(value.length + 1)
+    const out = alloc ? alloc(value.length + 1) : new Uint8Array(value.length + 1)
     out[0] = RAW
     out.set(value, 1)
     return out
   }
   checkStorable(value, new Set())
   // msgpackr returns a view of its working buffer; copy so later packs cannot touch it.
-  return packr.pack(value).slice()
+  const packed = packr.pack(value)
+  if (!alloc) return packed.slice()
+  const out = alloc(packed.length)
+  out.set(packed)
+  return out
 }
 
 /** Deserializes a value written by encodeValue. Cost: O(size). */

@@ -472,6 +472,9 @@ function commitRecord(stamp: Stamp, ops: EncodedOp[], snap: Snap | undefined): L
 
 function opsBytes(ops: EncodedOp[]): number {
   let n = 0
-  for (const op of ops) n += op.type === 'put' ? op.key.length + op.value.length : 16
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    n += op.type === 'put' ? op.key.length + op.value.length : 16
+  }
   return n
 }
