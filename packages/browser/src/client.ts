@@ -1,22 +1,23 @@
 // The main-thread client: `openDB(name)` starts the worker that owns the files (or shares another
 // tab's) and returns a database with the same API as the engine. Every call made in one tick
 // travels in one message and writes among them share one WAL flush; each settles on its own.
-// Keys are checked and values encoded here, at call time, with the engine's own codec: a bad
-// value rejects its own call (DataCloneError naming where in the value) and never its neighbours,
-// the value is what it was when put() was called, and the encoded bytes are transferred, not
-// copied. The client carries no engine: it imports errors, keys, values and the op and
+// Values are posted (structured clone) and encoded by the engine in the worker: encoding them here
+// instead costs the main thread 2 to 10 times more (docs/benchmarks.md, "the client's main-thread
+// cost"). A call whose arguments cannot be cloned fails alone, with the error the engine's own
+// key and value codec gives it (run here only then): DataCloneError naming the path, TypeError
+// naming the key. The client carries no engine: it imports errors, the codecs and the op and
 // transaction helpers from side-effect-free modules of @cowdb/core.
 
-import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, TxPlan, Value, VerifyReport, WriteOptions } from '@cowdb/core'
+import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
 import { ClosedError } from '@cowdb/core/errors'
-import { encodeKey } from '@cowdb/core/keys'
+import { encodeKey, encodeRange } from '@cowdb/core/keys'
 import { encodeOps, encodeRangeOp, type EncodedOp } from '@cowdb/core/ops'
 import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runner'
 import { encodeValue } from '@cowdb/core/values'
 import { Connection, transfer } from './connection.js'
 import { UnsupportedError } from './errors.js'
-import { fromWire, type Push, type Remote, type WorkerApi } from './protocol.js'
+import { fromWire, type Args, type Method, type Push, type Returns } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions & {
   /**
@@ -38,8 +39,11 @@ export type BrowserOpenOptions = OpenOptions & {
   workerTimeout?: number
 }
 
-/** Encoded values at least this large are transferred to the worker; smaller ones cost less to copy. */
-const TRANSFER_MIN_BYTES = 16 * 1024
+/**
+ * A transaction's values (encoded here by tx.put) at least this large are transferred to the
+ * worker: at 1 KiB a transfer costs the main thread what a copy does, above it far less.
+ */
+const TRANSFER_MIN_BYTES = 1024
 
 /**
  * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
@@ -59,7 +63,6 @@ export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<Bro
  * and `close` (closed by this code, or for good after a fatal error).
  */
 export class BrowserDatabase extends EventTarget implements DatabaseApi {
-  private readonly remote: Remote<WorkerApi>
   private closed: Error | undefined
   private closing: Promise<void> | undefined
   private ended = false
@@ -74,13 +77,12 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     private readonly conn: Connection,
   ) {
     super()
-    this.remote = conn.remote
     this.host = {
-      openReader: (o) => this.remote.openReader(o),
-      closeReader: (r) => void this.remote.closeReader(r).catch(() => {}),
-      scan: (r) => this.remote.scan(r),
-      get: (k, o) => this.remote.get(k, o),
-      commitPlan: (plan, o) => this.remote.commitPlan(transfer(plan, owned(plan.ops)), o),
+      openReader: (o) => this.call('openReader', [o]),
+      closeReader: (r) => void this.call('closeReader', [r]).catch(() => {}),
+      scan: (r) => this.call('scan', [r]),
+      get: (k, o) => this.call('get', [k, o]),
+      commitPlan: (plan, o) => this.call('commitPlan', [transfer(plan, owned(plan.ops)), o]),
     }
     globalThis.addEventListener?.('pagehide', this.onPageHide)
   }
@@ -109,23 +111,19 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 
   /** The value of `key` at head (or at `opts.snapshot`, on `opts.branch`). Cost: one worker round trip. */
   get(key: Key, opts?: ReadOptions): Promise<Value | undefined> {
-    return this.guard(() => (checkKey(key), this.remote.get(key, opts)))
+    return this.call('get', [key, opts], () => encodeKey(key))
   }
   /** Values of several keys from one consistent state. Cost: one worker round trip. */
   getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]> {
-    return this.guard(() => {
-      if (!Array.isArray(keys)) throw new TypeError('cowdb: getMany takes an array of keys')
-      keys.forEach(checkKey)
-      return this.remote.getMany(keys, opts)
-    })
+    return this.call('getMany', [keys, opts], () => keys.forEach((k) => encodeKey(k)))
   }
   /** Entries in `range`, in key order (or reverse), at most `limit` (default 1000). Cost: one worker round trip. */
   scan(range: Range & ScanOptions = {}): Promise<[Key, Value][]> {
-    return this.guard(() => (checkRange(range), this.remote.scan(range)))
+    return this.call('scan', [range], () => encodeRange(range))
   }
   /** Number of keys in `range`. Cost: one worker round trip. */
   count(range?: Range, opts?: ReadOptions): Promise<number> {
-    return this.guard(() => (checkRange(range), this.remote.count(range, opts)))
+    return this.call('count', [range, opts], () => encodeRange(range))
   }
   /**
    * Streams the entries in `range`, all from the state when iteration began (pinned in the
@@ -136,23 +134,27 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     return iterateChunks(this.host, range)
   }
 
-  // ---- writes: encoded here, committed in the worker; each resolves once durable ---------------
+  // ---- writes: each resolves once durable ------------------------------------------------------
 
-  /** Sets `key` to `value`; resolves when durable. Cost: one worker round trip and one WAL flush, shared by the tick. */
+  /**
+   * Sets `key` to `value`; resolves when durable. The value is copied when this tick's message is
+   * sent (structured clone), so a change to it later in the same tick is stored too.
+   * Cost: one worker round trip and one WAL flush, both shared by the tick.
+   */
   put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
-    return this.commit(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }], opts)
+    return this.call('put', [key, value, opts], () => (encodeKey(key), encodeValue(value)))
   }
   /** Deletes `key` (a no-op commit if absent). Cost: as put(). */
   delete(key: Key, opts?: WriteOptions): Promise<Commit> {
-    return this.commit(() => [{ type: 'delete', key: encodeKey(key) }], opts)
+    return this.call('delete', [key, opts], () => encodeKey(key))
   }
-  /** Applies all `ops` atomically: all or nothing. Cost: as put(), plus encoding every op here. */
+  /** Applies all `ops` atomically: all or nothing. Cost: as put(); the ops are copied at the send. */
   batch(ops: Op[], opts?: WriteOptions): Promise<Commit> {
-    return this.commit(() => encodeOps(ops), opts)
+    return this.call('batch', [ops, opts], () => encodeOps(ops))
   }
   /** Deletes every key in `range`, dropping whole subtrees. Cost: as put(). */
   deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
-    return this.commit(() => [encodeRangeOp(range)], opts)
+    return this.call('deleteRange', [range, opts], () => encodeRangeOp(range))
   }
   /**
    * An optimistic transaction: reads go to the worker at the state it began on, writes are
@@ -160,58 +162,59 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * `retries`, default 3), then ConflictError. Cost: one round trip per read, one for the commit.
    */
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number } & WriteOptions): Promise<T> {
-    return this.guard(() => runTransaction(this.host, fn, opts))
+    if (this.closed) return Promise.reject(this.closed)
+    return runTransaction(this.host, fn, opts)
   }
 
   // ---- snapshots, history, branches ------------------------------------------------------------
 
   /** Records the head's root as a snapshot, in O(1). Cost: one worker round trip and one small flush. */
   snapshot(opts?: { label?: string } & WriteOptions): Promise<SnapshotInfo> {
-    return this.guard(() => this.remote.snapshot(opts))
+    return this.call('snapshot', [opts])
   }
   /** Every snapshot, oldest first. Cost: one worker round trip. */
   snapshots(): Promise<SnapshotInfo[]> {
-    return this.guard(() => this.remote.snapshots())
+    return this.call('snapshots', [])
   }
   /** Drops a snapshot; its pages are freed by a later gc. Cost: one worker round trip. */
   dropSnapshot(id: SnapshotId): Promise<void> {
-    return this.guard(() => this.remote.dropSnapshot(id))
+    return this.call('dropSnapshot', [id])
   }
   /** Moves the head to snapshot `id`, as a new commit. Cost: one worker round trip, O(1) in the worker. */
   restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
-    return this.guard(() => this.remote.restore(id, opts))
+    return this.call('restore', [id, opts])
   }
   /** Keys that differ between two snapshots (or a snapshot and the head). Cost: one round trip; the walk grows with the change. */
   diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
-    return this.guard(() => this.remote.diff(from, to, opts))
+    return this.call('diff', [from, to, opts])
   }
   /** Back one commit in history (null: nothing to undo); history is on with retention keepLast/keepFor. Cost: one round trip. */
   undo(opts?: WriteOptions): Promise<Commit | null> {
-    return this.guard(() => this.remote.undo(opts))
+    return this.call('undo', [opts])
   }
   /** Forward one commit in history (null: nothing to redo). Cost: one round trip. */
   redo(opts?: WriteOptions): Promise<Commit | null> {
-    return this.guard(() => this.remote.redo(opts))
+    return this.call('redo', [opts])
   }
   /** Changes which history snapshots are kept (saved with the store). Cost: one round trip. */
   setRetention(retention: Retention): Promise<void> {
-    return this.guard(() => this.remote.setRetention(retention))
+    return this.call('setRetention', [retention])
   }
   /** The retention in force. Cost: one round trip. */
   getRetention(): Promise<Required<Retention>> {
-    return this.guard(() => this.remote.getRetention())
+    return this.call('getRetention', [])
   }
   /** A new head at main's head or at snapshot `from`, in O(1). Cost: one round trip. */
   branch(name: string, opts?: { from?: SnapshotId }): Promise<BranchInfo> {
-    return this.guard(() => this.remote.branch(name, opts))
+    return this.call('branch', [name, opts])
   }
   /** Every head (main first) with its history. Cost: one round trip. */
   branches(): Promise<BranchInfo[]> {
-    return this.guard(() => this.remote.branches())
+    return this.call('branches', [])
   }
   /** Drops a branch; its pages are freed by a later gc. Cost: one round trip. */
   dropBranch(name: string): Promise<void> {
-    return this.guard(() => this.remote.dropBranch(name))
+    return this.call('dropBranch', [name])
   }
   /** The same API on one branch (`{ branch: name }` filled in). Cost: none (no call). */
   onBranch(name: string): BranchView {
@@ -231,13 +234,13 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     const id = this.nextListener++
     this.listeners.set(id, listener)
     try {
-      await this.guard(() => this.remote.subscribe(id, range))
+      await this.call('subscribe', [id, range])
     } catch (e) {
       this.listeners.delete(id)
       throw e
     }
     return () => {
-      if (this.listeners.delete(id) && !this.closed) void this.remote.unsubscribe(id).catch(() => {})
+      if (this.listeners.delete(id) && !this.closed) void this.call('unsubscribe', [id]).catch(() => {})
     }
   }
 
@@ -245,39 +248,39 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 
   /** Writes what only memory holds and switches the root. Cost: one round trip; pages written since the last one. */
   checkpoint(): Promise<void> {
-    return this.guard(() => this.remote.checkpoint())
+    return this.call('checkpoint', [])
   }
   /** Frees every page no root reaches. Cost: one round trip; O(live pages) in the worker, in steps. */
   gc(): Promise<GcStats> {
-    return this.guard(() => this.remote.gc())
+    return this.call('gc', [])
   }
   /** Gives free space inside the pages file back (gc() only cuts a free tail). Cost: one round trip; copies live pages above the cut. */
   compact(): Promise<{ bytesBefore: number; bytesAfter: number; pagesCopied: number }> {
-    return this.guard(() => this.remote.compact())
+    return this.call('compact', [])
   }
   /** The pages a head or snapshot reaches, level by level (at most `maxPages`, default 300). Cost: one round trip. */
   inspect(opts?: ReadOptions & { maxPages?: number }): Promise<PageInfo | null> {
-    return this.guard(() => this.remote.inspect(opts))
+    return this.call('inspect', [opts])
   }
   /** Where the pages file's slots are (reachable, free, pending, leaked). Cost: one round trip; O(live pages). */
   space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
-    return this.guard(() => this.remote.space())
+    return this.call('space', [])
   }
   /** Counters and sizes. Cost: one round trip. */
   stats(): Promise<Stats> {
-    return this.guard(() => this.remote.stats())
+    return this.call('stats', [])
   }
   /** Metrics in Prometheus text format. Cost: one round trip. */
   metrics(): Promise<string> {
-    return this.guard(() => this.remote.metrics())
+    return this.call('metrics', [])
   }
   /** Checks every reachable page; `onProgress` hears from the worker as it goes. Cost: one round trip; reads every live page. */
   verify(opts: { onProgress?: (p: Progress) => void } = {}): Promise<VerifyReport> {
-    return this.guard(() => this.remote.verify(opts))
+    return this.call('verify', [opts])
   }
   /** 'leader' if this tab's worker owns the files now, 'follower' if its calls go to another tab's. Cost: one round trip. */
   role(): Promise<'leader' | 'follower'> {
-    return this.guard(() => this.remote.role())
+    return this.call('role', [])
   }
 
   // ---- backups ---------------------------------------------------------------------------------
@@ -289,7 +292,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * reports entries written. Cost: one round trip; O(entries), or O(changed pages) with `since`.
    */
   exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
-    return this.guard(() => this.remote.exportBackup(opts))
+    return this.call('exportBackup', [opts])
   }
   /**
    * Loads a backup as one atomic commit (full: replaces the head; incremental: needs its base
@@ -297,7 +300,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * Cost: one round trip and one copy of the bytes; O(entries) in the worker.
    */
   importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
-    return this.guard(() => this.remote.importBackup(bytes, opts))
+    return this.call('importBackup', [bytes, opts])
   }
 
   // ---- lifetime --------------------------------------------------------------------------------
@@ -337,22 +340,10 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     this.dispatchEvent(new Event('close'))
   }
 
-  private guard<T>(run: () => Promise<T>): Promise<T> {
+  /** A call to the worker, typed from WorkerApi; `explain` says why its arguments could not be cloned. */
+  private call<M extends Method>(method: M, args: Args<M>, explain?: () => void): Promise<Returns<M>> {
     if (this.closed) return Promise.reject(this.closed)
-    try {
-      return run()
-    } catch (e) {
-      return Promise.reject(e)
-    }
-  }
-
-  /** One commit of ops encoded here: a plan with no reads never conflicts. */
-  private commit(encode: () => EncodedOp[], opts?: WriteOptions): Promise<Commit> {
-    return this.guard(() => {
-      const ops = encode()
-      const plan: TxPlan = { startGeneration: 0, reads: [], ranges: [], ops }
-      return this.remote.commitPlan(transfer(plan, owned(ops)), opts)
-    })
+    return this.conn.call(method, args, explain)
   }
 
   private push(p: Push): void {
@@ -392,20 +383,6 @@ function owned(ops: EncodedOp[]): ArrayBuffer[] {
     if (b instanceof ArrayBuffer && op.value.byteLength >= TRANSFER_MIN_BYTES && op.value.byteOffset === 0 && op.value.byteLength === b.byteLength) out.push(b)
   }
   return out
-}
-
-/**
- * Checks a key before it is posted: a function or symbol in a key is a TypeError naming it (from
- * the engine's own encoder), not a clone failure. Strings and numbers always clone: the worker
- * checks them. Cost: O(key size) for compound and binary keys, O(1) otherwise.
- */
-function checkKey(key: unknown): void {
-  if (typeof key !== 'string' && typeof key !== 'number') encodeKey(key as Key)
-}
-
-function checkRange(range: Range | undefined): void {
-  if (range === null || typeof range !== 'object') return // the worker says what is wrong
-  for (const b of [range.gt, range.gte, range.lt, range.lte]) if (b !== undefined) checkKey(b)
 }
 
 async function* rejectAll(e: Error): AsyncGenerator<[Key, Value]> {

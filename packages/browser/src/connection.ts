@@ -1,14 +1,15 @@
 // The client's end of the worker: calls out, answers and pushes in. Every call made in one tick
 // goes in one message; each call has an id and settles on its own when its answer comes. A call
-// whose arguments cannot be cloned rejects alone: the batch is re-posted call by call.
+// whose arguments cannot be cloned rejects alone: the batch is re-posted call by call, and the
+// failing call's own check (the engine's key and value codec, run here only then) says why.
 
 import { ClosedError } from '@cowdb/core/errors'
-import { WorkerError, UnsupportedError } from './errors.js'
-import { METHODS, fromWire, type Args, type Call, type FromWorker, type Method, type OpenRequest, type Push, type Remote, type Result, type Returns, type ToWorker, type WorkerApi } from './protocol.js'
 import type { Progress } from '@cowdb/core'
+import { WorkerError, UnsupportedError } from './errors.js'
+import { fromWire, type Args, type Call, type FromWorker, type Method, type OpenRequest, type Push, type Result, type Returns, type ToWorker } from './protocol.js'
 
 type Waiter = { resolve: (v: unknown) => void; reject: (e: unknown) => void; onProgress?: (p: Progress) => void }
-type Outgoing = { call: Call; transfer: ArrayBuffer[] }
+type Outgoing = { call: Call; transfer: ArrayBuffer[]; explain?: () => void }
 
 /** Buffers marked for transfer, by the argument object that holds them (see transfer()). */
 const marked = new WeakMap<object, ArrayBuffer[]>()
@@ -30,8 +31,6 @@ export class Connection {
   private idleWaiters: (() => void)[] = []
   private control: { kind: FromWorker['kind']; resolve: (m: FromWorker) => void; reject: (e: unknown) => void } | undefined
   private lost: Error | undefined
-  /** The worker's methods, typed from WorkerApi; each call is one entry in this tick's message. */
-  readonly remote: Remote<WorkerApi>
 
   constructor(
     private readonly worker: Worker,
@@ -44,9 +43,6 @@ export class Connection {
       if (this.control?.kind === 'hello') return this.control.reject(err)
       this.on.push({ kind: 'error', error: { name: err.name, message: err.message } })
     }
-    const remote: Record<string, (...a: unknown[]) => Promise<unknown>> = {}
-    for (const m of Object.keys(METHODS) as Method[]) remote[m] = (...args) => this.call(m, args as Args<typeof m>)
-    this.remote = remote as Remote<WorkerApi> // built from the same table the worker dispatches on
   }
 
   /**
@@ -79,27 +75,28 @@ export class Connection {
   }
 
   /**
-   * Queues a call for this tick's message. An options object (last argument) holding `onProgress`
-   * gets progress reports pushed back by call id. Cost: one worker round trip, shared by every
-   * call made in the same tick.
+   * Queues a call for this tick's message; its types come from WorkerApi. An options object (last
+   * argument) holding `onProgress` gets progress pushed back by call id. `explain` runs only if
+   * the arguments cannot be cloned: what it throws rejects the call (else a TypeError does).
+   * Cost: one worker round trip, shared by every call made in the same tick.
    */
-  call<M extends Method>(method: M, args: Args<M>): Promise<Returns<M>> {
+  call<M extends Method>(method: M, args: Args<M>, explain?: () => void): Promise<Returns<M>> {
     if (this.lost) return Promise.reject(this.lost)
     const id = this.nextId++
     let onProgress: ((p: Progress) => void) | undefined
     const last = args[args.length - 1] as { onProgress?: unknown } | undefined
-    let sent: unknown[] = args
     if (last !== null && typeof last === 'object' && typeof last.onProgress === 'function') {
       const { onProgress: fn, ...rest } = last
       onProgress = fn as (p: Progress) => void
-      sent = [...args.slice(0, -1), rest]
+      args = [...args.slice(0, -1), rest] as Args<M>
     }
-    const transfers = new Set<ArrayBuffer>()
-    for (const a of sent) if (a !== null && typeof a === 'object') for (const b of marked.get(a) ?? []) transfers.add(b)
-    const call = { id, method, args: sent, ...(onProgress ? { progress: true } : {}) } as Call
+    const transfer: ArrayBuffer[] = []
+    for (const a of args) if (a !== null && typeof a === 'object') for (const b of marked.get(a) ?? []) if (!transfer.includes(b)) transfer.push(b)
+    const call = { id, method, args } as Call
+    if (onProgress) call.progress = true
     return new Promise<Returns<M>>((resolve, reject) => {
       this.waiting.set(id, { resolve: resolve as (v: unknown) => void, reject, onProgress })
-      if (this.queue.push({ call, transfer: [...transfers] }) === 1) queueMicrotask(() => this.flush())
+      if (this.queue.push({ call, transfer, explain }) === 1) queueMicrotask(() => this.flush())
     })
   }
 
@@ -139,7 +136,13 @@ export class Connection {
         try {
           this.worker.postMessage({ kind: 'calls', calls: [b.call] } satisfies ToWorker, b.transfer)
         } catch (e) {
-          this.answer(b.call.id, { ok: false, error: { name: 'TypeError', message: `cowdb: ${b.call.method}() was given an argument that cannot be sent to the worker (${(e as Error).message})` } })
+          const message = `cowdb: ${b.call.method}() was given an argument that cannot be sent to the worker (${(e as Error).message})`
+          try {
+            b.explain?.()
+            this.answer(b.call.id, { ok: false, error: { name: 'TypeError', message } })
+          } catch (why) {
+            this.reject(b.call.id, why)
+          }
         }
       }
     }
@@ -168,11 +171,19 @@ export class Connection {
   }
 
   private answer(id: number, r: Result): void {
+    if (r.ok) this.settle(id, (w) => w.resolve(r.value))
+    else this.settle(id, (w) => w.reject(fromWire(r.error)))
+  }
+
+  private reject(id: number, e: unknown): void {
+    this.settle(id, (w) => w.reject(e))
+  }
+
+  private settle(id: number, how: (w: Waiter) => void): void {
     const w = this.waiting.get(id)
     if (!w) return
     this.waiting.delete(id)
-    if (r.ok) w.resolve(r.value)
-    else w.reject(fromWire(r.error))
+    how(w)
     if (this.waiting.size === 0) for (const f of this.idleWaiters.splice(0)) f()
   }
 

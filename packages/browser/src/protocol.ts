@@ -1,9 +1,10 @@
 // The wire between the main-thread client, its worker, and the other tabs' workers. Types, the
 // one method table, and the error and transfer rules: both sides import this file, nothing else.
 //
-// - METHODS is the only list of callable methods. The worker dispatches through it, the follower
+// - METHODS is the only list of callable methods. The worker dispatches through it, the owner
 //   reads its read/write column to know what may run again after a change of owner, and the
-//   client's call signatures derive from WorkerApi (as comlink's Remote<T> derives them).
+//   client's calls are typed from WorkerApi (Args<M>, Returns<M>: as comlink's Remote<T> derives
+//   a proxy's type from the exposed object's).
 // - Every message is a tagged object (`kind`). Calls carry ids; results come back by id, per call,
 //   coalesced per microtask, so one slow call never holds back the others sent with it.
 // - Errors cross as { name, message, slot?, pageId? } and are rebuilt with the same class.
@@ -15,15 +16,14 @@ import { reviveError } from '@cowdb/core/errors'
 export type Access = 'read' | 'write'
 
 /**
- * Every method the worker answers. Engine methods are the engine's own (Database); put, delete,
- * batch and deleteRange arrive as `commitPlan` with ops the client encoded. The last three are the
- * worker's own, per client (SessionApi).
+ * Every method the worker answers. Engine methods are the engine's own (Database); the last three
+ * the worker answers itself, per client (SessionApi).
  */
 export const METHODS = {
   get: 'read', getMany: 'read', scan: 'read', count: 'read', diff: 'read', snapshots: 'read', branches: 'read',
   getRetention: 'read', stats: 'read', metrics: 'read', verify: 'read', space: 'read', inspect: 'read',
   openReader: 'read', closeReader: 'read',
-  commitPlan: 'write', snapshot: 'write', dropSnapshot: 'write', restore: 'write', undo: 'write', redo: 'write',
+  put: 'write', delete: 'write', batch: 'write', deleteRange: 'write', commitPlan: 'write', snapshot: 'write', dropSnapshot: 'write', restore: 'write', undo: 'write', redo: 'write',
   branch: 'write', dropBranch: 'write', setRetention: 'write', checkpoint: 'write', gc: 'write', compact: 'write',
   exportBackup: 'write', importBackup: 'write',
   subscribe: 'read', unsubscribe: 'read', role: 'read',
@@ -50,8 +50,6 @@ export type WorkerApi = Engine & SessionApi
 
 export type Args<M extends Method> = Parameters<WorkerApi[M]>
 export type Returns<M extends Method> = Awaited<ReturnType<WorkerApi[M]>>
-/** A remote view of T: every method returns a promise (what comlink's Remote<T> does). */
-export type Remote<T> = { [K in keyof T]: T[K] extends (...a: infer A) => infer R ? (...a: A) => Promise<Awaited<R>> : never }
 
 /** One call. `progress`: its options (last argument) get an onProgress that reports back by call id. */
 export type Call = { [M in Method]: { id: number; method: M; args: Args<M>; progress?: true } }[Method]
