@@ -113,3 +113,36 @@ test('three tabs: the owner closes, then the next owner closes; pipelines in bot
   }, N)
   expect(got).toEqual({ p: true, q: true, role: 'leader' })
 })
+
+test('a transaction in the other tab that reads across a change of owner runs again and commits once', async ({ page, context }) => {
+  await open(page, 'handover4')
+  await page.evaluate(() => (window as any).db.put('n', 1))
+  const second = await context.newPage()
+  await open(second, 'handover4')
+  await second.evaluate(() => {
+    const w = window as any
+    w.attempts = 0
+    let go: () => void
+    w.gate = new Promise<void>((r) => (go = r))
+    w.go = () => go()
+    w.tx = w.db.transaction(async (tx: any) => {
+      w.attempts++
+      const n = await tx.get('n')
+      if (w.attempts === 1) await w.gate // the owner changes here
+      const again = await tx.get('n') // pinned to a state the new owner never had: runs again
+      tx.put('n', n + again)
+    })
+  })
+  await second.waitForFunction(() => (window as any).attempts === 1)
+  await page.evaluate(() => (window as any).db.close())
+  await second.waitForFunction(async () => (await (window as any).db.role()) === 'leader')
+  const r = await second.evaluate(async () => {
+    const w = window as any
+    w.go()
+    await w.tx
+    const out = { attempts: w.attempts, n: await w.db.get('n') }
+    await w.db.close()
+    return out
+  })
+  expect(r).toEqual({ attempts: 2, n: 2 })
+})

@@ -3,7 +3,7 @@
 // and keeps each client's subscriptions. Writes forwarded by another tab go through the call
 // record (call-log.ts), so a write is never run twice across a change of owner.
 
-import type { Database, Progress } from '@cowdb/core'
+import { ClosedError, type Database, type Progress } from '@cowdb/core'
 import type { CallLog } from './call-log.js'
 import { METHODS, ownedBuffers, toWire, type Answer, type Args, type Call, type Engine, type EngineMethod, type Method, type Push, type Result, type SessionApi, type SessionMethod, type WireError } from './protocol.js'
 
@@ -146,6 +146,9 @@ export class Owner {
       }
       return { ok: true, value: await callEngine(this.engine, c.method, c.args) }
     } catch (e) {
+      // a reader this engine does not know was pinned by the owner before it: the state is gone,
+      // which to a transaction is a conflict (it runs again), not a closed database
+      if (e instanceof ClosedError && !this.closing && pinned(c)) return { ok: false, error: { name: 'ConflictError', message: 'cowdb: the state this read was pinned to is gone: the tab that owned the database changed (a transaction runs again)' } }
       return { ok: false, error: toWire(e) }
     }
   }
@@ -192,6 +195,12 @@ class Outbox {
     this.transfer.clear()
     this.client.answer(answers, transfer)
   }
+}
+
+/** Whether a call reads at a pinned reader (a transaction's or an iterator's). */
+function pinned(c: Call): boolean {
+  const opts = c.method === 'get' ? c.args[1] : c.method === 'scan' ? c.args[0] : undefined
+  return typeof opts === 'object' && opts !== null && 'reader' in opts && opts.reader !== undefined
 }
 
 /** A forwarded write whose owner died while running it. */

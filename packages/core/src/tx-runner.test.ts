@@ -152,6 +152,13 @@ describe('runTransaction', () => {
       return n
     })
     expect([out, runs, await db.get('n')]).toEqual([10, 2, 11])
+    // a ConflictError inside the body (a read whose pinned state is gone) runs it again too
+    let tries = 0
+    await runTransaction(host, async (tx) => {
+      if (++tries === 1) throw new ConflictError('pinned state gone')
+      tx.put('m', tries)
+    })
+    expect([tries, await db.get('m')]).toEqual([2, 2])
     const boom = new RangeError('mine')
     await expect(runTransaction(host, async (tx) => { tx.put('n', 99); throw boom })).rejects.toBe(boom)
     expect(await db.get('n')).toBe(11)

@@ -67,7 +67,9 @@ export async function* iterateChunks(host: ReaderHost, range: Range & ScanOption
  * Runs `fn` as an optimistic transaction: its reads see the state it began on (and its own
  * writes), its writes are buffered and commit atomically. If a commit since the start wrote a key
  * it read or into a range it scanned, `fn` runs again (up to `retries`, default 3), then
- * ConflictError. Awaiting anything inside `fn` is fine. Blind writes never conflict.
+ * ConflictError; so does a ConflictError thrown inside `fn` (a read whose pinned state is gone:
+ * in the browser, the tab that owned the database changed). Awaiting inside `fn` is fine. Blind
+ * writes never conflict.
  * Cost: per attempt, one pinned read per tx.get/scan and one commit.
  */
 export async function runTransaction<T>(host: TxHost, fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
@@ -77,18 +79,18 @@ export async function runTransaction<T>(host: TxHost, fn: (tx: Transaction) => P
   if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`cowdb: retries must be an integer >= 0, got ${retries}`)
   const at: WriteOptions = opts.branch === undefined ? {} : { branch: opts.branch }
   for (let attempt = 0; ; attempt++) {
-    const { reader, generation } = await host.openReader(at)
-    const pinned: ReaderOptions = { reader }
-    let plan: TxPlan
-    let result: T
     try {
-      const tx = new BufferedTransaction({ get: (key) => host.get(key, pinned), scan: (r) => host.scan({ ...r, ...pinned }) }, generation)
-      result = await fn(tx)
-      plan = tx.finish()
-    } finally {
-      host.closeReader(reader)
-    }
-    try {
+      const { reader, generation } = await host.openReader(at)
+      const pinned: ReaderOptions = { reader }
+      let plan: TxPlan
+      let result: T
+      try {
+        const tx = new BufferedTransaction({ get: (key) => host.get(key, pinned), scan: (r) => host.scan({ ...r, ...pinned }) }, generation)
+        result = await fn(tx)
+        plan = tx.finish()
+      } finally {
+        host.closeReader(reader)
+      }
       if (plan.ops.length) await host.commitPlan(plan, at)
       return result
     } catch (e) {
