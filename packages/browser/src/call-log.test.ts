@@ -4,44 +4,12 @@
 // call the model still needs (started, or answered and not acknowledged) must be there as it was.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CallLog, FORGET_ANSWERED_MS, type SyncFile } from './call-log.js'
+import { CallLog, FORGET_ANSWERED_MS } from './call-log.js'
+import { Died, MemFile } from '../test/mem-file.js'
 import type { Result } from './protocol.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 20261201)
 const RUNS = Number(process.env.COWDB_RUNS ?? 200)
-
-class Died extends Error {}
-
-/** A file in memory; `writesLeft` counts down, and the write that reaches 0 keeps only a prefix and kills the owner. */
-class MemFile implements SyncFile {
-  bytes = new Uint8Array(0)
-  constructor(private readonly power: { writesLeft: number; cut: number }) {}
-  read(buffer: Uint8Array, { at }: { at: number }): number {
-    const n = Math.max(0, Math.min(buffer.length, this.bytes.length - at))
-    buffer.set(this.bytes.subarray(at, at + n))
-    return n
-  }
-  write(buffer: Uint8Array, { at }: { at: number }): number {
-    if (this.power.writesLeft <= 0) throw new Died()
-    const keep = --this.power.writesLeft === 0 ? Math.floor(buffer.length * this.power.cut) : buffer.length
-    if (at + keep > this.bytes.length) {
-      const grown = new Uint8Array(at + keep)
-      grown.set(this.bytes)
-      this.bytes = grown
-    }
-    this.bytes.set(buffer.subarray(0, keep), at)
-    if (keep < buffer.length) throw new Died()
-    return keep
-  }
-  truncate(size: number): void {
-    if (this.power.writesLeft <= 0) throw new Died()
-    this.bytes = this.bytes.slice(0, size)
-  }
-  getSize(): number {
-    return this.bytes.length
-  }
-  close(): void {}
-}
 
 type Op =
   | { t: 'start'; f: number; n: number }
