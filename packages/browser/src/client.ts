@@ -17,7 +17,7 @@ import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runne
 import { encodeValue } from '@cowdb/core/values'
 import { Connection, transfer } from './connection.js'
 import { UnsupportedError } from './errors.js'
-import { fromWire, type Args, type Method, type Push, type Returns } from './protocol.js'
+import { TRANSFER_MIN_BYTES, fromWire, type Args, type Method, type Push, type Returns } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions & {
   /**
@@ -39,11 +39,6 @@ export type BrowserOpenOptions = OpenOptions & {
   workerTimeout?: number
 }
 
-/**
- * A transaction's values (encoded here by tx.put) at least this large are transferred to the
- * worker: at 1 KiB a transfer costs the main thread what a copy does, above it far less.
- */
-const TRANSFER_MIN_BYTES = 1024
 
 /**
  * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
@@ -374,7 +369,7 @@ function startWorker(given: BrowserOpenOptions['worker']): { worker: Worker; url
   return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: new URL('./worker.js', import.meta.url).href }
 }
 
-/** The buffers of encoded values worth transferring: made here, whole, and large. */
+/** The buffers of a transaction's values (encoded here by tx.put) worth transferring: made here, whole, from 4 KiB. */
 function owned(ops: EncodedOp[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = []
   for (const op of ops) {
