@@ -369,7 +369,7 @@ function startWorker(given: BrowserOpenOptions['worker']): { worker: Worker; url
   return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: new URL('./worker.js', import.meta.url).href }
 }
 
-/** The buffers of a transaction's values (encoded here by tx.put) worth transferring: made here, whole, from 4 KiB. */
+/** The buffers of a transaction's values (encoded here by tx.put) worth transferring: made here, whole, from 16 KiB. */
 function owned(ops: EncodedOp[]): ArrayBuffer[] {
   const out: ArrayBuffer[] = []
   for (const op of ops) {

@@ -124,15 +124,16 @@ export function fromWire(w: WireError): Error {
 }
 
 /**
- * Buffers at least this large are transferred rather than copied, when they may be: measured in
- * Chromium (bench: client-cost.ts), posting 10,000 buffers of 1 KiB costs the sender 1.6x more
- * transferred than copied, 2,000 of 4 KiB 8x less, 1,000 of 16 KiB 33x less.
+ * Buffers at least this large are transferred rather than copied, when they may be. Measured in
+ * Chromium (bench: client-cost.ts), the sender pays for 10,000 buffers of 1 KiB 1.6x to 2.1x more
+ * transferred than copied; for 4 KiB it depends on the run (0.8x to 8x); for 16 KiB and up a
+ * transfer costs 7x to 33x less.
  */
-export const TRANSFER_MIN_BYTES = 4096
+export const TRANSFER_MIN_BYTES = 16 * 1024
 
 /**
  * The buffers of a result that the engine made for it and nobody else holds, to transfer instead
- * of copy: an exported backup, and binary values read (from 4 KiB). A view that does not span its
+ * of copy: an exported backup, and binary values read (from 16 KiB). A view that does not span its
  * whole buffer may share it (a page), so it is copied. Never called on a caller's arguments.
  * Cost: O(entries) type checks, no copy.
  */
