@@ -3,7 +3,7 @@
 // "not run", a late announcement of an older leader, a copy of an answer from each leader.
 import { describe, expect, it } from 'vitest'
 import type { Client } from './owner.js'
-import type { Answer, Call, Push, ShareMessage } from './protocol.js'
+import { TRANSFER_MIN_BYTES, type Answer, type Call, type Push, type ShareMessage } from './protocol.js'
 import { Follower } from './share.js'
 
 function harness() {
@@ -86,16 +86,17 @@ describe('Follower', () => {
     expect(g.answers).toEqual([1, 2].map((id) => ({ id, result: { ok: false, error: { name: 'QuotaExceededError', message: 'full' } } })))
   })
 
-  it('answers to calls it made itself (subscriptions made again) never reach the client; binary values read are transferred on', () => {
+  it('answers to calls it made itself (subscriptions made again) never reach the client; large binary values read are transferred on', () => {
     const h = harness()
     h.f.receive({ kind: 'leader', id: 'L1', term: 1 })
-    h.f.send([{ id: 1, method: 'subscribe', args: [4, {}] }, { id: 2, method: 'get', args: ['bin'] }])
+    h.f.send([{ id: 1, method: 'subscribe', args: [4, {}] }, { id: 2, method: 'get', args: ['bin'] }, { id: 3, method: 'get', args: ['small'] }])
     h.f.receive({ kind: 'results', to: 'me', answers: [ok(1, undefined)] })
     h.f.receive({ kind: 'leader', id: 'L2', term: 2 })
     const again = h.sent.flatMap((m) => (m.kind === 'call' && m.to === 'L2' ? m.calls : [])).find((c) => c.id < 0)!
-    const bytes = new Uint8Array([1, 2, 3])
-    h.f.receive({ kind: 'results', to: 'me', answers: [ok(again.id, undefined), ok(2, bytes)] })
-    expect(h.answers.map((a) => a.id)).toEqual([1, 2])
+    const bytes = new Uint8Array(TRANSFER_MIN_BYTES)
+    const small = new Uint8Array(TRANSFER_MIN_BYTES - 1) // copying costs less than moving
+    h.f.receive({ kind: 'results', to: 'me', answers: [ok(again.id, undefined), ok(2, bytes), ok(3, small)] })
+    expect(h.answers.map((a) => a.id)).toEqual([1, 2, 3])
     expect(h.transfers.at(-1)).toEqual([bytes.buffer])
   })
 })
