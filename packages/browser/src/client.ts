@@ -11,6 +11,7 @@
 import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
 import { ClosedError } from '@cowdb/core/errors'
+import { DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
 import { encodeKey, encodeRange } from '@cowdb/core/keys'
 import { encodeOps, encodeRangeOp, type EncodedOp } from '@cowdb/core/ops'
 import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runner'
@@ -54,8 +55,9 @@ export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<Bro
 /**
  * The database in the browser: the engine's API, run in the worker that owns the files. Every
  * method returns a promise that settles in one worker round trip, shared by every call made in
- * the same tick. An EventTarget: `error` (a background failure; `event.error` is the typed error)
- * and `close` (closed by this code, or for good after a fatal error).
+ * the same tick. An EventTarget, as the engine is: `error` (DatabaseErrorEvent: a background
+ * failure; `event.error` is the typed error) and `close` (DatabaseCloseEvent: closed by this code,
+ * or for good after a fatal error, then `event.reason`).
  */
 export class BrowserDatabase extends EventTarget implements DatabaseApi {
   private closed: Error | undefined
@@ -325,14 +327,14 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     this.end()
   }
 
-  /** Ends the worker and tells the `close` listeners, once. */
-  private end(): void {
+  /** Ends the worker and tells the `close` listeners, once (`reason`: the fatal error, if one closed it). */
+  private end(reason?: Error): void {
     if (this.ended) return
     this.ended = true
     globalThis.removeEventListener?.('pagehide', this.onPageHide)
     this.conn.terminate()
     this.listeners.clear()
-    this.dispatchEvent(new Event('close'))
+    this.dispatchEvent(new DatabaseCloseEvent(reason))
   }
 
   /** A call to the worker, typed from WorkerApi; `explain` says why its arguments could not be cloned. */
@@ -349,16 +351,15 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
         console.error('cowdb: a subscribe() listener threw', e)
       }
     } else if (p.kind === 'error') {
-      const error = fromWire(p.error)
-      this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }))
+      this.dispatchEvent(new DatabaseErrorEvent(fromWire(p.error)))
     }
   }
 
   /** The worker can no longer serve: closed for good, with `error` as every later call's answer. */
   private lost(error: Error): void {
     this.closed = error
-    this.dispatchEvent(new ErrorEvent('error', { error, message: error.message }))
-    this.end()
+    this.dispatchEvent(new DatabaseErrorEvent(error))
+    this.end(error)
   }
 }
 

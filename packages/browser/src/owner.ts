@@ -3,7 +3,7 @@
 // and keeps each client's subscriptions. Writes forwarded by another tab go through the call
 // record (call-log.ts), so a write is never run twice across a change of owner.
 
-import { ClosedError, type Database, type Progress } from '@cowdb/core'
+import type { Database, Progress, Reader } from '@cowdb/core'
 import type { CallLog } from './call-log.js'
 import { METHODS, ownedBuffers, toWire, type Answer, type Args, type Call, type Engine, type EngineMethod, type Method, type Push, type Result, type SessionApi, type SessionMethod, type WireError } from './protocol.js'
 
@@ -37,6 +37,8 @@ export class Owner {
   /** Each client's subscriptions, by `${origin}:${subscription}`: their ends. */
   private readonly subscriptions = new Map<string, () => void>()
   private readonly outboxes = new Map<Client, Outbox>()
+  /** Readers this owner opened and that are not closed yet: a pinned read at any other is a conflict. */
+  private readonly readers = new Set<number>()
 
   constructor(
     private readonly engine: OwnedEngine,
@@ -144,11 +146,15 @@ export class Owner {
         const opts = c.args[c.args.length - 1]
         if (opts !== null && typeof opts === 'object') Object.assign(opts, { onProgress: (progress: Progress) => client.push({ kind: 'progress', id: c.id, progress }) })
       }
-      return { ok: true, value: await callEngine(this.engine, c.method, c.args) }
-    } catch (e) {
-      // a reader this engine does not know was pinned by the owner before it: the state is gone,
+      // a reader this owner did not open was pinned by the owner before it: that state is gone,
       // which to a transaction is a conflict (it runs again), not a closed database
-      if (e instanceof ClosedError && !this.closing && pinned(c)) return { ok: false, error: { name: 'ConflictError', message: 'cowdb: the state this read was pinned to is gone: the tab that owned the database changed (a transaction runs again)' } }
+      const reader = pinnedReader(c)
+      if (reader !== undefined && !this.readers.has(reader)) return { ok: false, error: { name: 'ConflictError', message: 'cowdb: the state this read was pinned to is gone: the tab that owned the database changed (a transaction runs again)' } }
+      const value = await callEngine(this.engine, c.method, c.args)
+      if (c.method === 'openReader') this.readers.add((value as Reader).reader)
+      if (c.method === 'closeReader') this.readers.delete(c.args[0])
+      return { ok: true, value }
+    } catch (e) {
       return { ok: false, error: toWire(e) }
     }
   }
@@ -197,10 +203,11 @@ class Outbox {
   }
 }
 
-/** Whether a call reads at a pinned reader (a transaction's or an iterator's). */
-function pinned(c: Call): boolean {
-  const opts = c.method === 'get' ? c.args[1] : c.method === 'scan' ? c.args[0] : undefined
-  return typeof opts === 'object' && opts !== null && 'reader' in opts && opts.reader !== undefined
+/** The reader a call reads at (a transaction's or an iterator's pinned state), if any. */
+function pinnedReader(c: Call): number | undefined {
+  const opts: unknown = c.method === 'get' ? c.args[1] : c.method === 'scan' ? c.args[0] : undefined
+  const reader = typeof opts === 'object' && opts !== null ? (opts as { reader?: unknown }).reader : undefined
+  return typeof reader === 'number' ? reader : undefined
 }
 
 /** A forwarded write whose owner died while running it. */
