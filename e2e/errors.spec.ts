@@ -227,3 +227,22 @@ test('a real full disk: QuotaExceededError keeps its class from a write in both 
   })
   expect(after).toEqual({ all: true, big: undefined, ok: true })
 })
+
+test("the engine's background failures reach the owner's tab and every follower as an error event, class kept", async ({ page, context }) => {
+  await open(page, 'e4')
+  const follower = await context.newPage()
+  await open(follower, 'e4')
+  for (const p of [page, follower]) {
+    await p.evaluate(() => {
+      const w = window as any
+      w.seen = []
+      w.db.addEventListener('error', (e: any) => w.seen.push([e.error instanceof w.cowdb.QuotaExceededError, e.error.name, e.error.message, e instanceof w.cowdb.DatabaseErrorEvent]))
+    })
+  }
+  await page.evaluate(() => new BroadcastChannel('cowdb-test-faults').postMessage({ method: 'error-event', name: 'QuotaExceededError', message: 'checkpoint: storage is full' }))
+  for (const p of [page, follower]) {
+    await p.waitForFunction(() => (window as any).seen.length > 0)
+    expect(await p.evaluate(() => (window as any).seen)).toEqual([[true, 'QuotaExceededError', 'checkpoint: storage is full', true]])
+    expect(await p.evaluate(() => (window as any).db.get('k'))).toBeUndefined() // not fatal: the database goes on
+  }
+})

@@ -2,13 +2,14 @@
 // boundary (e2e/errors.spec.ts, e2e/boundary.spec.ts). A page arms a fault on the channel
 // 'cowdb-test-faults': the next call of `method` on the engine of the worker that owns the
 // database throws `new errorClasses[name](message)`; that worker acknowledges. `method: 'open'`
-// makes the next open of the engine (a takeover) fail instead.
-import { CorruptionError, Database, errorClasses } from '@cowdb/core'
+// makes the next open of the engine (a takeover) fail instead; `method: 'error-event'` makes the
+// owning engine dispatch an `error` event (a background failure) with that error at once.
+import { CorruptionError, Database, DatabaseErrorEvent, errorClasses } from '@cowdb/core'
 import { serve } from '@cowdb/browser/serve'
 
 type Fault = { method: string; name: string; message: string }
 const armed = new Map<string, Fault>()
-let owning = false
+let owning: Database | undefined
 const channel = new BroadcastChannel('cowdb-test-faults')
 
 function error(f: Fault): Error {
@@ -17,6 +18,10 @@ function error(f: Fault): Error {
 }
 
 channel.onmessage = (e: MessageEvent<Fault>) => {
+  if (e.data.method === 'error-event') {
+    owning?.dispatchEvent(new DatabaseErrorEvent(error(e.data)))
+    return
+  }
   armed.set(e.data.method, e.data)
   if (owning || e.data.method === 'open') channel.postMessage({ armed: e.data.method, message: e.data.message })
 }
@@ -29,7 +34,7 @@ serve(globalThis as unknown as DedicatedWorkerGlobalScope, {
       throw error(open)
     }
     const db = await Database.open(storage, options)
-    owning = true
+    owning = db
     return new Proxy(db, {
       get(target, prop, receiver) {
         const f = typeof prop === 'string' ? armed.get(prop) : undefined
