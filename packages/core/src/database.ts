@@ -13,7 +13,7 @@
 
 import { Tree, countRange, lookup, walk, type StoredValue } from './btree.js'
 import { exportChanges, importOps, readBackup } from './backup.js'
-import { Catalog, branchOf, snapshotInfo, type PinnedReadOptions } from './catalog.js'
+import { Catalog, branchOf, snapshotInfo } from './catalog.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { Checkpointer, freshMeta } from './checkpoint.js'
 import { Applier } from './commit.js'
@@ -33,18 +33,19 @@ import { Space, type CompactReport, type SpaceReport } from './space.js'
 import type { Meta, Storage } from './store.js'
 import { decodeStored, toChange } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
-import { BufferedTransaction, CommitLog, type TxPlan } from './tx.js'
-import type { BranchInfo, Change, Commit, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
+import { CommitLog, type TxPlan } from './tx.js'
+import { ITERATE_CHUNK, iterateChunks, runTransaction, type Reader } from './tx-runner.js'
+import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
 import { Writer, type CommitResult } from './writer.js'
-import { DEFAULT_CACHE_BYTES, ITERATE_CHUNK, PROGRESS_EVERY, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
+import { DEFAULT_CACHE_BYTES, PROGRESS_EVERY, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
 
 export type { DatabaseOptions } from './options.js'
 
-export class Database extends EventTarget {
+export class Database extends EventTarget implements DatabaseApi {
   private readonly pager: Pager
   private readonly tree: Tree
   private readonly wal: Wal
@@ -170,30 +171,8 @@ export class Database extends EventTarget {
    * Streams the entries in `range` in chunks, all from the state when iteration began (the
    * pages it needs stay alive until the loop ends). Cost: O(log n) per chunk plus the entries.
    */
-  async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
-    this.check()
-    const { limit, reverse } = scanOptions(range, Infinity)
-    const base = encodeRange(range)
-    const reader = this.catalog.pin(range)
-    try {
-      let r = base
-      let left = limit
-      while (left > 0) {
-        this.check()
-        const chunk: [Uint8Array, StoredValue][] = []
-        walk(this.tree, reader.root, r, reverse, (k, v) => {
-          chunk.push([k, v])
-          return chunk.length < Math.min(ITERATE_CHUNK, left)
-        })
-        for (const [k, v] of chunk) yield [decodeKey(k), this.decode(v)]
-        left -= chunk.length
-        if (chunk.length < ITERATE_CHUNK) break
-        const last = chunk[chunk.length - 1]![0]
-        r = reverse ? { ...r, hi: last, hiInclusive: false } : { ...r, lo: last, loInclusive: false }
-      }
-    } finally {
-      this.catalog.unpin(reader.id)
-    }
+  iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
+    return iterateChunks(this, range)
   }
 
   /** Number of keys in `range`. Cost: O(log n + k). */
@@ -244,34 +223,11 @@ export class Database extends EventTarget {
    * writes), its writes are buffered and commit atomically. If a commit since the start wrote
    * a key it read or into a range it scanned, `fn` runs again (up to `retries`, default 3), then
    * ConflictError. Awaiting anything inside `fn` is fine. Blind writes never conflict.
+   * Cost: per attempt, one pinned read per tx.get/scan and one commit.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
     this.check()
-    if (typeof fn !== 'function') throw new TypeError('cowdb: transaction() takes an async function')
-    const retries = opts.retries ?? 3
-    if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`cowdb: retries must be an integer >= 0, got ${retries}`)
-    const branch = branchOf(opts)
-    for (let attempt = 0; ; attempt++) {
-      const reader = this.openReader({ branch })
-      let plan: TxPlan
-      let result: T
-      try {
-        const tx = new BufferedTransaction(
-          { get: (key) => this.get(key, { reader: reader.reader } as PinnedReadOptions), scan: (r) => this.scan({ ...r, reader: reader.reader } as Range & ScanOptions) },
-          reader.generation,
-        )
-        result = await fn(tx)
-        plan = tx.finish()
-      } finally {
-        this.closeReader(reader.reader)
-      }
-      try {
-        if (plan.ops.length) await this.commitPlan(plan, { branch })
-        return result
-      } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= retries) throw e
-      }
-    }
+    return runTransaction(this, fn, opts)
   }
 
   /**
@@ -291,10 +247,13 @@ export class Database extends EventTarget {
     )
   }
 
-  /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
-  openReader(opts?: WriteOptions): { reader: number; generation: number } {
+  /**
+   * Pins the current head (or snapshot `opts.snapshot`) for a sequence of reads (`{ reader }` in
+   * read options); its pages stay alive until closeReader(). Close it when done. Cost: O(1).
+   */
+  openReader(opts?: WriteOptions & { snapshot?: SnapshotId }): Reader {
     this.check()
-    const r = this.catalog.pin({ branch: branchOf(opts) })
+    const r = this.catalog.pin(opts?.snapshot !== undefined ? { snapshot: opts.snapshot } : { branch: branchOf(opts) })
     return { reader: r.id, generation: this.catalog.generation }
   }
 

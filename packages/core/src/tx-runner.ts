@@ -16,8 +16,8 @@ export type Reader = { reader: number; generation: number }
 
 /** What iterate needs from a database: pin a state, scan it, unpin it. */
 export interface ReaderHost {
-  /** Pins the head of `opts.branch` (default main). */
-  openReader(opts?: WriteOptions): Reader | Promise<Reader>
+  /** Pins the head of `opts.branch` (default main), or snapshot `opts.snapshot`. */
+  openReader(opts?: WriteOptions & { snapshot?: string }): Reader | Promise<Reader>
   /** Unpins a reader. Must not throw: it is called on every way out, and nobody waits for it. */
   closeReader(reader: number): void
   /** Entries of a range; with `reader`, at that reader's state. */
@@ -36,22 +36,21 @@ export const ITERATE_CHUNK = 256
 
 /**
  * Streams the entries of `range` in key order (or reverse), at most `range.limit`, all from the
- * state when iteration began: the host pins the head (of `range.branch`), and the pages it needs
- * stay alive until the loop ends (break, return, throw or the last entry). At `range.snapshot`
- * nothing is pinned: a snapshot never changes (dropping it mid-loop ends the loop with
- * SnapshotNotFoundError). Cost: one host scan per 256 entries.
+ * state when iteration began: the host pins the head (of `range.branch`) or the snapshot
+ * (`range.snapshot`), and the pages it needs stay alive until the loop ends (break, return, throw
+ * or the last entry), even if the snapshot is dropped meanwhile. Cost: one host scan per 256 entries.
  */
 export async function* iterateChunks(host: ReaderHost, range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
   if (range === null || typeof range !== 'object') throw new TypeError('cowdb: iterate() takes a range object')
   const limit = range.limit ?? Infinity
   if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) throw new TypeError(`cowdb: limit must be a number >= 0, got ${String(range.limit)}`)
-  const pinned = range.snapshot === undefined ? await host.openReader({ branch: range.branch }) : undefined
+  const pinned = await host.openReader(range.snapshot === undefined ? { branch: range.branch } : { snapshot: range.snapshot })
   try {
     let left = limit
     let at: Range & ScanOptions = { ...range }
     while (left > 0) {
       const want = Math.min(ITERATE_CHUNK, left)
-      const chunk = await host.scan({ ...at, reader: pinned?.reader, limit: want })
+      const chunk = await host.scan({ ...at, reader: pinned.reader, limit: want })
       yield* chunk
       left -= chunk.length
       if (chunk.length < want) break
@@ -59,7 +58,7 @@ export async function* iterateChunks(host: ReaderHost, range: Range & ScanOption
       at = range.reverse ? { ...at, lt: last, lte: undefined } : { ...at, gt: last, gte: undefined }
     }
   } finally {
-    if (pinned) host.closeReader(pinned.reader)
+    host.closeReader(pinned.reader)
   }
 }
 
