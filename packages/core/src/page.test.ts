@@ -177,7 +177,7 @@ describe(`page round trips at every page size (seed ${SEED})`, () => {
         const n = new Node(false, 2 ** 53 - 1, 2 ** 52, 1)
         n.kids.push(first)
         n.size += REF_SIZE
-        let prev = new Uint8Array(0)
+        let prev: Uint8Array = new Uint8Array(0)
         for (const [len, shared, kid] of seps) {
           // A key sharing a prefix with the previous one, cut as a split cuts separators.
           const next = bytesOf(n.keys.length, len)
