@@ -58,8 +58,8 @@ const dryChains: ChainIO = {
 export type TreeShape = {
   pages: number
   depth: number
-  /** Non-root pages under the layout's minimum fill. */
-  underfull: number
+  /** Non-root pages under the layout's minimum fill, each as the first and last key under it. */
+  underfull: { first: Uint8Array; last: Uint8Array }[]
   /** Non-root branches with a single child. */
   singleChild: number
   /** Every entry, in leaf order. */
@@ -77,12 +77,13 @@ export type TreeShape = {
  */
 export function checkTree(t: Tree, root: Ref | null): TreeShape {
   const L = t.layout
-  const shape: TreeShape = { pages: 0, depth: 0, underfull: 0, singleChild: 0, entries: [], levels: [] }
+  const shape: TreeShape = { pages: 0, depth: 0, underfull: [], singleChild: 0, entries: [], levels: [] }
   if (!root) return shape
   let leafDepth = -1
   const page = new Uint8Array(L.pageSize)
-  const visit = (ref: Ref, depth: number, lo: Uint8Array | undefined, hi: Uint8Array | undefined) => {
+  const visit = (ref: Ref, depth: number, lo: Uint8Array | undefined, hi: Uint8Array | undefined): void => {
     const n = t.load(ref)
+    const start = shape.entries.length
     const where = `page ${n.id} (${n.leaf ? 'leaf' : 'branch'} at depth ${depth}${n.slot >= 0 ? `, slot ${n.slot}` : ', in memory'})`
     const fail = (why: string): never => {
       throw new Error(`tree check: ${where}: ${why}`)
@@ -99,7 +100,6 @@ export function checkTree(t: Tree, root: Ref | null): TreeShape {
     encodeNode(copy, page, L, dryChains)
     const encoded = 32 + new DataView(page.buffer).getUint32(28)
     if (encoded !== n.size) fail(`size ${n.size}, encodes to ${encoded} bytes`)
-    if (depth > 0 && n.size < L.minFill) shape.underfull++
     for (let i = 0; i < n.keys.length; i++) {
       const k = n.keys[i]!
       if (i > 0 && cmpBytes(n.keys[i - 1]!, k) >= 0) fail(`keys ${i - 1} and ${i} out of order`)
@@ -112,12 +112,13 @@ export function checkTree(t: Tree, root: Ref | null): TreeShape {
       if (leafDepth < 0) leafDepth = depth
       else if (leafDepth !== depth) fail(`leaf at depth ${depth}, the first at ${leafDepth}`)
       for (let i = 0; i < n.keys.length; i++) shape.entries.push([n.keys[i]!, n.vals[i]!])
-      return
+    } else {
+      if (n.kids.length !== n.keys.length + 1) fail(`${n.kids.length} children for ${n.keys.length} separators`)
+      if (n.kids.length === 1 && depth === 0) fail('a root with one child')
+      if (n.kids.length === 1) shape.singleChild++
+      for (let i = 0; i < n.kids.length; i++) visit(n.kids[i]!, depth + 1, i > 0 ? n.keys[i - 1] : lo, i < n.keys.length ? n.keys[i] : hi)
     }
-    if (n.kids.length !== n.keys.length + 1) fail(`${n.kids.length} children for ${n.keys.length} separators`)
-    if (n.kids.length === 1 && depth === 0) fail('a root with one child')
-    if (n.kids.length === 1) shape.singleChild++
-    for (let i = 0; i < n.kids.length; i++) visit(n.kids[i]!, depth + 1, i > 0 ? n.keys[i - 1] : lo, i < n.keys.length ? n.keys[i] : hi)
+    if (depth > 0 && n.size < L.minFill) shape.underfull.push({ first: shape.entries[start]![0], last: shape.entries[shape.entries.length - 1]![0] })
   }
   visit(root, 0, undefined, undefined)
   shape.depth = leafDepth
