@@ -208,15 +208,22 @@ function removeFrom(t: Tree, n: Node, key: Uint8Array): void {
 export function removeRange(t: Tree, root: Ref | null, r: KeyRange): Ref | null {
   if (!root) return null
   const out = rangeFrom(t, root, r)
-  if (out === root) return root
+  if (out === UNCHANGED) return root
   return out ? fixRoot(t, t.load(out)) : null
 }
 
-function rangeFrom(t: Tree, ref: Ref, r: KeyRange): Ref | null {
+/**
+ * What rangeFrom returns when nothing under a node was in the range. Not the node itself: a node
+ * private to this epoch is changed in place, so coming back as the same object says nothing.
+ */
+const UNCHANGED = Symbol('unchanged')
+
+/** Deletes the keys in `r` under `ref`: the node that replaces it, null if emptied. */
+function rangeFrom(t: Tree, ref: Ref, r: KeyRange): Ref | null | typeof UNCHANGED {
   const n = t.load(ref)
   if (n.leaf) {
     const [a, b] = leafSpan(n, r)
-    if (a >= b) return ref
+    if (a >= b) return UNCHANGED
     const w = t.writable(n)
     w.keys.splice(a, b - a)
     w.vals.splice(a, b - a)
@@ -224,32 +231,34 @@ function rangeFrom(t: Tree, ref: Ref, r: KeyRange): Ref | null {
     return w.keys.length ? w : null
   }
   const [first, last] = kidSpan(n, r)
-  if (first > last) return ref
+  if (first > last) return UNCHANGED
   const rf = rangeFrom(t, n.kids[first]!, r)
-  const rl = last !== first ? rangeFrom(t, n.kids[last]!, r) : undefined
-  if (last === first && rf === n.kids[first]) return ref
+  const rl = last !== first ? rangeFrom(t, n.kids[last]!, r) : UNCHANGED
+  // Children strictly between first and last hold only keys in range: then something changed.
+  if (rf === UNCHANGED && rl === UNCHANGED && last - first <= 1) return UNCHANGED
   const w = t.writable(n)
   // Rebuild children and separators: [0, first) kept, first and last replaced (or gone),
   // (first, last) dropped whole, (last, end) kept. A kept child's separator is the one that
   // preceded it, which still bounds it correctly once the middle is gone.
   const kids: Ref[] = []
   const seps: Uint8Array[] = []
-  const keep = (kid: Ref | null | undefined, sepBefore: Uint8Array | undefined) => {
+  const keep = (kid: Ref | null, sepBefore: Uint8Array | undefined) => {
     if (!kid) return
     if (kids.length) seps.push(sepBefore!)
     kids.push(kid)
   }
   for (let i = 0; i < first; i++) keep(w.kids[i], w.keys[i - 1])
   const cut = kids.length
-  keep(rf, w.keys[first - 1])
-  if (last !== first) keep(rl, w.keys[last - 1])
+  keep(rf === UNCHANGED ? w.kids[first]! : rf, w.keys[first - 1])
+  if (last !== first) keep(rl === UNCHANGED ? w.kids[last]! : rl, w.keys[last - 1])
   for (let i = last + 1; i < w.kids.length; i++) keep(w.kids[i], w.keys[i - 1])
   w.kids = kids
   w.keys = seps
   w.size = t.layout.measure(w)
   if (!kids.length) return null
-  // Mend the children around the cut; each mend may merge, so re-check from the left.
-  for (const i of [cut, cut - 1]) if (i >= 0 && i < w.kids.length) mendAt(t, w, i)
+  // Mend the children around the cut: both boundary children (at cut and cut + 1 when both
+  // survive) and the kept one before them. From the right, as a merge moves the ones after it.
+  for (const i of [cut + 1, cut, cut - 1]) if (i >= 0 && i < w.kids.length) mendAt(t, w, i)
   return w
 }
 

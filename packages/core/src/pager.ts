@@ -109,7 +109,7 @@ export class Pager implements ChainIO {
       if (guard > this.slotCount) throw this.chainError(ref, 'index chain loops')
       if (page.header.type !== PageType.OverflowIndex) throw this.chainError(ref, `page ${cur.id} is not an index page`)
       out.push(cur)
-      const { next, refs } = decodeIndexPage(page.page, page.header)
+      const { next, refs } = decodeIndexPage(page.page, page.header, cur.slot)
       out.push(...refs)
       cur = next
       if (cur) page = this.page(cur)
@@ -126,7 +126,7 @@ export class Pager implements ChainIO {
       if (guard > this.slotCount) throw this.chainError(ref, 'index chain loops')
       if (page.header.type !== PageType.OverflowIndex) throw this.chainError(ref, `page ${cur.id} is not an index page`)
       visit(page.page, page.header, cur)
-      const { next, refs } = decodeIndexPage(page.page, page.header)
+      const { next, refs } = decodeIndexPage(page.page, page.header, cur.slot)
       for (const r of refs) {
         const d = this.page(r)
         if (d.header.type !== PageType.OverflowData) throw this.chainError(ref, `page ${r.id} is not a data page`)
