@@ -54,6 +54,8 @@ export type MigrateOptions = {
   now?: () => number
   /** Called after each root is built and written: `done` of `total` roots. */
   onRoot?: (done: number, total: number) => void
+  /** Changes applied in memory before a partial tree is written out (default CHUNK; tests). */
+  chunk?: number
 }
 
 /**
@@ -212,7 +214,7 @@ class Migration {
       this.report.changesApplied++
       // a large diff goes out in chunks; the chunks' pages a later change copies become garbage,
       // which the switch frees with the old pages
-      if (++pending >= CHUNK) {
+      if (++pending >= (this.opts.chunk ?? CHUNK)) {
         root = this.writeOut(root)
         pending = 0
       }

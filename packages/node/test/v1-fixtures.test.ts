@@ -3,9 +3,9 @@
 // snapshot (named and history) and branch, after replaying a WAL v1 wrote, and every backup v1
 // exported. Entries come back in IndexedDB key order (checked against an independent oracle).
 //
-// The suites marked .skip need the migration on open (v1 stored astral characters as 4-byte
-// UTF-8, in code point order): remove the .skip when it lands. They passed against v1 itself
-// with v1's order in place of IndexedDB's, which checks the fixtures and this reader.
+// Opening a v1 store migrates it to format 2 (migrate.ts, docs/format.md): v1 stored astral
+// characters as 4-byte UTF-8, in code point order. These suites passed against v1 itself with
+// v1's order in place of IndexedDB's, which checks the fixtures and this reader.
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { Database, MemoryStorage, decodeKey, decodeValue, readBackup, type Key } from '@cowdb/core'
 import { idbCompare } from '../../core/test/idb-order.js'
+import { FileMetaStore } from '../src/meta-file.js'
 import { open } from '../src/open.js'
 import { fromTagged, taggedJson, type Tagged } from './fixtures/tagged.js'
 
@@ -70,10 +71,16 @@ function copyOf(name: string): string {
 describe.each(Object.entries(E.stores))('v1 store %s', (name, store) => {
   it('opens, verifies, and reads every head, snapshot and branch as v1 wrote them, before and after a reopen', async () => {
     const path = copyOf(store.dir)
+    expect((await new FileMetaStore(path).load())!.version).toBe(1)
     for (let round = 0; round < 2; round++) {
       const db = await open(path)
+      expect((await new FileMetaStore(path).load())!.version, 'migrated on the first open').toBe(2)
       const report = await db.verify()
       expect(report.errors).toEqual([])
+      // the old pages were freed by the switch itself: nothing leaked, nothing reachable is free
+      const space = await db.space()
+      expect({ leaked: space.leaked, reachableButFree: space.reachableButFree, pending: space.pending }).toEqual({ leaked: 0, reachableButFree: 0, pending: 0 })
+      expect(space.reachable + space.free).toBe(space.slots)
       expect((await db.stats()).pageSize).toBe(store.pageSize)
       expect(await db.getRetention()).toEqual(store.retention)
       expect((await db.branches()).map(({ name, history, undoable, redoable }) => ({ name, history, undoable, redoable }))).toEqual(store.branches)
@@ -89,6 +96,17 @@ describe.each(Object.entries(E.stores))('v1 store %s', (name, store) => {
       for (const s of store.snapshots) expect(await got(db, { snapshot: s.id }), `${name} snapshot ${s.label ?? s.kind} ${s.id}`).toEqual(want(s.entries))
       await db.close()
     }
+  })
+
+  it('exports a version-2 backup that a new store imports into the same state (keys re-encoding took over the limit too)', async () => {
+    const db = await open(copyOf(store.dir))
+    const bytes = await db.exportBackup()
+    await db.close()
+    expect(readBackup(bytes).version).toBe(2)
+    const other = await Database.open(new MemoryStorage(), { checkpointDelayMs: 0 })
+    await other.importBackup(bytes)
+    expect(await got(other, {})).toEqual(want(store.heads.main!))
+    await other.close()
   })
 
   it('keeps history: redo on main brings back the next history entry', async () => {
