@@ -5,11 +5,15 @@
 // fed format-1 bytes through encoded ops (commitPlan), it does what format-1 code did, and a Meta
 // saved with version 1 makes the result a format-1 store, as the committed fixtures are.
 
-import { encodeKey } from '../src/keys.js'
-import type { Database } from '../src/database.js'
+import { expect } from 'vitest'
+import { readBackup } from '../src/backup.js'
+import { Database } from '../src/database.js'
+import { decodeKey, encodeKey } from '../src/keys.js'
+import { MemoryStorage } from '../src/memory-store.js'
 import type { EncodedOp } from '../src/ops.js'
 import type { Meta } from '../src/store.js'
 import type { Commit, Key } from '../src/types.js'
+import { idbCompare } from './idb-order.js'
 
 /** A key's format-1 bytes: strings by code point (astral characters as 4-byte UTF-8). */
 export function formatOneKey(k: Key): Uint8Array {
@@ -83,3 +87,60 @@ export function commitFormatOne(db: Database, ops: FormatOneOp[], branch?: strin
 
 /** `meta` labelled with format version `v` (what turns a store fed format-1 bytes into one). */
 export const withVersion = (meta: Meta, v: number): Meta => ({ ...meta, version: v as Meta['version'] })
+
+/** A copy of `s` as a restart would find it, its Meta labelled format `version`. */
+export function copyStorage(s: MemoryStorage, version: number): MemoryStorage {
+  const c = new MemoryStorage()
+  c.pages.write(0, s.pages.bytes().slice())
+  c.wal.write(0, s.wal.bytes().slice())
+  c.meta.meta = withVersion(structuredClone(s.meta.meta!), version)
+  return c
+}
+
+/** Everything a store shows: branches, snapshots, retention, and every head's and snapshot's entries. */
+export type Contents = {
+  branches: { name: string; history: number; undoable: number; redoable: number }[]
+  snapshots: { id: string; generation: number; createdAt: number; label?: string; kind: string; branch: string }[]
+  retention: unknown
+  /** By snapshot id or branch name: [key JSON, value] rows. */
+  roots: Record<string, string[][]>
+}
+
+const show = (v: unknown) => (v instanceof Uint8Array ? `bytes:${Array.from(v)}` : JSON.stringify(v))
+const branchRows = async (db: Database) => (await db.branches()).map(({ name, history, undoable, redoable }) => ({ name, history, undoable, redoable }))
+const snapRows = async (db: Database) =>
+  (await db.snapshots()).map(({ id, generation, createdAt, label, kind, branch }) => ({ id, generation, createdAt, kind, branch, ...(label !== undefined ? { label } : {}) }))
+
+/**
+ * What format-1 code read from store `s` (its keys JSON-able, its values formatOne*): `s` opened
+ * as it is by the byte-ordered engine, labelled format 2 so that nothing migrates, every root's
+ * stored bytes read through a backup (records are the stored bytes) and decoded here, in
+ * IndexedDB order. `s` itself is not touched.
+ */
+export async function unmigratedContents(s: MemoryStorage): Promise<Contents> {
+  const db = await Database.open(copyStorage(s, 2), { checkpointDelayMs: 0 })
+  const c: Contents = { branches: await branchRows(db), snapshots: await snapRows(db), retention: await db.getRetention(), roots: {} }
+  const rows = async (at: { snapshot?: string; branch?: string }) => {
+    const { records, version } = readBackup(await db.exportBackup(at))
+    expect(version).toBe(2) // written by today's code: its records are the stored bytes, untouched
+    const r = [...records()].map((x) => [decodeKey(x.key), x.type === 'put' ? readFormatOne(x.value) : undefined] as const)
+    return r.sort((x, y) => idbCompare(x[0], y[0])).map(([k, v]) => [JSON.stringify(k), show(v)])
+  }
+  for (const snap of c.snapshots) c.roots[snap.id] = await rows({ snapshot: snap.id })
+  for (const b of c.branches) c.roots[b.name] = await rows({ branch: b.name })
+  await db.close()
+  return c
+}
+
+/** What an open store shows, in its own order (to compare with unmigratedContents). */
+export async function contents(db: Database): Promise<Contents> {
+  const c: Contents = { branches: await branchRows(db), snapshots: await snapRows(db), retention: await db.getRetention(), roots: {} }
+  const rows = async (at: { snapshot?: string; branch?: string }) => {
+    const out: string[][] = []
+    for await (const [k, v] of db.iterate(at)) out.push([JSON.stringify(k), show(v)])
+    return out
+  }
+  for (const snap of c.snapshots) c.roots[snap.id] = await rows({ snapshot: snap.id })
+  for (const b of c.branches) c.roots[b.name] = await rows({ branch: b.name })
+  return c
+}

@@ -9,51 +9,12 @@
 import { cpSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { Database, MemoryStorage, decodeKey, decodeValue, readBackup, type Key } from '@cowdb/core'
-import { idbCompare } from '../../core/test/idb-order.js'
+import { Database, MemoryStorage, decodeKey, decodeValue, readBackup } from '@cowdb/core'
 import { FileMetaStore } from '../src/meta-file.js'
 import { open } from '../src/open.js'
-import { fromTagged, taggedJson, type Tagged } from './fixtures/tagged.js'
-
-const dir = fileURLToPath(new URL('./fixtures/v1/', import.meta.url))
-type Entries = [number, number][]
-type SnapshotExpected = { id: string; createdAt: number; label?: string; kind: string; branch: string; entries: Entries }
-type StoreExpected = {
-  dir: string
-  pageSize: number
-  retention: unknown
-  branches: { name: string; history: number; undoable: number; redoable: number }[]
-  heads: Record<string, Entries>
-  snapshots: SnapshotExpected[]
-}
-type BackupExpected = {
-  file: string
-  importAfter: string[]
-  header: unknown
-  records: { type: string; key: number; value?: number }[]
-  stateAfterImport: Entries
-}
-const E = JSON.parse(readFileSync(join(dir, 'EXPECTED.json'), 'utf8')) as {
-  stores: Record<string, StoreExpected>
-  backups: Record<string, BackupExpected>
-  keys: Tagged[]
-  values: Tagged[]
-  overLimitKey: Tagged
-}
-const keyOf = (i: number) => fromTagged(E.keys[i]!) as Key
-const overLimit = JSON.stringify(E.overLimitKey)
-
-/** Expected entries as [tagged key, tagged value] JSON pairs, in IndexedDB key order. */
-const want = (entries: Entries) =>
-  [...entries].sort((a, b) => idbCompare(keyOf(a[0]), keyOf(b[0]))).map(([k, v]) => [JSON.stringify(E.keys[k]), JSON.stringify(E.values[v])])
-
-async function got(db: Database, opts: { branch?: string; snapshot?: string }) {
-  const rows: string[][] = []
-  for await (const [k, v] of db.iterate(opts)) rows.push([taggedJson(k), taggedJson(v)])
-  return rows
-}
+import { E, branchRows, dir, expectedSnapshotRows, got, keyOf, overLimit, snapshotRows, want } from './fixtures/expected.js'
+import { taggedJson } from './fixtures/tagged.js'
 
 const temps: string[] = []
 afterAll(() => {
@@ -83,9 +44,8 @@ describe.each(Object.entries(E.stores))('v1 store %s', (name, store) => {
       expect(space.reachable + space.free).toBe(space.slots)
       expect((await db.stats()).pageSize).toBe(store.pageSize)
       expect(await db.getRetention()).toEqual(store.retention)
-      expect((await db.branches()).map(({ name, history, undoable, redoable }) => ({ name, history, undoable, redoable }))).toEqual(store.branches)
-      const snaps = (await db.snapshots()).map(({ id, createdAt, label, kind, branch }) => JSON.parse(JSON.stringify({ id, createdAt, label, kind, branch })))
-      expect(snaps).toEqual(store.snapshots.map(({ entries: _, ...info }) => info))
+      expect(await branchRows(db)).toEqual(store.branches)
+      expect(await snapshotRows(db)).toEqual(expectedSnapshotRows(store))
       for (const [branch, entries] of Object.entries(store.heads)) {
         expect(await got(db, { branch }), `${name} head ${branch}`).toEqual(want(entries))
         // point reads find every key (the over-limit key is only reachable by scan: see EXPECTED.json)
