@@ -352,8 +352,11 @@ export class Catalog {
   }
 
   unpin(id: number): void {
+    const r = this.readers.get(id)
     this.readers.delete(id)
     this.recomputeRetained()
+    // commits copied pages away while it read: those only it held wait for a gc now
+    if (r && r.generation < this.gen) this.onDropped(true)
   }
 
   /** The root a read with these options sees (TypeError if the options are bad). */

@@ -37,6 +37,7 @@ export class Checkpointer {
     private readonly wal: Wal,
     private readonly catalog: Catalog,
     meta: Meta,
+    private readonly walSizeLimit: number,
     private readonly failpoints?: Failpoints,
   ) {
     this.saved = meta
@@ -132,7 +133,7 @@ export class Checkpointer {
     this.pager.addFree(this.pendingFree)
     this.pendingFree = []
     this.flushedPending = 0
-    this.wal.restart(meta.walSalt!)
+    this.wal.restart(meta.walSalt!, this.walSizeLimit)
     this.checkpoints++
     this.duration.observe((now() - started) / 1000)
     this.onCheckpointed()

@@ -35,36 +35,15 @@ import { FORMAT_VERSION, type Meta, type Storage } from './store.js'
 import { decodeStored, toChange } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
 import { BufferedTransaction, CommitLog, type TxPlan } from './tx.js'
-import type { BranchInfo, Change, Commit, GcStats, Key, Op, OpenOptions, Progress, Range, ReadOptions,
+import type { BranchInfo, Change, Commit, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
 import { Writer, type CommitResult } from './writer.js'
+import { DEFAULT_CACHE_BYTES, ITERATE_CHUNK, PROGRESS_EVERY, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
 
-const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
-const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
-const CHECKPOINT_DELAY_MS = 1000
-/** A commit this large is made durable by a checkpoint (shadow paging), not by the WAL. */
-const LARGE_COMMIT_BYTES = 1024 * 1024
-const SCAN_DEFAULT_LIMIT = 1000
-const ITERATE_CHUNK = 256
-/** Entries between progress reports (and yields) of exports and imports. */
-const PROGRESS_EVERY = 8192
-
-export type DatabaseOptions = OpenOptions & {
-  /** WAL bytes that trigger a checkpoint. */
-  walCheckpointBytes?: number
-  /** Commits with more key+value bytes than this skip the WAL and commit by checkpoint. */
-  largeCommitBytes?: number
-  /** Delay after the last commit before a background checkpoint, and after a dropped snapshot
-   * before a background gc(); 0 disables both (no background work at all). */
-  checkpointDelayMs?: number
-  /** Clock for snapshot ids (tests). */
-  now?: () => number
-  /** Failpoints the engine hits (robustness tests; see failpoints.ts). */
-  failpoints?: Failpoints
-}
+export type { DatabaseOptions } from './options.js'
 
 export class Database extends EventTarget {
   private readonly pager: Pager
@@ -87,6 +66,7 @@ export class Database extends EventTarget {
   /** Subscriber events that could not be read back for delivery. */
   private deliveryErrors = 0
   private readonly failpoints: Failpoints | undefined
+  private readonly durability: Durability
 
   private constructor(
     private readonly storage: Storage,
@@ -95,13 +75,10 @@ export class Database extends EventTarget {
   ) {
     super()
     this.failpoints = opts.failpoints
+    this.durability = durabilityOf(opts, 'strict')
     const check = () => this.check()
     const isClosed = () => this.closed
-    const timing = {
-      walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
-      checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
-      largeCommitBytes: opts.largeCommitBytes ?? LARGE_COMMIT_BYTES,
-    }
+    const times = timing(opts)
     this.pager = new Pager(storage.pages, new Layout(meta.pageSize), opts.cacheBytes ?? DEFAULT_CACHE_BYTES)
     this.pager.slotCount = meta.slotCount
     this.pager.nextId = meta.nextPageId
@@ -111,9 +88,9 @@ export class Database extends EventTarget {
     this.sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
     this.catalog = new Catalog(this.tree, meta, opts.retention, opts.now ?? Date.now)
     this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue, opts.failpoints)
-    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, opts.failpoints)
-    this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, timing, check, isClosed)
-    this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, timing, check, isClosed)
+    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, times.walSizeLimit, opts.failpoints)
+    this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, times, check, isClosed)
+    this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, times, check, isClosed)
     // The only edges that run back up, each a named hook:
     this.tree.onCopy = (old) => this.space_.copiedAway(old)
     this.catalog.onDropped = (schedule) => this.space_.wanted(schedule)
@@ -229,7 +206,10 @@ export class Database extends EventTarget {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /** Sets `key` to `value`; resolves when durable. Cost: O(log n) + one shared WAL flush. */
+  /**
+   * Sets `key` to `value`; resolves when durable (or, with `durability: 'relaxed'`, when logged).
+   * Cost: O(log n) + one WAL flush shared by every write of the tick.
+   */
   put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
     return this.commitOps(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }], opts)
   }
@@ -246,15 +226,17 @@ export class Database extends EventTarget {
 
   /** Deletes every key in `range`, dropping whole subtrees. Cost: O(log n) pages. */
   deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
-    return this.commitOps(() => [encodeRangeOp(range)], opts)
+    // the subtrees it drops are never visited, so their pages wait for a (background) gc
+    return this.commitOps(() => [encodeRangeOp(range)], opts).then((c) => (this.space_.wanted(true), c))
   }
 
   private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void, snapshot?: { label?: string }): Promise<CommitResult> {
     this.check()
     const branch = branchOf(opts)
+    const relaxed = durabilityOf(opts, this.durability) === 'relaxed'
     this.failpoints?.hit('encodeValue')
     const ops = encode() // throws TypeError before anything changes
-    return this.writer.commit(branch, ops, validate, snapshot)
+    return this.writer.commit(branch, ops, validate, snapshot, relaxed)
   }
 
   // ---- transactions ---------------------------------------------------------------------------
@@ -679,6 +661,7 @@ export class Database extends EventTarget {
     if (this.closed) return
     try {
       if (this.checkpointer.needed) await this.checkpoint()
+      this.wal.empty() // everything is in the pages file now: the log file goes back to nothing
     } finally {
       this.closed = true
       this.writer.stopTimers()
@@ -715,24 +698,6 @@ export class Database extends EventTarget {
   private decode(v: StoredValue): Value {
     return decodeStored(this.pager, v)
   }
-}
-
-function validateOptions(opts: DatabaseOptions): void {
-  if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: options must be an object')
-  const ps = opts.pageSize
-  if (ps !== undefined && (!Number.isInteger(ps) || ps < 512 || ps > 65536 || (ps & (ps - 1)) !== 0)) {
-    throw new TypeError(`cowdb: pageSize must be a power of two from 512 to 65536, got ${ps}`)
-  }
-  const cb = opts.cacheBytes
-  if (cb !== undefined && (typeof cb !== 'number' || !(cb >= 0))) throw new TypeError(`cowdb: cacheBytes must be a number >= 0, got ${cb}`)
-}
-
-function scanOptions(o: ScanOptions, defaultLimit = SCAN_DEFAULT_LIMIT): { limit: number; reverse: boolean } {
-  if (o === null || typeof o !== 'object') throw new TypeError('cowdb: scan options must be an object')
-  const limit = o.limit ?? defaultLimit
-  if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) throw new TypeError(`cowdb: limit must be a number >= 0, got ${String(o.limit)}`)
-  if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new TypeError('cowdb: reverse must be a boolean')
-  return { limit, reverse: o.reverse === true }
 }
 
 const backupLabel = (id: string) => `backup:${id}`

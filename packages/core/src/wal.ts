@@ -103,12 +103,20 @@ export class Wal {
     if (this.file.size() > this.offset) this.file.truncate(this.offset)
   }
 
-  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0. */
-  restart(salt: number): void {
+  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0; the file keeps at most `sizeLimit` bytes. */
+  restart(salt: number, sizeLimit = Infinity): void {
     this.offset = 0
     this.chain = salt
-    // Give back space when the log grew large; the lsn check makes stale records harmless anyway.
-    if (this.file.size() > 64 * 1024 * 1024) this.file.truncate(0)
+    // Give space back past the limit (as SQLite's journal_size_limit); the records left are of
+    // the old cycle, which the new salt and lsn make unreplayable anyway.
+    if (this.file.size() > sizeLimit) this.file.truncate(sizeLimit)
+  }
+
+  /** At close, after a checkpoint that covers every record: the file is emptied. Cost: one truncate. */
+  empty(): void {
+    this.offset = 0
+    this.file.truncate(0)
+    this.file.flush()
   }
 
   /**

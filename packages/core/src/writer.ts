@@ -40,12 +40,16 @@ export type WriterOptions = {
   checkpointDelayMs: number
   /** Commits with more key+value bytes than this commit by checkpoint. */
   largeCommitBytes: number
+  /** The longest a relaxed commit waits for its flush. */
+  relaxedFlushMs: number
+  /** Bytes the WAL file may keep after a checkpoint. */
+  walSizeLimit: number
 }
 
 type TurnOptions = { flushFirst?: boolean; front?: boolean; checkpoint?: boolean }
 /** What a commit resolves with: with `snapshot` asked, the snapshot taken atomically with it. */
 export type CommitResult = Commit & { snapshot?: SnapshotInfo }
-type Waiter = { resolve: (c: CommitResult) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; ops: EncodedOp[]; snap?: Snap; body: Uint8Array; roots: Applied }
+type Waiter = { resolve: (c: CommitResult) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; ops: EncodedOp[]; snap?: Snap; body: Uint8Array; roots: Applied; relaxed: boolean }
 
 /** Failed background checkpoints in a row before the `error` event. */
 const FAILURES_BEFORE_ERROR = 5
@@ -62,6 +66,9 @@ export class Writer {
   private turns: (() => void)[] = []
   private waiters: Waiter[] = []
   private flushQueued = false
+  private relaxedTimer: ReturnType<typeof setTimeout> | undefined
+  /** Relaxed commits that resolved and were then lost to a failed flush. */
+  relaxedLost = 0
   /** Heads and generation as of the last WAL flush (what a failed flush rolls back to). */
   private flushed: { roots: Map<string, Ref | null>; generation: number }
   private checkpointing: Promise<void> | null = null
@@ -98,7 +105,7 @@ export class Writer {
    * record: both take effect, or neither. Resolves once durable.
    * Cost: O(ops log n) + one shared WAL flush.
    */
-  commit(branch: string, ops: EncodedOp[], validate?: () => void, snapshot?: { label?: string }): Promise<CommitResult> {
+  commit(branch: string, ops: EncodedOp[], validate?: () => void, snapshot?: { label?: string }, relaxed = false): Promise<CommitResult> {
     if (opsBytes(ops) >= this.opts.largeCommitBytes) {
       return this.inTurn(() => this.commitByCheckpoint(branch, ops, validate, snapshot), { flushFirst: true, checkpoint: true })
     }
@@ -114,8 +121,12 @@ export class Writer {
       this.wal.append(snap ? RecordType.Group : RecordType.Commit, body)
       const commit = this.catalog.commitInfo(branch)
       return new Promise<CommitResult>((resolve, reject) => {
-        this.waiters.push({ resolve, reject, commit, started, stamp, ops, snap, body, roots })
-        this.scheduleFlush()
+        if (relaxed) {
+          // resolved now; the flush follows within relaxedFlushMs (a failure is reported, see flushNow)
+          resolve(snap ? { ...commit, snapshot: snapshotInfo(snap) } : commit)
+          this.waiters.push({ resolve: () => {}, reject: () => this.relaxedLost++, commit, started, stamp, ops, snap, body, roots, relaxed })
+        } else this.waiters.push({ resolve, reject, commit, started, stamp, ops, snap, body, roots, relaxed })
+        this.scheduleFlush(relaxed)
       })
     })
   }
@@ -243,15 +254,23 @@ export class Writer {
     return commit
   }
 
-  private scheduleFlush(): void {
+  /** A strict commit is flushed at the end of this tick, with every commit made in it; relaxed ones within relaxedFlushMs. */
+  private scheduleFlush(relaxed: boolean): void {
     if (this.flushQueued) return
-    this.flushQueued = true
-    queueMicrotask(() => this.flushNow())
+    if (!relaxed) {
+      this.flushQueued = true
+      queueMicrotask(() => this.flushNow())
+    } else if (this.relaxedTimer === undefined) {
+      this.relaxedTimer = setTimeout(() => this.flushNow(), this.opts.relaxedFlushMs)
+      ;(this.relaxedTimer as { unref?: () => void }).unref?.()
+    }
   }
 
   /** Flushes the WAL for every waiting commit (group commit), or rolls them all back. */
   flushNow(): void {
     this.flushQueued = false
+    clearTimeout(this.relaxedTimer)
+    this.relaxedTimer = undefined
     this.catalog.clearStamps()
     const waiters = this.waiters
     if (!waiters.length) return
@@ -262,6 +281,8 @@ export class Writer {
       const error = this.flushFailed(e)
       this.rollBackUnflushed()
       for (const w of waiters) w.reject(error)
+      const lost = waiters.filter((w) => w.relaxed).length
+      if (lost) this.onError(new IOError(`cowdb: a WAL flush failed and ${lost} relaxed write(s) that had resolved were rolled back (${String((e as Error).message ?? e)})`, { cause: e }))
       if (!this.checkpointing && !this.failure) this.backgroundCheckpoint()
       return
     }
@@ -431,6 +452,7 @@ export class Writer {
 
   stopTimers(): void {
     clearTimeout(this.checkpointTimer)
+    clearTimeout(this.relaxedTimer)
   }
 }
 
