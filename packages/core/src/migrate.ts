@@ -10,8 +10,9 @@
 //      tree; each other one is an already built root plus the diff of their OLD trees,
 //      re-encoded and transcoded (legacy.ts). So roots share pages as they did before, and the
 //      cost and the size follow the data and its changes, not data x snapshots. Pages of each
-//      finished root are written to slots free in the format-1 Meta, or past its end, and
-//      flushed; no Meta is saved, and no slot format 1 uses is ever written;
+//      finished root (and of a large diff, in chunks) are written out as it goes, so memory
+//      stays bounded, to slots free in the format-1 Meta or past its end; no Meta is saved, and
+//      no slot format 1 uses is ever written. One flush makes them all durable;
 //   3. switch: one Meta save names the new roots (same snapshot ids, labels, kinds, times,
 //      branches, history cursors, retention), version 2, a fresh WAL cycle (its salt retires
 //      the old records, which the new roots cover), and a free list of every slot the new roots
@@ -149,6 +150,9 @@ class Migration {
 
   /** Step 3's Meta: format 2, the new roots, every slot they do not reach free. */
   switchMeta(): Meta {
+    // every page was written without a flush (they can be read back; nothing durable names them
+    // yet): one flush now makes them all durable before the Meta that names them is saved
+    this.storage.pages.flush()
     const roots = [...this.built.values()].map((b) => b.root)
     this.pager.setFree(unmarked(this.pager.slotCount, markReachable(this.tree, roots)))
     const rootOf = (r: Ref | null): RootRef => (r ? this.built.get(r.id)!.root : null)
@@ -257,7 +261,7 @@ class Migration {
     })
     while (i < moved.length) addMoved()
     const root = b.finish()
-    this.pager.writeStaged()
+    this.pager.writeStaged(false)
     this.tree.freeze()
     return { old: r, root: root && { slot: root.slot, id: root.id }, count }
   }
@@ -265,7 +269,7 @@ class Migration {
   /** SortedBuilder's emit: a full node is staged now, and its parent holds only where it is. */
   private emit(n: Node): Ref {
     this.pager.writeNode(n)
-    if (this.pager.stagedCount >= STAGE_PAGES) this.pager.writeStaged()
+    if (this.pager.stagedCount >= STAGE_PAGES) this.pager.writeStaged(false)
     return { slot: n.slot, id: n.id }
   }
 
@@ -273,7 +277,7 @@ class Migration {
   private writeOut(root: Ref | null): RootRef {
     const written: Written[] = []
     const ref = writeTree(this.pager, root, written)
-    this.pager.writeStaged()
+    this.pager.writeStaged(false)
     adoptWritten(this.pager, written)
     this.tree.freeze()
     return ref
