@@ -142,8 +142,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         const out = need('out')
         const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, onProgress: progress('export') })
         writeFileSync(out, bytes)
-        const { header } = readBackup(bytes)
-        io.out(line({ file: out, bytes: bytes.length, ...header }))
+        const { header, version } = readBackup(bytes)
+        io.out(line({ file: out, bytes: bytes.length, version, ...header }))
       },
       import: async () => {
         const bytes = readFileSync(need('in'))
