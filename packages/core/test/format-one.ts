@@ -70,7 +70,7 @@ export function readFormatOne(v: Uint8Array): string | Uint8Array {
 export type FormatOneOp = { type: 'put'; key: Key; value: Uint8Array } | { type: 'delete'; key: Key } | { type: 'deleteRange'; gte?: Key; lt?: Key }
 
 /** Commits `ops` with format-1 bytes, as format-1 code would have (range bounds too). */
-export function commitFormatOne(db: Database, ops: FormatOneOp[], branch?: string): Promise<Commit> {
+export function commitFormatOne(db: Pick<Database, 'commitPlan'>, ops: FormatOneOp[], branch?: string): Promise<Commit> {
   const encoded: EncodedOp[] = ops.map((o) =>
     o.type === 'put'
       ? { type: 'put', key: formatOneKey(o.key), value: o.value }
@@ -99,7 +99,7 @@ export function copyStorage(s: MemoryStorage, version: number): MemoryStorage {
 /** Everything a store shows: branches, snapshots, retention, and every head's and snapshot's entries. */
 export type Contents = {
   branches: { name: string; history: number; undoable: number; redoable: number }[]
-  snapshots: { id: string; generation: number; createdAt: number; label?: string; kind: string; branch: string }[]
+  snapshots: { id: string; generation: number; createdAt: number; label?: string; kind?: string; branch?: string }[]
   retention: unknown
   /** By snapshot id or branch name: [key JSON, value] rows. */
   roots: Record<string, string[][]>
