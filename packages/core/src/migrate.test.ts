@@ -182,6 +182,27 @@ describe('format versions', () => {
     expect(later.pages.bytes()).toEqual(before)
   })
 
+  it('a damaged page fails the migration with a CorruptionError naming it, and leaves format 1 as it was', async () => {
+    const storage = new MemoryStorage()
+    const db = await Database.open(storage, { pageSize: 512, checkpointDelayMs: 0 })
+    await commitFormatOne(db, Array.from({ length: 300 }, (_, i) => ({ type: 'put', key: `\u{1F600}${i}`, value: formatOneString(`v${i}`) })))
+    await db.close()
+    const v1 = copyStorage(storage, 1)
+    const root = v1.meta.meta!.heads[0]!.root!
+    const at = root.slot * 512 + 100
+    const page = v1.pages.bytes()
+    page[at]! ^= 0xff
+    const error = await Database.open(v1).catch((e: unknown) => e)
+    expect(error).toBeInstanceOf(CorruptionError)
+    expect((error as CorruptionError).message).toMatch(/migrating this store from format 1 to 2 failed, and left it as it was: .*page/)
+    expect((error as CorruptionError).pageId).toBe(root.id)
+    expect(v1.meta.meta!.version).toBe(1)
+    page[at]! ^= 0xff // repaired: the next open migrates
+    const again = await Database.open(v1, { checkpointDelayMs: 0 })
+    expect(await again.count()).toBe(300)
+    await again.close()
+  })
+
   it('new stores are format 2', async () => {
     const storage = new MemoryStorage()
     await (await Database.open(storage)).close()

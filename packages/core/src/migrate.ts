@@ -85,9 +85,17 @@ type Built = { old: OldRoot; root: RootRef; count: number }
  */
 export async function migrate(storage: Storage, meta: Meta, opts: MigrateOptions): Promise<{ meta: Meta; report: MigrateReport }> {
   const m = new Migration(storage, meta, opts)
-  m.replay()
-  m.buildAll()
-  const next = m.switchMeta()
+  let next: Meta
+  try {
+    m.replay()
+    m.buildAll()
+    next = m.switchMeta()
+  } catch (e) {
+    // the error keeps its class (CorruptionError with its page, QuotaExceededError, ...); the
+    // message says what it interrupted and that nothing changed
+    if (e instanceof Error) e.message = `cowdb: migrating this store from format 1 to ${FORMAT_VERSION} failed, and left it as it was: ${e.message}`
+    throw e
+  }
   await storage.meta.save(next)
   return { meta: next, report: m.report }
 }
@@ -245,8 +253,12 @@ class Migration {
     const b = new SortedBuilder(this.tree, (n) => this.emit(n))
     let count = 0
     let i = 0
+    let last: Uint8Array | undefined
     const add = (key: Uint8Array, v: StoredValue) => {
+      // a damaged tree could hand back keys out of order; a bulk load would build a wrong tree
+      if (last && compareKeys(last, key) >= 0) throw new CorruptionError(`cowdb: the tree of a root (page ${r.ref.id}) holds keys out of order`, r.ref.slot, r.ref.id)
       b.add(key, this.value(v, key))
+      last = key
       count++
     }
     const addMoved = () => {
