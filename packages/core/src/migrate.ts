@@ -79,8 +79,8 @@ type Built = { old: OldRoot; root: RootRef; count: number }
 
 /**
  * Migrates the format-1 store `meta` names on `storage` to format 2 and returns the format-2
- * Meta it saved (which Database.open then opens as usual). On any failure nothing was saved:
- * the store is still format 1. Cost: O(WAL) to replay, O(entries) for the first root and
+ * Meta it saved (which Database.open then opens as usual). On a failure before the Meta save
+ * nothing was saved: the store is still format 1. Cost: O(WAL) to replay, O(entries) for the first root and
  * O(changed pages) for each other one, about as many page writes as the live pages, one Meta save.
  */
 export async function migrate(storage: Storage, meta: Meta, opts: MigrateOptions): Promise<{ meta: Meta; report: MigrateReport }> {

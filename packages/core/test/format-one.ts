@@ -5,13 +5,9 @@
 // fed format-1 bytes through encoded ops (commitPlan), it does what format-1 code did, and a Meta
 // saved with version 1 makes the result a format-1 store, as the committed fixtures are.
 
-import { readBackup } from '../src/backup.js'
-import { Database } from '../src/database.js'
-import { decodeKey, encodeKey } from '../src/keys.js'
-import { MemoryStorage } from '../src/memory-store.js'
+// through the index, as an app would (only index.ts imports the facade: scripts/check-deps.mjs)
+import { Database, MemoryStorage, decodeKey, encodeKey, readBackup, type Commit, type Key, type Meta } from '../src/index.js'
 import type { EncodedOp } from '../src/ops.js'
-import type { Meta } from '../src/store.js'
-import type { Commit, Key } from '../src/types.js'
 import { idbCompare } from './idb-order.js'
 
 /** A key's format-1 bytes: strings by code point (astral characters as 4-byte UTF-8). */
