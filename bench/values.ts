@@ -6,7 +6,8 @@ import { Encoder } from 'cbor-x'
 import { decodeValue, encodeValue } from '@cowdb/core'
 import { median, type Row } from './measure.ts'
 
-const samples: [string, unknown][] = [
+/** The value shapes apps store; the browser bench (client-cost.ts) sends the same mix. */
+export const samples: [string, unknown][] = [
   ['100-byte Uint8Array', new Uint8Array(100).map((_, i) => i)],
   ['small object { title, done, n }', { title: 'Groceries', done: false, n: 42 }],
   ['1 KB object (20 fields, nested array)', Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`field${i}`, i % 3 ? `value number ${i}` : [i, i * 2, { x: i }]]))],

@@ -15,7 +15,12 @@ export class Tree {
   epoch = 1
   /** Generation stamped on new pages (the commit being made). */
   gen = 0
-  /** Called with each on-disk page that a write copies away from (the old page may be freeable). */
+  /** The head the commit being made writes to (whose pages onCopy reports). */
+  head = 'main'
+  /**
+   * Called with each page a write copies away from: an on-disk page, or a frozen node in memory
+   * (a retained root may reach it, and a checkpoint write it out). The old page may be freeable.
+   */
   onCopy: (old: Node) => void = () => {}
 
   constructor(readonly pager: Pager) {}
@@ -37,7 +42,7 @@ export class Tree {
     if (n.leaf) c.vals = n.vals.slice()
     else c.kids = n.kids.slice()
     c.size = n.size
-    if (n.slot >= 0) this.onCopy(n)
+    this.onCopy(n)
     return c
   }
 

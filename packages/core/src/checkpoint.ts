@@ -1,14 +1,15 @@
 // The checkpoint: writes every page that only memory holds to free slots, flushes the pages
 // file, and saves the Meta (one atomic write: the root switch of the seed); then the WAL starts
-// a new cycle. It also keeps the cheap path's ledger: slots of pages that a commit copied away
-// from and that no retained root reaches, which become free once a saved Meta no longer names
-// them (see space.ts).
+// a new cycle. It also keeps the ledger of pages commits copied away from: those no retained
+// root reaches become free once a saved Meta no longer names them; the others are handed to
+// the deadlists when their commits are checkpointed (see space.ts and deadlist.ts).
 
 import type { Catalog, Snap } from './catalog.js'
+import type { Dead } from './deadlist.js'
 import { stoppedWrites } from './errors.js'
 import type { Failpoints } from './failpoints.js'
 import type { Head } from './heads.js'
-import { Histogram, LATENCY_BUCKETS, now } from './metrics.js'
+import { BACKGROUND_BUCKETS, Histogram, now } from './metrics.js'
 import { isNode, type DiskRef, type Node, type Ref } from './node.js'
 import type { Pager } from './pager.js'
 import { FORMAT_VERSION, type HeadRecord, type Meta, type RootRef, type Storage } from './store.js'
@@ -16,20 +17,30 @@ import type { Wal } from './wal.js'
 
 /** A node a checkpoint wrote, with its values before (to roll back to if the checkpoint fails). */
 export type Written = { node: Node; vals: Node['vals'] | null }
+/**
+ * A page copied away from a head, waiting for its commit's checkpoint to join a deadlist
+ * (catalog.ts). A node copied away while only in memory has its slot once a checkpoint wrote it
+ * out (a retained root reached it), else never: then there is nothing to free.
+ */
+export type PendingDead = Dead & { head: string; switches: number; node?: Node }
+/** Where the ledger was (see mark()): what a rollback truncates it back to. */
+export type LedgerMark = { free: number; dead: number }
 
 export class Checkpointer {
   /** Checkpoints completed. */
   checkpoints = 0
-  readonly duration = new Histogram(LATENCY_BUCKETS)
-  /** Hook: a checkpoint completed (space.ts may start a paced background gc). */
-  onCheckpointed: () => void = () => {}
+  readonly duration = new Histogram(BACKGROUND_BUCKETS)
+  /** Hook: a checkpoint completed; `dead` are the pages copied away since the last one (space.ts). */
+  onCheckpointed: (dead: PendingDead[]) => void = () => {}
   private saved: Meta
   /** Something only a checkpoint saves changed since the last one (retention, branches, a new log cycle). */
   private changed = false
   /** Slots of pages copied away from that no retained root reaches: free after the next Meta save. */
   private pendingFree: number[] = []
-  /** pendingFree's length at the last WAL flush (what a failed flush rolls back to). */
-  private flushedPending = 0
+  /** Pages copied away that retained roots may still reach: sorted out once their commits are checkpointed. */
+  private pendingDead: PendingDead[] = []
+  /** The ledger at the last WAL flush (what a failed flush rolls back to). */
+  private flushedMark: LedgerMark = { free: 0, dead: 0 }
 
   constructor(
     private readonly storage: Storage,
@@ -70,27 +81,41 @@ export class Checkpointer {
     this.pendingFree.push(slot)
   }
 
-  get pendingCount(): number {
-    return this.pendingFree.length
+  /** A page copied away that a retained root may reach: sorted out after the next Meta save. */
+  deadAtNext(d: PendingDead): void {
+    this.pendingDead.push(d)
   }
 
+  get pendingCount(): number {
+    return this.pendingFree.length + this.pendingDead.length
+  }
+
+  /** Every slot the ledger holds (the gc must not free them: the ledger will). Cost: O(ledger). */
   pendingSet(): Set<number> {
-    return new Set(this.pendingFree)
+    const set = new Set(this.pendingFree)
+    for (const d of this.pendingDead) if (d.slot >= 0) set.add(d.slot)
+    return set
+  }
+
+  /** Where the ledger is now. */
+  mark(): LedgerMark {
+    return { free: this.pendingFree.length, dead: this.pendingDead.length }
   }
 
   /** The ledger as of now is what a later failed flush rolls back to. */
   markFlushed(): void {
-    this.flushedPending = this.pendingFree.length
+    this.flushedMark = this.mark()
   }
 
   /** Forgets the entries added since the last flush (their commits were rolled back). */
   rollbackToFlushed(): void {
-    this.pendingFree.length = this.flushedPending
+    this.truncateTo(this.flushedMark)
   }
 
-  /** Forgets the entries after the first `n` (a large commit rolled back). */
-  truncatePending(n: number): void {
-    this.pendingFree.length = Math.min(this.pendingFree.length, n)
+  /** Forgets the entries added after `m` (a large commit rolled back). */
+  truncateTo(m: LedgerMark): void {
+    this.pendingFree.length = Math.min(this.pendingFree.length, m.free)
+    this.pendingDead.length = Math.min(this.pendingDead.length, m.dead)
   }
 
   // ---- the checkpoint itself --------------------------------------------------------------------
@@ -132,11 +157,13 @@ export class Checkpointer {
     }
     this.pager.addFree(this.pendingFree)
     this.pendingFree = []
-    this.flushedPending = 0
+    const dead = this.pendingDead
+    this.pendingDead = []
+    this.flushedMark = { free: 0, dead: 0 }
     this.wal.restart(meta.walSalt!, this.walSizeLimit)
     this.checkpoints++
     this.duration.observe((now() - started) / 1000)
-    this.onCheckpointed()
+    this.onCheckpointed(dead)
   }
 
   /**
@@ -189,7 +216,7 @@ export function adoptWritten(pager: Pager, written: Written[]): void {
  */
 export function metaOf(pager: Pager, catalog: Catalog, lsn: number, headRoot: (h: Head) => RootRef, snapRoot: (s: Snap) => RootRef): Meta {
   const heads = [...catalog.headList()].map((h) => {
-    const record: HeadRecord = { name: h.name, root: headRoot(h), generation: catalog.generation }
+    const record: HeadRecord = { name: h.name, root: headRoot(h), generation: h.generation ?? catalog.generation }
     if (h.cursor >= 0 && h.cursor < h.history.length - 1) record.cursor = h.history[h.cursor]
     return record
   })

@@ -82,6 +82,7 @@ export class Applier {
     const head = this.catalog.headOf(stamp.branch)
     const before = head.root
     const generation = this.catalog.nextGeneration()
+    this.tree.head = stamp.branch
     const watch = this.subs.watch(stamp.branch, generation)
     const touched = watch ? this.valuesBefore(before, ops, watch) : undefined
     let root = head.root
@@ -96,6 +97,7 @@ export class Applier {
       }
     }
     head.root = root
+    head.generation = generation
     // History keeps every commit's root: later commits must copy its pages, not edit them.
     if (stamp.history.length) this.tree.freeze()
     const footprint: CommitFootprint = { generation, branch: stamp.branch, keys: [], ranges: [] }
@@ -138,7 +140,8 @@ export class Applier {
   /** Restore: the stamp's head moves to snapshot `id`'s root, as a new commit. O(1). */
   restore(stamp: Stamp, id: string, events: Deliveries = []): void {
     const head = this.catalog.headOf(stamp.branch)
-    const before = this.catalog.switchHead(stamp.branch, this.catalog.snapFor(id).root)
+    const snap = this.catalog.snapFor(id)
+    const before = this.catalog.switchHead(stamp.branch, snap.root, undefined, snap)
     this.switched(stamp.branch)
     this.catalog.recordHistory(stamp, this.catalog.generation, { before, after: head.root })
     this.subs.post(events)

@@ -95,7 +95,8 @@ export class Database extends EventTarget {
     this.tree.onCopy = (old) => this.space_.copiedAway(old)
     this.catalog.onDropped = (schedule) => this.space_.wanted(schedule)
     this.catalog.onChanged = () => this.checkpointer.markChanged()
-    this.checkpointer.onCheckpointed = () => this.space_.afterCheckpoint()
+    this.checkpointer.onCheckpointed = (dead) => this.space_.afterCheckpoint(dead)
+    this.catalog.onFreed = (slots) => slots.forEach((s) => this.checkpointer.freeAtNext(s))
     this.writer.gate = this.space_
     this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
     if (this.catalog.retentionChangedAtOpen) this.checkpointer.markChanged()
@@ -176,7 +177,7 @@ export class Database extends EventTarget {
     this.check()
     const { limit, reverse } = scanOptions(range, Infinity)
     const base = encodeRange(range)
-    const reader = this.catalog.pin(this.catalog.rootFor(range))
+    const reader = this.catalog.pin(range)
     try {
       let r = base
       let left = limit
@@ -296,7 +297,7 @@ export class Database extends EventTarget {
   /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
   openReader(opts?: WriteOptions): { reader: number; generation: number } {
     this.check()
-    const r = this.catalog.pin(this.catalog.headOf(branchOf(opts)).root)
+    const r = this.catalog.pin({ branch: branchOf(opts) })
     return { reader: r.id, generation: this.catalog.generation }
   }
 
@@ -320,9 +321,9 @@ export class Database extends EventTarget {
   /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
   async *diffIterate(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): AsyncGenerator<Change> {
     this.check()
-    const toRoot = to === undefined || to === null ? this.catalog.headOf(branchOf(opts)).root : this.catalog.snapFor(to).root
-    const a = this.catalog.pin(this.catalog.snapFor(from).root)
-    const b = this.catalog.pin(toRoot)
+    const toAt = to === undefined || to === null ? { branch: branchOf(opts) } : { snapshot: to }
+    const a = this.catalog.pin({ snapshot: from })
+    const b = this.catalog.pin(toAt)
     try {
       const batch: Change[] = []
       for (const c of diffTrees(this.tree, a.root, b.root, this.sameValue)) {
@@ -360,21 +361,26 @@ export class Database extends EventTarget {
   // ---- backups --------------------------------------------------------------------------------
 
   /**
-   * A backup (see backup.ts) of snapshot `snapshot`, or with `since`, of only the changes from
-   * snapshot `since` to it. Without `snapshot`, a snapshot of the head labelled 'backup' is taken
-   * first, so the next incremental backup can start from it. The store is not blocked meanwhile:
-   * both states are pinned, and the walk yields to other work every 8,192 entries.
+   * A backup (see backup.ts) of snapshot `snapshot`, or of the head; with `since`, of only the
+   * changes from snapshot `since` to it. Exporting the head leaves no snapshot behind unless
+   * `keepSnapshot` (then a snapshot labelled 'backup' marks what was exported: the `since` of the
+   * next incremental backup). The store is not blocked meanwhile: both states are pinned, and
+   * the walk yields to other work every 8,192 entries. A failed export leaves nothing behind.
    * Cost: O(entries) full; O(changed pages) incremental.
    */
-  async exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+  async exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
     this.check()
-    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, onProgress?, branch? }')
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, keepSnapshot?, onProgress?, branch? }')
     const from = opts.since === undefined ? undefined : this.catalog.snapFor(opts.since)
+    const branch = branchOf(opts)
     if (opts.snapshot !== undefined) this.catalog.snapFor(opts.snapshot)
-    const taken = opts.snapshot === undefined ? await this.snapshot({ label: 'backup', branch: branchOf(opts) }) : undefined
-    const to = this.catalog.snapFor(opts.snapshot ?? taken!.id)
-    const a = this.catalog.pin(from ? from.root : null)
-    const b = this.catalog.pin(to.root)
+    else this.catalog.headOf(branch)
+    const taken = opts.snapshot === undefined && opts.keepSnapshot ? await this.snapshot({ label: 'backup', branch }) : undefined
+    const id = opts.snapshot ?? taken?.id
+    // the state exported: a snapshot, or the head as it is now (named by a fresh, unretained id)
+    const to = id !== undefined ? this.catalog.snapFor(id) : { id: this.catalog.hlc.next(), label: undefined, createdAt: Date.now() }
+    const a = this.catalog.pin(from ? { snapshot: from.id } : 'empty')
+    const b = this.catalog.pin(id !== undefined ? { snapshot: id } : { branch })
     try {
       const total = from ? 0 : countRange(this.tree, b.root, encodeRange(undefined))
       const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
@@ -385,7 +391,6 @@ export class Database extends EventTarget {
         this.check()
       })
     } catch (e) {
-      // a failed export leaves nothing behind: the snapshot it took goes again (if it can)
       if (taken && !this.closed) await this.dropSnapshot(taken.id).catch(() => {})
       throw e
     } finally {
@@ -616,15 +621,19 @@ export class Database extends EventTarget {
   async stats(): Promise<Stats> {
     this.check()
     const c = this.pager.counters
+    const snaps = this.catalog.snapshotCounts()
     return {
       pageSize: this.pager.pageSize,
       generation: this.catalog.generation,
       pagesLive: this.pager.slotCount - this.pager.freeCount,
       pagesFree: this.pager.freeCount,
       pagesPendingFree: this.checkpointer.pendingCount,
+      pagesInDeadlists: this.catalog.deadCount,
       fileBytes: this.storage.pages.size(),
       walBytes: this.wal.offset,
-      snapshots: this.catalog.snapshotCount,
+      snapshots: snaps.named + snaps.history,
+      namedSnapshots: snaps.named,
+      historyEntries: snaps.history,
       cacheHits: this.pager.cache.hits,
       cacheMisses: this.pager.cache.misses,
       pagesCreated: c.pagesCreated,

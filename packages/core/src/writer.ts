@@ -229,7 +229,7 @@ export class Writer {
     validate?.()
     const started = now()
     assert(!this.checkpointing && !this.waiters.length, 'a large commit runs alone')
-    const before = { catalog: this.catalog.capture(branch), pendingFree: this.checkpointer.pendingCount, log: this.log.length }
+    const before = { catalog: this.catalog.capture(branch), ledger: this.checkpointer.mark(), log: this.log.length }
     const stamp = this.catalog.stampFor(branch)
     const roots = this.apply(stamp, ops)
     this.catalog.recordHistory(stamp, this.catalog.generation, roots) // in the Meta this checkpoint saves
@@ -246,7 +246,7 @@ export class Writer {
         return
       }
       this.catalog.rollback(before.catalog)
-      this.checkpointer.truncatePending(before.pendingFree)
+      this.checkpointer.truncateTo(before.ledger)
       this.log.truncate(before.log)
       this.tree.freeze()
     })
