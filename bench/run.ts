@@ -12,6 +12,7 @@ import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
 import { keyCodec } from './keys.ts'
+import { migrateBench } from './migrate.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
 
@@ -72,6 +73,7 @@ if (only === undefined || only === 'node') {
   print('Node: key codec (encodeKey, decodeKey) on the bench key mix', keyCodec(quick ? 20_000 : 200_000))
   print('Node: gc while a writer commits', [...(await gcBench(quick ? 100_000 : 1_000_000))])
   print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
+  print('Node: format-1 store migrated on open (time, peak memory)', await migrateBench(quick ? 10_000 : 100_000))
 }
 
 if (only === undefined || only === 'ab') {

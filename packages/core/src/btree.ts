@@ -399,58 +399,86 @@ export function shortestSeparator(a: Uint8Array, b: Uint8Array): Uint8Array {
  * Cost: O(n).
  */
 export function buildSorted(t: Tree, keys: Uint8Array[], values: StoredValue[]): Node | null {
-  if (!keys.length) return null
-  const L = t.layout
-  const fill = Math.floor(L.pageSize * 0.85)
-  let level: Node[] = []
-  let bounds: [Uint8Array, Uint8Array][] = []
-  let cur = t.fresh(true)
-  let first = keys[0]!
-  for (let i = 0; i < keys.length; i++) {
-    const size = L.entrySize(keys[i]!.length, valueLength(values[i]!))
-    if (cur.keys.length && cur.size + size > fill) {
-      level.push(cur)
-      bounds.push([first, keys[i - 1]!])
-      cur = t.fresh(true)
-      first = keys[i]!
-    }
-    cur.keys.push(keys[i]!)
-    cur.vals.push(values[i]!)
-    cur.size += size
+  const b = new SortedBuilder(t)
+  for (let i = 0; i < keys.length; i++) b.add(keys[i]!, values[i]!)
+  return b.finish() as Node | null
+}
+
+/** A node being filled by SortedBuilder, with the first and last key under it. */
+type Filling = { node: Node; first: Uint8Array; last: Uint8Array }
+
+/**
+ * buildSorted one entry at a time. Each level holds only the node it is filling; a node that is
+ * full goes to `emit`, and what `emit` returns goes into its parent: with an `emit` that writes
+ * the node out and returns its DiskRef, a tree of any size is built in O(height) memory (how
+ * the format migration loads a store).
+ */
+export class SortedBuilder {
+  private readonly levels: (Filling | undefined)[] = []
+  private readonly fill: number
+
+  constructor(
+    private readonly t: Tree,
+    private readonly emit: (n: Node) => Ref = (n) => n,
+  ) {
+    this.fill = Math.floor(t.layout.pageSize * 0.85)
   }
-  level.push(cur)
-  bounds.push([first, keys[keys.length - 1]!])
-  while (level.length > 1) {
-    const next: Node[] = []
-    const nextBounds: [Uint8Array, Uint8Array][] = []
-    let b = t.fresh(false)
-    let start = 0
-    const close = (end: number) => {
-      next.push(b)
-      nextBounds.push([bounds[start]![0], bounds[end]![1]])
+
+  /** Adds the next entry (its key above every key added before). Cost: O(1) amortized. */
+  add(key: Uint8Array, value: StoredValue): void {
+    const size = this.t.layout.entrySize(key.length, valueLength(value))
+    let leaf = this.levels[0]
+    if (leaf && leaf.node.size + size > this.fill) {
+      this.close(0)
+      leaf = undefined
     }
-    b.kids.push(level[0]!)
-    b.size += REF_SIZE
-    for (let i = 1; i < level.length; i++) {
-      const sep = shortestSeparator(bounds[i - 1]![1], bounds[i]![0])
+    if (!leaf) leaf = this.levels[0] = { node: this.t.fresh(true), first: key, last: key }
+    leaf.node.keys.push(key)
+    leaf.node.vals.push(value)
+    leaf.node.size += size
+    leaf.last = key
+  }
+
+  /** The root of everything added (null if nothing was), emitted too. Cost: O(height). */
+  finish(): Ref | null {
+    if (!this.levels.length) return null
+    // closing a level may fill the one above and add a level: the length is read each time
+    for (let i = 0; i < this.levels.length - 1; i++) if (this.levels[i]) this.close(i)
+    const root = this.levels[this.levels.length - 1]!.node
+    this.levels.length = 0
+    // a top branch with a single child never happens (the level under it is never empty), but
+    // the child is the root if it does
+    return !root.leaf && root.kids.length === 1 ? root.kids[0]! : this.emit(root)
+  }
+
+  /** Emits level i's node into level i + 1. */
+  private close(i: number): void {
+    const f = this.levels[i]!
+    this.levels[i] = undefined
+    this.push(i + 1, this.emit(f.node), f.first, f.last)
+  }
+
+  /** Adds a child (keys first..last) to the branch filling at level i. */
+  private push(i: number, child: Ref, first: Uint8Array, last: Uint8Array): void {
+    const L = this.t.layout
+    const b = this.levels[i]
+    if (b) {
+      const sep = shortestSeparator(b.last, first)
       const size = L.separatorSize(sep.length)
-      if (b.kids.length > 1 && b.size + size > fill) {
-        close(i - 1)
-        b = t.fresh(false)
-        b.kids.push(level[i]!)
-        b.size += REF_SIZE
-        start = i
-        continue
+      if (b.node.kids.length < 2 || b.node.size + size <= this.fill) {
+        b.node.keys.push(sep)
+        b.node.kids.push(child)
+        b.node.size += size
+        b.last = last
+        return
       }
-      b.keys.push(sep)
-      b.kids.push(level[i]!)
-      b.size += size
+      this.close(i)
     }
-    close(level.length - 1)
-    level = next
-    bounds = nextBounds
+    const node = this.t.fresh(false)
+    node.kids.push(child)
+    node.size += REF_SIZE
+    this.levels[i] = { node, first, last }
   }
-  return level[0]!
 }
 
 /** Number of entries in `r`. Cost: O(log n + k). */

@@ -20,17 +20,18 @@ import { Applier } from './commit.js'
 import { diffTrees, storedEqual } from './diff.js'
 import { DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
 import type { Failpoints } from './failpoints.js'
-import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { ClosedError, ConflictError, SnapshotNotFoundError } from './errors.js'
 import { MAIN, retentionPolicy, validBranchName } from './heads.js'
 import { pageTree, type PageInfo } from './inspect.js'
 import { decodeKey, encodeKey, encodeRange } from './keys.js'
 import { engineMetrics, renderPrometheus } from './metrics.js'
+import { checkVersion, migrate } from './migrate.js'
 import { Layout } from './node.js'
 import { encodeOps, encodeRangeOp, type EncodedOp } from './ops.js'
 import { Pager } from './pager.js'
 import { RecordType, decodeRecord } from './records.js'
 import { Space, type CompactReport, type SpaceReport } from './space.js'
-import type { Meta, Storage } from './store.js'
+import { FORMAT_VERSION, type Meta, type Storage } from './store.js'
 import { decodeStored, toChange } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
 import { CommitLog, type TxPlan } from './tx.js'
@@ -118,10 +119,12 @@ export class Database extends EventTarget implements DatabaseApi {
       storage.wal.flush()
       await storage.meta.save(meta)
     } else {
-      if (meta.version !== 1) throw new CorruptionError(`cowdb: unknown store version ${meta.version}`)
+      checkVersion(meta)
       if (opts.pageSize !== undefined && opts.pageSize !== meta.pageSize) {
         throw new TypeError(`cowdb: this store was created with pageSize ${meta.pageSize}, not ${opts.pageSize}`)
       }
+      // an earlier format becomes this one first, in one atomic switch (migrate.ts)
+      if (meta.version !== FORMAT_VERSION) meta = (await migrate(storage, meta, { cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES, now: opts.now })).meta
     }
     const db = new Database(storage, meta, opts)
     db.replay()

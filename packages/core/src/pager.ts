@@ -202,10 +202,11 @@ export class Pager implements ChainIO {
 
   /**
    * Writes every staged page, coalescing runs of adjacent slots into one write, then flushes the
-   * file. On failure (e.g. quota) the slots go back to the free list and nothing is half-adopted.
+   * file (unless `flush` is false: the caller flushes before anything durable names the pages).
+   * On failure (e.g. quota) the slots go back to the free list and nothing is half-adopted.
    * Cost: O(staged pages) bytes written, one flush.
    */
-  writeStaged(): void {
+  writeStaged(flush = true): void {
     const slots = [...this.staged.keys()].sort((a, b) => a - b)
     try {
       for (let i = 0; i < slots.length; ) {
@@ -217,7 +218,7 @@ export class Pager implements ChainIO {
         this.counters.pagesWritten += j - i
         i = j
       }
-      this.file.flush()
+      if (flush) this.file.flush()
     } finally {
       this.staged.clear()
     }
