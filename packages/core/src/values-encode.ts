@@ -92,6 +92,57 @@ function tracksLength(v: ArrayBufferView, b: ArrayBuffer & { resize(n: number): 
   return grew
 }
 
+/** Up to this many objects, Seen keeps them in a list. */
+const LIST_MAX = 32
+
+/**
+ * The objects met while encoding, each with its ordinal. Most values hold a few objects: up to
+ * 32 are kept in a list and found by a linear scan, which measured cheaper than a Map (V8 must
+ * first give each object an identity hash); past 32 a Map takes over.
+ */
+class Seen {
+  objects: (object | undefined)[] = []
+  ordinals: number[] = []
+  count = 0
+  map: Map<object, number> | null = null
+
+  get(o: object): number | undefined {
+    if (this.map !== null) return this.map.get(o)
+    const objects = this.objects
+    for (let i = 0; i < this.count; i++) if (objects[i] === o) return this.ordinals[i]
+    return undefined
+  }
+
+  /** Records `o`, or changes its ordinal if it is here already. */
+  set(o: object, ordinal: number): void {
+    if (this.map !== null) {
+      this.map.set(o, ordinal)
+      return
+    }
+    for (let i = 0; i < this.count; i++) {
+      if (this.objects[i] === o) {
+        this.ordinals[i] = ordinal
+        return
+      }
+    }
+    if (this.count === LIST_MAX) {
+      this.map = new Map()
+      for (let i = 0; i < this.count; i++) this.map.set(this.objects[i]!, this.ordinals[i]!)
+      this.map.set(o, ordinal)
+      return
+    }
+    this.objects[this.count] = o
+    this.ordinals[this.count++] = ordinal
+  }
+
+  /** Forgets everything (and drops the references, so nothing is kept alive). */
+  clear(): void {
+    for (let i = 0; i < this.count; i++) this.objects[i] = undefined
+    this.count = 0
+    this.map = null
+  }
+}
+
 class Encoder {
   buf: Uint8Array = new Uint8Array(8192)
   dv: DataView = new DataView(this.buf.buffer)
@@ -100,7 +151,7 @@ class Encoder {
    * Every object met so far, with its ordinal (its index in the decoder's table); a buffer
    * written as one view's own bytes (T_VIEW) is here with -1, so a second meeting is noticed.
    */
-  seen = new Map<object, number>()
+  seen = new Seen()
   count = 0
   refs = false
   depth = 0
