@@ -70,7 +70,7 @@ function measure(codec: Codec, value: unknown, n: number): Figures {
     codec.decode(bytes)
     return { encode: msPer(() => codec.encode(value), n), decode: msPer(() => codec.decode(bytes), n), size: bytes.length }
   } catch (e) {
-    return `cannot: ${(e as Error).message.slice(0, 40)}`
+    return `cannot: ${(e as Error).message.split('\n')[0]!.slice(0, 40)}`
   }
 }
 

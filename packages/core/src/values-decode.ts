@@ -114,9 +114,12 @@ function readTagged(t: number): unknown {
       return (view ?? dv()).getBigInt64(pos - 8, true)
     case 0x89: // T_BIGINT_POS
     case 0x8a: { // T_BIGINT_NEG
+      // Magnitude bytes, least significant first: the top n % 8 bytes one by one, then 64 bits at a time.
       const n = varint()
       let v = 0n
-      for (let i = n - 8; i >= 0; i -= 8) v = (v << 64n) | (view ?? dv()).getBigUint64(pos + i, true)
+      let i = n
+      for (; i % 8 !== 0; i--) v = (v << 8n) | BigInt(src[pos + i - 1]!)
+      for (; i > 0; i -= 8) v = (v << 64n) | (view ?? dv()).getBigUint64(pos + i - 8, true)
       pos += n
       return t === F.T_BIGINT_NEG ? -v : v
     }

@@ -1,7 +1,8 @@
 // The value encoder: a structured-clone value to the bytes of values-format.ts.
 //
-// One pass over the value into a growable buffer. Every object gets an ordinal when first met
-// (one Map entry, which is also the cycle check); meeting it again writes a back reference.
+// One pass over the value into a growable buffer (a lone typed array goes straight to its
+// output). Every object gets an ordinal when first met (an entry in Seen, which is also the
+// cycle check); meeting it again writes a back reference.
 // A typed array whose buffer nothing else in the value reaches is written with just its own
 // bytes; if a second view of that buffer (or the buffer itself) turns up later, the encode
 // runs once more with that buffer marked to be written whole, so views that share a buffer
@@ -9,6 +10,8 @@
 // on the way out annotates with where it was (no path is kept while things go well).
 
 import * as F from './values-format.js'
+import { Seen } from './values-seen.js'
+import { keySegment, primitiveText, Unstorable, within } from './values-unstorable.js'
 import { classify, withArticle, K_PLAIN, K_ARRAY, K_MAP, K_SET, K_DATE, K_REGEXP, K_ERROR, K_NUMBER, K_STRING, K_BOOLEAN, K_BIGINT, K_ARRAYBUFFER, K_VIEW, type Kind } from './values-classify.js'
 
 /**
@@ -18,14 +21,6 @@ import { classify, withArticle, K_PLAIN, K_ARRAY, K_MAP, K_SET, K_DATE, K_REGEXP
  * arrays, Maps, Sets); this leaves it over twice that room.
  */
 export const MAX_DEPTH = 512
-
-/** A value the encoder cannot store: `what` it is, and the path to it, outermost first. */
-export class Unstorable extends Error {
-  readonly path: string[] = []
-  constructor(readonly what: string) {
-    super(what)
-  }
-}
 
 const ObjectProto = Object.prototype
 const ArrayProto = Array.prototype
@@ -41,28 +36,20 @@ const textEncoder = new TextEncoder()
 const INT64_MIN = -(2n ** 63n)
 const INT64_MAX = 2n ** 63n
 const MASK64 = 2n ** 64n - 1n
-const IDENTIFIER = /^[A-Za-z_$][\w$]*$/
 
 const isWellFormed: (s: string) => boolean =
   typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
     ? (s) => (s as unknown as { isWellFormed(): boolean }).isWellFormed()
     : (s) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(s)
 
-function keySegment(key: string): string {
-  return IDENTIFIER.test(key) ? `.${key}` : `[${JSON.stringify(key)}]`
-}
-
-function primitiveText(v: unknown): string | undefined {
-  if (typeof v === 'string') return JSON.stringify(v)
-  if (typeof v === 'number' || typeof v === 'boolean' || v === null || v === undefined) return String(v)
-  if (typeof v === 'bigint') return `${v}n`
-  return undefined
-}
-
-/** Adds `segment` to an Unstorable passing outwards through a container; rethrows anything else. */
-function within(e: unknown, segment: string): never {
-  if (e instanceof Unstorable) e.path.push(segment)
-  throw e
+/** Writes `n` (below 2^53) as an unsigned LEB128 varint at `buf[pos]`; returns the position after it. */
+function writeVarint(buf: Uint8Array, pos: number, n: number): number {
+  while (n >= 0x80) {
+    buf[pos++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
+  }
+  buf[pos++] = n
+  return pos
 }
 
 function isDetached(b: ArrayBuffer): boolean {
@@ -90,57 +77,6 @@ function tracksLength(v: ArrayBufferView, b: ArrayBuffer & { resize(n: number): 
   const grew = v.byteLength !== len - v.byteOffset
   b.resize(len)
   return grew
-}
-
-/** Up to this many objects, Seen keeps them in a list. */
-const LIST_MAX = 32
-
-/**
- * The objects met while encoding, each with its ordinal. Most values hold a few objects: up to
- * 32 are kept in a list and found by a linear scan, which measured cheaper than a Map (V8 must
- * first give each object an identity hash); past 32 a Map takes over.
- */
-class Seen {
-  objects: (object | undefined)[] = []
-  ordinals: number[] = []
-  count = 0
-  map: Map<object, number> | null = null
-
-  get(o: object): number | undefined {
-    if (this.map !== null) return this.map.get(o)
-    const objects = this.objects
-    for (let i = 0; i < this.count; i++) if (objects[i] === o) return this.ordinals[i]
-    return undefined
-  }
-
-  /** Records `o`, or changes its ordinal if it is here already. */
-  set(o: object, ordinal: number): void {
-    if (this.map !== null) {
-      this.map.set(o, ordinal)
-      return
-    }
-    for (let i = 0; i < this.count; i++) {
-      if (this.objects[i] === o) {
-        this.ordinals[i] = ordinal
-        return
-      }
-    }
-    if (this.count === LIST_MAX) {
-      this.map = new Map()
-      for (let i = 0; i < this.count; i++) this.map.set(this.objects[i]!, this.ordinals[i]!)
-      this.map.set(o, ordinal)
-      return
-    }
-    this.objects[this.count] = o
-    this.ordinals[this.count++] = ordinal
-  }
-
-  /** Forgets everything (and drops the references, so nothing is kept alive). */
-  clear(): void {
-    for (let i = 0; i < this.count; i++) this.objects[i] = undefined
-    this.count = 0
-    this.map = null
-  }
 }
 
 class Encoder {
@@ -199,12 +135,7 @@ class Encoder {
   }
 
   varint(n: number): void {
-    const buf = this.buf
-    while (n >= 0x80) {
-      buf[this.pos++] = (n & 0x7f) | 0x80
-      n = Math.floor(n / 128)
-    }
-    buf[this.pos++] = n
+    this.pos = writeVarint(this.buf, this.pos, n)
   }
 
   write(v: unknown): void {
@@ -266,15 +197,20 @@ class Encoder {
       this.pos += 8
       return
     }
+    // Beyond 64 bits: the magnitude's bytes, least significant first, without high zero bytes.
     const chunks: bigint[] = []
     for (let m = v < 0n ? -v : v; m > 0n; m >>= 64n) chunks.push(m & MASK64)
-    this.ensure(chunks.length * 8)
+    let top = 8
+    while ((chunks[chunks.length - 1]! >> BigInt(8 * (top - 1))) === 0n) top--
+    const n = (chunks.length - 1) * 8 + top
+    this.ensure(n + 8)
     this.buf[this.pos++] = v < 0n ? F.T_BIGINT_NEG : F.T_BIGINT_POS
-    this.varint(chunks.length * 8)
+    this.varint(n)
     for (const c of chunks) {
-      this.dv.setBigUint64(this.pos, c, true)
+      this.dv.setBigUint64(this.pos, c, true) // the last chunk's high zero bytes are overwritten next
       this.pos += 8
     }
+    this.pos -= 8 - top
   }
 
   writeString(s: string): void {
@@ -597,10 +533,36 @@ class Encoder {
 let shared: Encoder | undefined
 
 /**
+ * A typed array or DataView that is the whole value, on a plain buffer: written straight into
+ * an output of its exact size (one copy, not two; vectors of floats are common values).
+ * Undefined when the view needs the general path (a shared, resizable or detached buffer, or
+ * a view type the classifier does not know).
+ */
+function encodeLoneView(v: ArrayBufferView): Uint8Array | undefined {
+  const b = v.buffer as ArrayBuffer & { resizable?: boolean }
+  const kind = classify(Object.getPrototypeOf(v) as object)
+  if (typeof kind !== 'number' || kind < K_VIEW || Object.getPrototypeOf(b) !== ArrayBuffer.prototype || b.resizable || isDetached(b)) return undefined
+  const n = v.byteLength
+  const head = new Uint8Array(12)
+  head[0] = F.FORMAT_V1
+  head[1] = F.T_VIEW
+  head[2] = kind - K_VIEW
+  const p = writeVarint(head, 3, n)
+  const out = new Uint8Array(p + n)
+  out.set(head.subarray(0, p))
+  out.set(new Uint8Array(b, v.byteOffset, n), p)
+  return out
+}
+
+/**
  * The bytes of `value` in format version 1 (values-format.ts), with the format byte first.
  * Throws Unstorable for a value that cannot be stored. Cost: O(size of the value).
  */
 export function encodeTagged(value: unknown): Uint8Array {
+  if (ArrayBuffer.isView(value)) {
+    const direct = encodeLoneView(value)
+    if (direct !== undefined) return direct
+  }
   // One encoder and buffer are reused; a getter that stores a value while we encode gets its own.
   const enc = shared === undefined || shared.busy ? new Encoder() : shared
   shared ??= enc

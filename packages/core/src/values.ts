@@ -16,7 +16,8 @@
 
 import { CorruptionError, DataCloneError } from './errors.js'
 import { FORMAT_V1_BYTES } from './values-format.js'
-import { encodeTagged, Unstorable } from './values-encode.js'
+import { encodeTagged } from './values-encode.js'
+import { shortPath, Unstorable } from './values-unstorable.js'
 import { BadValueBytes, decodeTagged } from './values-decode.js'
 import { copyBytes } from './values-utf8.js'
 
@@ -39,17 +40,6 @@ export function encodeValue(value: unknown): Uint8Array {
     if (!(e instanceof Unstorable)) throw e
     throw new DataCloneError(`cowdb: value${shortPath(e.path.reverse())} is ${e.what} and cannot be stored`)
   }
-}
-
-/** The path to a value, its middle cut out (at segment boundaries) when it is very long. */
-function shortPath(segments: string[]): string {
-  const all = segments.join('')
-  if (all.length <= 240) return all
-  let head = 0
-  let tail = segments.length
-  for (let n = 0; n < 100; ) n += segments[head++]!.length
-  for (let n = 0; n < 100; ) n += segments[--tail]!.length
-  return `${segments.slice(0, head).join('')}…${segments.slice(tail).join('')}`
 }
 
 /** An ArrayBuffer that is neither shared nor resizable (the raw path cannot say either). */
