@@ -274,6 +274,7 @@ describe('value codec: what cannot be stored', () => {
     ['SharedArrayBuffer', sab, /value is a SharedArrayBuffer/],
     ['view of a SharedArrayBuffer', sab && new Uint8Array(sab), /value is a view of a SharedArrayBuffer/],
     ['detached ArrayBuffer', { b: detached }, /value\.b is a detached ArrayBuffer/],
+    ['Uint8Array on a detached buffer', viewOfDetached(), /value is a Uint8Array on a detached ArrayBuffer/],
   ]
   // Platform objects: Node's structuredClone copies a Blob and flattens a URL; a browser copies
   // a Blob and refuses the others. cowdb stores none of them.
@@ -331,6 +332,13 @@ describe('value codec: what cannot be stored', () => {
     }
   })
 })
+
+function viewOfDetached(): Uint8Array {
+  const b = new ArrayBuffer(8)
+  const v = new Uint8Array(b)
+  structuredClone(b, { transfer: [b] })
+  return v
+}
 
 /** structuredClone as IndexedDB uses it (for storage): it also refuses SharedArrayBuffer. */
 function structuredCloneForStorage(v: unknown): unknown {

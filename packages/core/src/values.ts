@@ -28,7 +28,7 @@ import { copyBytes } from './values-utf8.js'
  */
 export function encodeValue(value: unknown): Uint8Array {
   if (value === undefined) throw new TypeError('cowdb: undefined is not a storable value (use delete)')
-  if (value instanceof Uint8Array && Object.getPrototypeOf(value) === Uint8Array.prototype && isPlainBuffer(value.buffer)) {
+  if (value instanceof Uint8Array && value.length > 0 && Object.getPrototypeOf(value) === Uint8Array.prototype && isPlainBuffer(value.buffer)) {
     const out = new Uint8Array(value.length + 1)
     out[0] = FORMAT_V1_BYTES
     out.set(value, 1)
@@ -42,7 +42,7 @@ export function encodeValue(value: unknown): Uint8Array {
   }
 }
 
-/** An ArrayBuffer that is neither shared nor resizable (the raw path cannot say either). */
+/** An ArrayBuffer that is neither shared nor resizable (the raw path cannot say either; an empty view, which may be detached, takes the general path). */
 function isPlainBuffer(b: ArrayBufferLike): boolean {
   return Object.getPrototypeOf(b) === ArrayBuffer.prototype && !(b as { resizable?: boolean }).resizable
 }
