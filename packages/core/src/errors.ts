@@ -64,6 +64,26 @@ export function reviveError(name: string, message: string, extra?: Record<string
   return err
 }
 
+/** Marks an error after which the engine stopped accepting writes (see stoppedWrites). */
+const STOPPED = Symbol.for('cowdb.stoppedWrites')
+
+/**
+ * The error for a failure after which writes cannot go on safely (the outcome of the last
+ * writes is unknown until the database is reopened and recovers): QuotaExceededError for a full
+ * disk, else IOError, with `cause` kept.
+ */
+export function stoppedWrites(cause: unknown, why: string): Error {
+  const Ctor = cause instanceof QuotaExceededError ? QuotaExceededError : IOError
+  const e = new Ctor(`cowdb: writes stopped: ${why}; close and reopen the database to recover`, { cause })
+  Object.defineProperty(e, STOPPED, { value: true })
+  return e
+}
+
+/** Whether `e` came from stoppedWrites(). */
+export function isStopped(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[STOPPED] === true
+}
+
 /** Throws a plain Error when `cond` is false: an invariant whose breach would corrupt data. */
 export function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error(`cowdb invariant violated: ${msg}`)

@@ -78,6 +78,12 @@ export interface MetaStore {
   load(): Promise<Meta | undefined>
   save(meta: Meta): Promise<void>
   close(): Promise<void>
+  /**
+   * Whether a save that failed may still have reached storage (a file write whose fsync failed).
+   * Then the engine saves the previous Meta again after a failure. IndexedDB: false (a failed
+   * transaction leaves nothing).
+   */
+  readonly failedSaveMayPersist?: boolean
 }
 
 /** What a Database is opened on. */

@@ -1,7 +1,10 @@
 // Public types of the cowdb API (the contract in API.md).
 
-/** A key: numbers < strings < binary < arrays (IndexedDB's order). */
-export type Key = string | number | Uint8Array | Key[]
+/**
+ * A key, in IndexedDB's order: numbers < dates < strings (by UTF-16 code unit) < binary < arrays
+ * (element by element). Comes back as the type it was written as. See docs/keys.md.
+ */
+export type Key = number | Date | string | Uint8Array | Key[]
 /** Any structured-cloneable value except `undefined`. */
 export type Value = unknown
 /** A page's 64-bit id as a safe integer. */
