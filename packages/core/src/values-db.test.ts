@@ -87,6 +87,12 @@ describe('issue 13: every value comes back exactly (Database, Node)', () => {
     expect(await db.get('bad')).toBeUndefined()
     expect(await db.get('ok')).toBeUndefined()
     expect(await db.count()).toBe(1)
+    // A bad value fails its own call only: neighbours in the same tick go on.
+    const [ok, no, ok2] = await Promise.allSettled([db.put('n1', 1), db.put('bad', bad), db.put('n2', 2)])
+    expect([ok.status, no.status, ok2.status]).toEqual(['fulfilled', 'rejected', 'fulfilled'])
+    expect((no as PromiseRejectedResult).reason).toBeInstanceOf(DataCloneError)
+    await db.delete('n1')
+    await db.delete('n2')
     await db.close()
     const again = await Database.open(storage.reopen(), quiet)
     expect(await again.scan()).toEqual([['before', 1]])
