@@ -8,6 +8,7 @@ export { BufferedTransaction, BufferedTransaction as BufferedTransactionClient, 
 export { encodeKey, decodeKey, compareKeys, encodeRange, prefixRange } from './keys.js'
 export { encodeValue, decodeValue } from './values.js'
 export { Float16Bits } from './values-float16.js'
+export { decodeLegacyValue } from './values-legacy.js'
 export { checksum32 } from './checksum.js'
 export { Hlc, parseHlc, formatHlc } from './hlc.js'
 export { BranchView, type BranchTarget } from './branch-view.js'
