@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { Database, type DatabaseOptions } from './database.js'
-import { ClosedError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { ClosedError, CorruptionError, DataCloneError, SnapshotNotFoundError } from './errors.js'
 import { MemoryStorage } from './memory-store.js'
 
 const quiet: DatabaseOptions = { checkpointDelayMs: 0 }
@@ -155,7 +155,7 @@ describe('bad input', () => {
     await expect(db.put(NaN, 1)).rejects.toThrow(/NaN/)
     await expect(db.put('x'.repeat(3000), 1)).rejects.toThrow(/2048/)
     await expect(db.put('k', undefined)).rejects.toThrow(/undefined/)
-    await expect(db.put('k', () => 1)).rejects.toBeInstanceOf(TypeError)
+    await expect(db.put('k', () => 1)).rejects.toBeInstanceOf(DataCloneError)
     await expect(db.batch([{ type: 'put', key: 'a', value: 1 }, { type: 'nope' } as never])).rejects.toThrow(/op 1/)
     await expect(db.scan({ gt: 1, gte: 2 })).rejects.toBeInstanceOf(TypeError)
     await expect(db.scan({ limit: -1 })).rejects.toBeInstanceOf(TypeError)

@@ -7,6 +7,8 @@
 // which does not read format 1's bytes, so every stored value is transcoded.
 
 import { MAX_KEY_BYTES, reencodeKey } from './keys.js'
+import { encodeValue } from './values.js'
+import { decodeLegacyValue } from './values-legacy.js'
 
 /**
  * The longest key a migrated store can hold: a format-1 key at the limit whose every 4-byte
@@ -24,10 +26,9 @@ export function upgradeKey(old: Uint8Array): Uint8Array {
 }
 
 /**
- * A stored value's format-2 bytes from its format-1 bytes (a fresh copy). Until the
- * structured-clone codec replaces values.ts, format 2 values are still written by msgpackr, and
- * this is a copy; with it, `encodeValue(decodeLegacyValue(old))`. Cost: O(value size).
+ * A stored value's format-2 bytes from its format-1 bytes: read by the format-1 reader, written
+ * by the format-2 codec (fresh bytes). Cost: O(value size).
  */
 export function transcodeValue(old: Uint8Array): Uint8Array {
-  return old.slice()
+  return encodeValue(decodeLegacyValue(old))
 }
