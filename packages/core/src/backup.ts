@@ -10,11 +10,14 @@
 //   records: u8 type (1 put: bytes key, bytes value | 2 delete: bytes key) ... u8 0 (end)
 //   u32 xxHash32 of everything before it
 
-import type { StoredValue, Tree } from './btree.js'
+import { countRange, type StoredValue, type Tree } from './btree.js'
+import { branchOf, type Catalog } from './catalog.js'
+import { PROGRESS_EVERY } from './options.js'
+import type { Progress } from './types.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import { checksum32 } from './checksum.js'
 import { diffTrees } from './diff.js'
-import { CorruptionError } from './errors.js'
+import { CorruptionError, SnapshotNotFoundError } from './errors.js'
 import { MAX_KEY_BYTES, encodeRange } from './keys.js'
 import type { Ref } from './node.js'
 import { MAX_MIGRATED_KEY_BYTES, transcodeValue, upgradeKey } from './legacy.js'
@@ -154,4 +157,67 @@ export function importOps(header: BackupHeader, records: () => Generator<BackupR
     if (ops.length % every === 0) progress(ops.length)
   }
   return ops
+}
+
+/**
+ * What importing `bytes` does: its ops (a full backup first clears the head) and the label of
+ * the snapshot that marks it ('backup:<id of the backup's snapshot>'). An incremental backup needs
+ * its base imported before (`hasLabel`): SnapshotNotFoundError otherwise; a damaged one is a
+ * CorruptionError. Nothing changes until the caller commits the ops. Cost: O(entries).
+ */
+export function importPlan(bytes: Uint8Array, hasLabel: (label: string) => boolean, onProgress?: (p: Progress) => void): { ops: EncodedOp[]; label: string; entries: number } {
+  const { header, records } = readBackup(bytes)
+  if (header.since !== undefined && !hasLabel(backupLabel(header.since))) {
+    throw new SnapshotNotFoundError(`cowdb: this incremental backup starts from snapshot ${header.since}, which was not imported here (import the backups in order)`)
+  }
+  const ops = importOps(header, records, PROGRESS_EVERY, (done) => onProgress?.({ phase: 'import', done, total: header.entries }))
+  return { ops, label: backupLabel(header.snapshot), entries: header.entries }
+}
+
+const backupLabel = (id: string) => `backup:${id}`
+
+/** What an export reads: the catalog (to find and pin the states), the tree, how values compare. */
+export type BackupSource = { catalog: Catalog; tree: Tree; sameValue: (a: StoredValue, b: StoredValue) => boolean; check: () => void }
+export type ExportOptions = { snapshot?: string; since?: string; keepSnapshot?: boolean; onProgress?: (p: Progress) => void; branch?: string }
+
+/**
+ * Database.exportBackup: a backup of snapshot `opts.snapshot` or of the head of `opts.branch`;
+ * with `since`, of the changes from that snapshot. Exporting the head leaves a snapshot behind
+ * only with `keepSnapshot` (taken with `take`; dropped again with `drop` if the export fails).
+ * Both states stay pinned while the walk yields to other work every PROGRESS_EVERY entries.
+ * Cost: O(entries) full; O(changed pages) incremental.
+ */
+export async function exportBackupOf(
+  src: BackupSource,
+  opts: ExportOptions,
+  take: { snapshot: (label: string, branch: string) => Promise<{ id: string }>; drop: (id: string) => Promise<void> },
+): Promise<Uint8Array> {
+  if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, keepSnapshot?, onProgress?, branch? }')
+  const { catalog } = src
+  const from = opts.since === undefined ? undefined : catalog.snapFor(opts.since)
+  const branch = branchOf(opts)
+  if (opts.snapshot !== undefined) catalog.snapFor(opts.snapshot)
+  else catalog.headOf(branch)
+  const taken = opts.snapshot === undefined && opts.keepSnapshot ? await take.snapshot('backup', branch) : undefined
+  const id = opts.snapshot ?? taken?.id
+  // the state exported: a snapshot, or the head as it is now (named by a fresh, unretained id)
+  const to = id !== undefined ? catalog.snapFor(id) : { id: catalog.hlc.next(), label: undefined, createdAt: Date.now() }
+  const a = catalog.pin(from ? { snapshot: from.id } : 'empty')
+  const b = catalog.pin(id !== undefined ? { snapshot: id } : { branch })
+  try {
+    const total = from ? 0 : countRange(src.tree, b.root, encodeRange(undefined))
+    const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
+    return await exportChanges(src.tree, a.root, b.root, src.sameValue, header, PROGRESS_EVERY, async (done, last) => {
+      opts.onProgress?.({ phase: 'export', done, total: total || done })
+      if (last) return
+      await new Promise<void>((resolve) => setTimeout(resolve, 0)) // let other work (worker messages, timers) in
+      src.check()
+    })
+  } catch (e) {
+    if (taken) await take.drop(taken.id).catch(() => {})
+    throw e
+  } finally {
+    catalog.unpin(a.id)
+    catalog.unpin(b.id)
+  }
 }

@@ -295,6 +295,12 @@ export class Catalog {
     return this.snaps.values()
   }
 
+  /** The catalog's part of Database.stats(). Cost: O(snapshots). */
+  stats(): { generation: number; snapshots: number; namedSnapshots: number; historyEntries: number; pagesInDeadlists: number } {
+    const { named, history } = this.snapshotCounts()
+    return { generation: this.gen, snapshots: named + history, namedSnapshots: named, historyEntries: history, pagesInDeadlists: this.dead.size }
+  }
+
   /** Snapshots retained: named ones, and history entries (one per commit, for undo). Cost: O(snapshots). */
   snapshotCounts(): { named: number; history: number } {
     let history = 0

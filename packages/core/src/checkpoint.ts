@@ -69,6 +69,11 @@ export class Checkpointer {
     this.changed = true
   }
 
+  /** The checkpoint's part of Database.stats(). */
+  stats(): { checkpoints: number; pagesPendingFree: number } {
+    return { checkpoints: this.checkpoints, pagesPendingFree: this.pendingCount }
+  }
+
   /** Whether a checkpoint has anything to do. */
   get needed(): boolean {
     return this.wal.offset > 0 || this.pendingFree.length > 0 || this.changed

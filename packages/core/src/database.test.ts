@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { ClosedError, CorruptionError, DataCloneError, SnapshotNotFoundError } from './errors.js'
 import { MemoryStorage } from './memory-store.js'
 

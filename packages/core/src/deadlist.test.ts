@@ -2,7 +2,8 @@
 // shared with another head. A page freed while any root reaches it shows as reachableButFree
 // in space(), and then as a wrong read once its slot is reused.
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { DeadLists } from './deadlist.js'
 import { MemoryStorage } from './memory-store.js'
 

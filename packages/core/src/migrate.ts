@@ -25,7 +25,7 @@
 
 import { SortedBuilder, Tree, insert, lookup, remove, walk, type StoredValue } from './btree.js'
 import { Catalog } from './catalog.js'
-import { metaOf, writeTree, adoptWritten, type Written } from './checkpoint.js'
+import { freshMeta, metaOf, writeTree, adoptWritten, type Written } from './checkpoint.js'
 import { Applier } from './commit.js'
 import { diffTrees, storedEqual } from './diff.js'
 import { CorruptionError } from './errors.js'
@@ -70,6 +70,29 @@ export function checkVersion(meta: Meta): void {
 }
 
 /** What the migration did, for tests and the bench. */
+/**
+ * The Meta a Database opens on: a new store's (whatever the files held before is not ours), or
+ * the stored one, checked, and migrated first if it is of an earlier format (one atomic switch).
+ * Cost: O(1) for a current store; a migration otherwise (see migrate()).
+ */
+export async function loadMeta(storage: Storage, opts: { pageSize?: number } & MigrateOptions): Promise<Meta> {
+  let meta = await storage.meta.load()
+  if (!meta) {
+    meta = freshMeta(opts.pageSize ?? 4096)
+    storage.pages.truncate(0)
+    storage.wal.truncate(0)
+    storage.pages.flush()
+    storage.wal.flush()
+    await storage.meta.save(meta)
+    return meta
+  }
+  checkVersion(meta)
+  if (opts.pageSize !== undefined && opts.pageSize !== meta.pageSize) {
+    throw new TypeError(`cowdb: this store was created with pageSize ${meta.pageSize}, not ${opts.pageSize}`)
+  }
+  return meta.version === FORMAT_VERSION ? meta : (await migrate(storage, meta, opts)).meta
+}
+
 export type MigrateReport = { roots: number; bulkLoads: number; diffs: number; changesApplied: number; pagesWritten: number }
 
 /** An old root to migrate: its lowest generation and the branch it was first seen on. */

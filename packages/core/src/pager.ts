@@ -236,6 +236,12 @@ export class Pager implements ChainIO {
     this.slotCount = s.slotCount
   }
 
+  /** The pager's part of Database.stats(). */
+  stats(): { pageSize: number; pagesLive: number; pagesFree: number; cacheHits: number; cacheMisses: number; pagesCreated: number; pagesWritten: number; pagesRead: number } {
+    const c = this.counters
+    return { pageSize: this.pageSize, pagesLive: this.slotCount - this.free.length, pagesFree: this.free.length, cacheHits: this.cache.hits, cacheMisses: this.cache.misses, pagesCreated: c.pagesCreated, pagesWritten: c.pagesWritten, pagesRead: c.pagesRead }
+  }
+
   // ---- free space ---------------------------------------------------------------------------
 
   /** Marks slots free for reuse (after the last root that reached them is gone). Cost: O(n log n). */

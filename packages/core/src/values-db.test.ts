@@ -1,7 +1,8 @@
 // Issue 13's value repros (items 1, 4 and 7) at the Database level, in Node: each value is
 // written, then read back through get, getMany, scan and iterate, before and after a reopen.
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { DataCloneError } from './errors.js'
 import { MemoryStorage } from './memory-store.js'
 import { Float16Bits } from './values-float16.js'
