@@ -18,14 +18,20 @@ console.log('\n> unit tests (vitest)')
 const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env })
 console.log('\n> browser tests (playwright, headless Chromium, persistent profile)')
 const e2e = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], { env })
+console.log('\n> install-and-run tests (test/pack: pnpm pack, npm install into apps outside the repo, Vite/webpack/esbuild builds, Node, dbctl)')
+const packJson = join(reports, 'pack.json')
+const pack = run('npx', ['playwright', 'test', '-c', 'test/pack/playwright.config.ts', '--reporter=list,json'], { env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: packJson } })
 
 const read = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined)
 const u = read(unitJson)
 const p = read(e2eJson)
 const unitCounts = u ? { passed: u.numPassedTests, failed: u.numFailedTests + (unit !== 0 && !u.numFailedTests ? 1 : 0) } : { passed: 0, failed: 1 }
 const e2eCounts = p ? { passed: p.stats.expected, failed: p.stats.unexpected + p.stats.flaky + (e2e !== 0 && !p.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
+const pk = read(packJson)
+const packCounts = pk ? { passed: pk.stats.expected, failed: pk.stats.unexpected + pk.stats.flaky + (pack !== 0 && !pk.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
 rmSync(reports, { recursive: true, force: true })
 console.log(`\nunit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
 console.log(`browser: ${e2eCounts.passed} passed, ${e2eCounts.failed} failed`)
-console.log(`total: ${unitCounts.passed + e2eCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed} failed`)
-process.exit(unit === 0 && e2e === 0 ? 0 : 1)
+console.log(`pack: ${packCounts.passed} passed, ${packCounts.failed} failed`)
+console.log(`total: ${unitCounts.passed + e2eCounts.passed + packCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed + packCounts.failed} failed`)
+process.exit(unit === 0 && e2e === 0 && pack === 0 ? 0 : 1)
