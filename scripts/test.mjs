@@ -14,6 +14,8 @@ const unitJson = join(reports, 'unit.json')
 const e2eJson = join(reports, 'e2e.json')
 const env = { ...process.env, CHROMIUM_PATH: chromium, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson }
 
+console.log('\n> import graph (madge): no cycles, database.ts only behind the index')
+const deps = run('node', ['scripts/check-deps.mjs'], { env })
 console.log('\n> unit tests (vitest)')
 const unit = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env })
 console.log('\n> browser tests (playwright, headless Chromium, persistent profile)')
@@ -30,8 +32,10 @@ const e2eCounts = p ? { passed: p.stats.expected, failed: p.stats.unexpected + p
 const pk = read(packJson)
 const packCounts = pk ? { passed: pk.stats.expected, failed: pk.stats.unexpected + pk.stats.flaky + (pack !== 0 && !pk.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
 rmSync(reports, { recursive: true, force: true })
-console.log(`\nunit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
+console.log(`\ndeps: ${deps === 0 ? '1 passed, 0 failed' : '0 passed, 1 failed'}`)
+console.log(`unit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
 console.log(`browser: ${e2eCounts.passed} passed, ${e2eCounts.failed} failed`)
 console.log(`pack: ${packCounts.passed} passed, ${packCounts.failed} failed`)
-console.log(`total: ${unitCounts.passed + e2eCounts.passed + packCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed + packCounts.failed} failed`)
-process.exit(unit === 0 && e2e === 0 && pack === 0 ? 0 : 1)
+const depsPassed = deps === 0 ? 1 : 0
+console.log(`total: ${unitCounts.passed + e2eCounts.passed + packCounts.passed + depsPassed} passed, ${unitCounts.failed + e2eCounts.failed + packCounts.failed + 1 - depsPassed} failed`)
+process.exit(unit === 0 && e2e === 0 && pack === 0 && deps === 0 ? 0 : 1)

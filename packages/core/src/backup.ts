@@ -8,9 +8,15 @@
 //   records: u8 type (1 put: bytes key, bytes value | 2 delete: bytes key) ... u8 0 (end)
 //   u32 xxHash32 of everything before it
 
+import type { StoredValue, Tree } from './btree.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import { checksum32 } from './checksum.js'
+import { diffTrees } from './diff.js'
 import { CorruptionError } from './errors.js'
+import { MAX_KEY_BYTES, encodeRange } from './keys.js'
+import type { Ref } from './node.js'
+import type { EncodedOp } from './ops.js'
+import { storedBytes } from './stored.js'
 
 const MAGIC = new TextEncoder().encode('COWDB-BACKUP')
 const VERSION = 1
@@ -95,4 +101,43 @@ export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: 
     }
   }
   return { header, records }
+}
+
+/**
+ * A backup of the entries that differ from root `from` to root `to` (all of `to` when `from` is
+ * null). `pause(done, last)` runs every `every` entries and at the end: report progress, yield.
+ * Both roots must stay pinned until it resolves. Cost: O(changed pages) reads plus the entries.
+ */
+export async function exportChanges(
+  tree: Tree,
+  from: Ref | null,
+  to: Ref | null,
+  sameValue: (a: StoredValue, b: StoredValue) => boolean,
+  header: Omit<BackupHeader, 'entries'>,
+  every: number,
+  pause: (done: number, last: boolean) => Promise<void> | void,
+): Promise<Uint8Array> {
+  const out = new BackupWriter()
+  for (const c of diffTrees(tree, from, to, sameValue)) {
+    if (c.after === undefined) out.delete(c.key)
+    else out.put(c.key, storedBytes(tree.pager, c.after))
+    if (out.entries % every === 0) await pause(out.entries, false)
+  }
+  await pause(out.entries, true)
+  return out.finish(header)
+}
+
+/**
+ * The ops that load a backup onto a head (a full backup first clears it), checked: a bad key is
+ * a CorruptionError before anything changes. `progress(done)` runs every `every` records.
+ * Cost: O(entries).
+ */
+export function importOps(header: BackupHeader, records: () => Generator<BackupRecord>, every: number, progress: (done: number) => void): EncodedOp[] {
+  const ops: EncodedOp[] = header.since === undefined ? [{ type: 'deleteRange', range: encodeRange({}) }] : []
+  for (const r of records()) {
+    if (r.key.length === 0 || r.key.length > MAX_KEY_BYTES) throw new CorruptionError(`cowdb: backup holds a key of ${r.key.length} bytes`)
+    ops.push(r.type === 'put' ? { type: 'put', key: r.key, value: r.value } : { type: 'delete', key: r.key })
+    if (ops.length % every === 0) progress(ops.length)
+  }
+  return ops
 }

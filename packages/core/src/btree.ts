@@ -3,12 +3,10 @@
 // copy in place, so a batch of 100,000 puts copies each touched page once. Nothing here does I/O
 // except loading pages through the pager; writing pages out is the checkpoint's job.
 
-import { compareKeys } from './keys.js'
+import { compareKeys, type KeyRange } from './keys.js'
 import { HEADER_SIZE, Node, REF_SIZE, isNode, valueLength, type Overflow, type Ref } from './node.js'
 import type { Pager } from './pager.js'
 
-/** An encoded key range; a missing bound is open. */
-export type KeyRange = { lo?: Uint8Array; loInclusive: boolean; hi?: Uint8Array; hiInclusive: boolean }
 export type StoredValue = Uint8Array | Overflow
 
 /** The tree's write context: page loading, copying, and the current epoch and generation. */

@@ -9,8 +9,10 @@
 //
 // UTF-8 byte order is code point order, and the escape keeps "a" < "a\0" < "a\x01".
 
-import type { KeyRange } from './btree.js'
 import type { Key, Range } from './types.js'
+
+/** An encoded key range; a missing bound is open. */
+export type KeyRange = { lo?: Uint8Array; loInclusive: boolean; hi?: Uint8Array; hiInclusive: boolean }
 
 const NUMBER = 0x10
 const STRING = 0x20

@@ -1,5 +1,7 @@
 // Counters and histograms, rendered in the Prometheus text exposition format.
 
+import type { Stats } from './types.js'
+
 export class Histogram {
   readonly counts: number[]
   sum = 0
@@ -13,6 +15,11 @@ export class Histogram {
     this.count++
     for (let i = 0; i < this.buckets.length; i++) if (v <= this.buckets[i]!) this.counts[i]!++
   }
+}
+
+/** Milliseconds from a monotonic clock where there is one (for durations). */
+export function now(): number {
+  return typeof performance !== 'undefined' ? performance.now() : Date.now()
 }
 
 /** Seconds buckets from 50 µs to 10 s. */
@@ -36,4 +43,23 @@ export function renderPrometheus(metrics: Metric[]): string {
     }
   }
   return lines.join('\n') + '\n'
+}
+
+/** The engine's metrics from its stats, the newest snapshot's time and its histograms. Cost: O(1). */
+export function engineMetrics(s: Stats, newestSnapshot: number, h: { gc: Histogram; commit: Histogram; checkpoint: Histogram }): Metric[] {
+  return [
+    { name: 'cow_pages_created_total', help: 'Pages created (copied or new) by writes.', type: 'counter', value: s.pagesCreated },
+    { name: 'cow_root_updates_total', help: 'Head root switches (commits, restores).', type: 'counter', value: s.rootUpdates },
+    { name: 'cow_snapshot_age_seconds', help: 'Age of the newest snapshot (0 when there is none).', type: 'gauge', value: newestSnapshot ? (Date.now() - newestSnapshot) / 1000 : 0 },
+    { name: 'cow_garbage_collector_duration_seconds', help: 'Duration of garbage collection runs.', type: 'histogram', hist: h.gc },
+    { name: 'cow_pages_live', help: 'Slots in use in the pages file.', type: 'gauge', value: s.pagesLive },
+    { name: 'cow_pages_free', help: 'Free slots in the pages file.', type: 'gauge', value: s.pagesFree },
+    { name: 'cow_file_bytes', help: 'Size of the pages file.', type: 'gauge', value: s.fileBytes },
+    { name: 'cow_wal_bytes', help: 'Bytes in the write-ahead log since the last checkpoint.', type: 'gauge', value: s.walBytes },
+    { name: 'cow_cache_hits_total', help: 'Page cache hits.', type: 'counter', value: s.cacheHits },
+    { name: 'cow_cache_misses_total', help: 'Page cache misses.', type: 'counter', value: s.cacheMisses },
+    { name: 'cow_snapshots', help: 'Snapshots retained.', type: 'gauge', value: s.snapshots },
+    { name: 'cow_commit_duration_seconds', help: 'Commit latency, from call to durable.', type: 'histogram', hist: h.commit },
+    { name: 'cow_checkpoint_duration_seconds', help: 'Checkpoint duration.', type: 'histogram', hist: h.checkpoint },
+  ]
 }

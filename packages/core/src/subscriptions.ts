@@ -4,7 +4,7 @@
 // its range) and the new value after; restore, undo and redo diff the two roots, which are
 // both immutable. Nothing is paid for keys outside every subscribed range.
 
-import type { KeyRange } from './btree.js'
+import type { KeyRange } from './keys.js'
 import type { RawChange } from './diff.js'
 import { keyInRange } from './keys.js'
 import type { Change, Commit } from './types.js'
