@@ -4,7 +4,8 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureChromium, ensureInstalled, run } from './setup.mjs'
+import { spawnSync } from 'node:child_process'
+import { ensureChromium, ensureInstalled, root, run } from './setup.mjs'
 
 ensureInstalled()
 if (run('node', ['scripts/pnpm.mjs', 'run', '-r', 'build']) !== 0) process.exit(1)
@@ -22,7 +23,10 @@ console.log('\n> browser tests (playwright, headless Chromium, persistent profil
 const e2e = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], { env })
 console.log('\n> install-and-run tests (test/pack: pnpm pack, npm install into apps outside the repo, Vite/webpack/esbuild builds, Node, dbctl)')
 const packJson = join(reports, 'pack.json')
-const pack = run('npx', ['playwright', 'test', '-c', 'test/pack/playwright.config.ts', '--reporter=list,json'], { env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: packJson } })
+const levelChromium = join(reports, 'level-chromium.json')
+const pack = run('npx', ['playwright', 'test', '-c', 'test/pack/playwright.config.ts', '--reporter=list,json'], { env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: packJson, COWDB_LEVEL_COUNTS: levelChromium } })
+console.log('\n> abstract-level test suite on @cowdb/level in Node (tape, every assertion counted; Chromium ran in the pack step)')
+const level = levelSuite(['memory', 'node'], levelChromium)
 
 const read = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined)
 const u = read(unitJson)
@@ -36,6 +40,26 @@ console.log(`\ndeps: ${deps === 0 ? '1 passed, 0 failed' : '0 passed, 1 failed'}
 console.log(`unit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
 console.log(`browser: ${e2eCounts.passed} passed, ${e2eCounts.failed} failed`)
 console.log(`pack: ${packCounts.passed} passed, ${packCounts.failed} failed`)
+console.log(`level: ${level.passed} passed, ${level.failed} failed`)
 const depsPassed = deps === 0 ? 1 : 0
-console.log(`total: ${unitCounts.passed + e2eCounts.passed + packCounts.passed + depsPassed} passed, ${unitCounts.failed + e2eCounts.failed + packCounts.failed + 1 - depsPassed} failed`)
-process.exit(unit === 0 && e2e === 0 && pack === 0 && deps === 0 ? 0 : 1)
+console.log(`total: ${unitCounts.passed + e2eCounts.passed + packCounts.passed + level.passed + depsPassed} passed, ${unitCounts.failed + e2eCounts.failed + packCounts.failed + level.failed + 1 - depsPassed} failed`)
+process.exit(unit === 0 && e2e === 0 && pack === 0 && deps === 0 && level.failed === 0 ? 0 : 1)
+
+/** tape's assertion counts of the abstract-level suite, per store in Node, plus Chromium's from the pack step. */
+function levelSuite(stores, chromiumCounts) {
+  const total = { passed: 0, failed: 0 }
+  const add = (where, c) => {
+    console.log(`  ${where}: ${c.passed} assertions passed, ${c.failed} failed`)
+    total.passed += c.passed
+    total.failed += c.failed
+  }
+  for (const store of stores) {
+    const r = spawnSync('npx', ['tsx', 'packages/level/test/abstract-level.ts', store], { cwd: root, encoding: 'utf8', maxBuffer: 1 << 28 })
+    const out = `${r.stdout}\n${r.stderr}`
+    for (const line of out.split('\n')) if (line.startsWith('not ok')) console.log(`  ${line}`)
+    const count = (re) => Number(out.match(re)?.[1] ?? 0)
+    add(`Node, ${store} store`, { passed: count(/^# pass\s+(\d+)/m), failed: count(/^# fail\s+(\d+)/m) + (r.status !== 0 && !/^# fail/m.test(out) ? 1 : 0) })
+  }
+  add('Chromium, browser client', existsSync(chromiumCounts) ? JSON.parse(readFileSync(chromiumCounts, 'utf8')) : { passed: 0, failed: 1 })
+  return total
+}
