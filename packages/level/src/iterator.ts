@@ -19,6 +19,7 @@ export class CowdbIterator extends AbstractIterator<CowdbLevel<unknown, unknown>
   private done = false
   private chunk = FIRST_CHUNK
 
+  /** @internal made by CowdbLevel's iterator(), keys() and values() */
   constructor(
     db: CowdbLevel<unknown, unknown>,
     options: AbstractIteratorOptions<Uint8Array, Uint8Array>,
@@ -45,25 +46,25 @@ export class CowdbIterator extends AbstractIterator<CowdbLevel<unknown, unknown>
     for (const row of rows) this.buffer.push(row)
   }
 
-  /** The next entry, or undefined at the end. Cost: O(1), or one scan() per chunk. */
+  /** @internal The next entry, or undefined at the end. Cost: O(1), or one scan() per chunk. */
   async _next(): Promise<Entry | undefined> {
     if (!this.buffer.length && !this.done) await this.fill()
     return this.buffer.shift()
   }
 
-  /** Up to `size` entries. Cost: one scan() per chunk they span. */
+  /** @internal Up to `size` entries. Cost: one scan() per chunk they span. */
   async _nextv(size: number): Promise<Entry[]> {
     while (this.buffer.length < size && !this.done) await this.fill()
     return this.buffer.splice(0, size)
   }
 
-  /** Every remaining entry. Cost: one scan() per chunk. */
+  /** @internal Every remaining entry. Cost: one scan() per chunk. */
   async _all(): Promise<Entry[]> {
     while (!this.done) await this.fill()
     return this.buffer.splice(0)
   }
 
-  /** Moves to the first key at or past `target` in iteration order, within the range. Cost: O(1); the next read scans. */
+  /** @internal Moves to the first key at or past `target` in iteration order, within the range. Cost: O(1); the next read scans. */
   _seek(target: Uint8Array): void {
     this.range = seekRange(this.start, target, this.reverse)
     this.buffer = []
@@ -71,7 +72,7 @@ export class CowdbIterator extends AbstractIterator<CowdbLevel<unknown, unknown>
     this.chunk = FIRST_CHUNK
   }
 
-  /** Releases the iterator's own snapshot (not an explicit one it was given). Cost: one cowdb call. */
+  /** @internal Releases the iterator's own snapshot (not an explicit one it was given). Cost: one cowdb call. */
   async _close(): Promise<void> {
     await this.snapshot.release()
   }

@@ -57,12 +57,12 @@ export class CowdbLevel<KDefault = string, VDefault = string> extends AbstractLe
     return this.db
   }
 
-  /** Opens the cowdb database when this one owns it. Cost: the cowdb open (recovery), or none. */
+  /** @internal Opens the cowdb database when this one owns it. Cost: the cowdb open (recovery), or none. */
   async _open(): Promise<void> {
     if (this.opener) this.db = await this.opener()
   }
 
-  /** Closes the cowdb database when this one owns it. Cost: the cowdb close (a checkpoint), or none. */
+  /** @internal Closes the cowdb database when this one owns it. Cost: the cowdb close (a checkpoint), or none. */
   async _close(): Promise<void> {
     if (this.opener && this.db) {
       const db = this.db
@@ -71,43 +71,44 @@ export class CowdbLevel<KDefault = string, VDefault = string> extends AbstractLe
     }
   }
 
-  /** The value of `key`. Cost: one cowdb get(): O(log n) page reads. */
+  /** @internal The value of `key`. Cost: one cowdb get(): O(log n) page reads. */
   async _get(key: Uint8Array, options: ReadOptions): Promise<Uint8Array | undefined> {
     return (await this.cowdb.get(key, await readAt(options))) as Uint8Array | undefined
   }
 
-  /** The values of `keys`, from one state. Cost: one cowdb getMany(): O(k log n). */
+  /** @internal The values of `keys`, from one state. Cost: one cowdb getMany(): O(k log n). */
   async _getMany(keys: Uint8Array[], options: ReadOptions): Promise<(Uint8Array | undefined)[]> {
     return (await this.cowdb.getMany(keys, await readAt(options))) as (Uint8Array | undefined)[]
   }
 
-  /** Whether `key` exists. Cost: one cowdb get(). */
+  /** @internal Whether `key` exists. Cost: one cowdb get(). */
   async _has(key: Uint8Array, options: ReadOptions): Promise<boolean> {
     return (await this._get(key, options)) !== undefined
   }
 
-  /** Whether each of `keys` exists. Cost: one cowdb getMany(). */
+  /** @internal Whether each of `keys` exists. Cost: one cowdb getMany(). */
   async _hasMany(keys: Uint8Array[], options: ReadOptions): Promise<boolean[]> {
     return (await this._getMany(keys, options)).map((v) => v !== undefined)
   }
 
-  /** Sets `key`; resolves once durable. Cost: one cowdb put(): O(log n) + a shared WAL flush. */
+  /** @internal Sets `key`; resolves once durable. Cost: one cowdb put(): O(log n) + a shared WAL flush. */
   async _put(key: Uint8Array, value: Uint8Array): Promise<void> {
     await this.cowdb.put(key, value)
   }
 
-  /** Deletes `key`. Cost: one cowdb delete(). */
+  /** @internal Deletes `key`. Cost: one cowdb delete(). */
   async _del(key: Uint8Array): Promise<void> {
     await this.cowdb.delete(key)
   }
 
-  /** Applies `operations` atomically, as one cowdb commit. Cost: one cowdb batch(): O(ops log n). */
+  /** @internal Applies `operations` atomically, as one cowdb commit. Cost: one cowdb batch(): O(ops log n). */
   async _batch(operations: LevelOp[]): Promise<void> {
     const ops: Op[] = operations.map((o) => (o.type === 'put' ? { type: 'put', key: o.key, value: o.value } : { type: 'delete', key: o.key }))
     if (ops.length) await this.cowdb.batch(ops)
   }
 
   /**
+   * @internal
    * Deletes the keys in a range: a whole range in one cowdb deleteRange() (dropping subtrees);
    * with a limit, or at a snapshot, the keys read there, deleted in batches.
    * Cost: O(log n) without a limit or snapshot, else O(keys deleted).
@@ -134,13 +135,13 @@ export class CowdbLevel<KDefault = string, VDefault = string> extends AbstractLe
     }
   }
 
-  /** An iterator over a range, reading at a snapshot taken now (or the explicit one given). Cost: one cowdb snapshot(); then one scan() per chunk. */
+  /** @internal An iterator over a range, reading at a snapshot taken now (or the explicit one given). Cost: one cowdb snapshot(); then one scan() per chunk. */
   _iterator(options: AbstractIteratorOptions<Uint8Array, Uint8Array> & ReadOptions): CowdbIterator {
     const snap: SnapshotRef = options.snapshot ? borrowed(options.snapshot) : takeSnapshot(this.cowdb)
     return new CowdbIterator(this as CowdbLevel<unknown, unknown>, options, toCowdbRange(options), snap)
   }
 
-  /** An explicit snapshot: reads with `{ snapshot }` see the state of now. Cost: one cowdb snapshot() (a small WAL record). */
+  /** @internal An explicit snapshot: reads with `{ snapshot }` see the state of now. Cost: one cowdb snapshot() (a small WAL record). */
   _snapshot(options: { owner: unknown }): CowdbSnapshot {
     return new CowdbSnapshot(this.cowdb, options)
   }

@@ -23,6 +23,7 @@ export function takeSnapshot(db: CowdbDatabase): SnapshotRef {
 
 /** An explicit Level snapshot (`db.snapshot()`): a cowdb snapshot, dropped when it closes. */
 export class CowdbSnapshot extends AbstractSnapshot {
+  /** @internal the cowdb snapshot behind this one */
   readonly taken: SnapshotRef
 
   constructor(db: CowdbDatabase, options: { owner: unknown }) {
@@ -31,7 +32,7 @@ export class CowdbSnapshot extends AbstractSnapshot {
     this.taken = takeSnapshot(db)
   }
 
-  /** Drops the cowdb snapshot. Cost: one cowdb dropSnapshot() (a small WAL record). */
+  /** @internal Drops the cowdb snapshot. Cost: one cowdb dropSnapshot() (a small WAL record). */
   async _close(): Promise<void> {
     await this.taken.release()
   }
