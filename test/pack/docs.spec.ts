@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { repo, sh } from './apps'
 import { expect, test } from '../../e2e/fixtures'
 
-const COST_REQUIRED = ['@cowdb/node', '@cowdb/level', '@cowdb/react']
+const COST_REQUIRED = ['@cowdb/level', '@cowdb/react']
 
 type Part = { text: string }
 type Comment = { summary?: Part[]; blockTags?: { content: Part[] }[] }

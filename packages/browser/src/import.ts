@@ -6,7 +6,10 @@
 import type { Commit, Key, Op, Progress, Value } from '@cowdb/core'
 
 /** What the importers need of a database: one atomic batch. */
-export type ImportTarget = { batch(ops: Op[]): Promise<Commit> }
+export type ImportTarget = {
+  /** The database's batch(): all `ops` or none, as one commit. Cost: as the database's (O(ops log n)). */
+  batch(ops: Op[]): Promise<Commit>
+}
 
 /** What an import did: records written, in one commit. */
 export type ImportResult = { count: number; commit: Commit | null }

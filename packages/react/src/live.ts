@@ -10,6 +10,7 @@ export type Live<T> = { status: 'loading' | 'ready' | 'error'; value: T | undefi
 
 /** The part of a cowdb database (browser, Node or core) the hooks use. */
 export type Subscribable = {
+  /** The database's subscribe(): `listener` after each commit changing `range`; resolves to the end. Cost: as the database's. */
   subscribe(range: Range & WriteOptions, listener: ChangeListener): Promise<() => void>
 }
 
