@@ -3,7 +3,7 @@
 // through npx; and the packages' type declarations as an app's TypeScript compiler sees them.
 import { lstatSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import { PUBLISHED, makeApp, npmInstall, sh, tarball, tools } from './apps'
+import { PUBLISHED, makeApp, npmInstall, repo, sh, tarball, tools } from './apps'
 import { expect, test } from '../../e2e/fixtures'
 
 const pkg = (name: string) => JSON.stringify({ name, private: true, type: 'module' })
@@ -65,6 +65,11 @@ test('npx with the tarballs alone (no project): dbctl --help', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
+})
+
+test('npx dbctl at the repository root runs the workspace build (no registry lookup)', () => {
+  const r = sh('npx', ['--no-install', 'dbctl', '--help'], { cwd: repo })
+  expect(r.stdout).toMatch(/^usage: dbctl <command> --db DIR/)
 })
 
 test("an app's TypeScript sees the packages' types (NodeNext and bundler resolution)", () => {
