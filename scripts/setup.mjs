@@ -25,6 +25,14 @@ export function ensureInstalled() {
   if (code !== 0) throw new Error(`pnpm install failed with exit code ${code}`)
 }
 
+/** Installs Debian's `pkg` (for the command `what`) with apt-get, as root or through sudo; true on success. */
+export function aptInstall(pkg, what = pkg, { recommends = true } = {}) {
+  console.log(`> installing ${what} from Debian's package '${pkg}' (apt-get)`)
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const apt = (args) => (process.getuid?.() === 0 ? run('apt-get', args, { env }) : run('sudo', ['apt-get', ...args], { env }))
+  return apt(['update', '-qq']) === 0 && apt(['install', '-y', '-qq', ...(recommends ? [] : ['--no-install-recommends']), pkg]) === 0
+}
+
 /** The Chromium to drive: $CHROMIUM_PATH, else /usr/bin/chromium, installed from Debian if missing. */
 export function ensureChromium() {
   if (process.env.CHROMIUM_PATH) {
@@ -33,11 +41,7 @@ export function ensureChromium() {
   }
   const path = '/usr/bin/chromium'
   if (existsSync(path)) return path
-  console.log("> installing Chromium from Debian's package 'chromium' (apt-get)")
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env }) : run('apt-get', args, { env }))
-  if (apt(['update', '-qq']) !== 0 || apt(['install', '-y', '-qq', 'chromium']) !== 0 || !existsSync(path)) {
+  if (!aptInstall('chromium', 'Chromium') || !existsSync(path)) {
     throw new Error("could not install Chromium: run `apt-get install -y chromium` or set CHROMIUM_PATH")
   }
   return path

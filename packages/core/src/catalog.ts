@@ -8,6 +8,7 @@
 // than that are the head's alone, which is what makes the cheap free path (space.ts) safe.
 
 import type { Tree } from './btree.js'
+import { DeadLists, type Dead } from './deadlist.js'
 import { ClosedError, SnapshotNotFoundError } from './errors.js'
 import { MAIN, expiredCount, historyOn, pushHistory, retentionPolicy, validBranchName, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
@@ -24,6 +25,8 @@ export type CatalogState = { roots: Map<string, Ref | null>; generation: number;
 
 /** Read options plus the internal pin a transaction reads through. */
 export type PinnedReadOptions = ReadOptions & { reader?: number }
+/** The head, and the generation of its state, that a pinned root is. */
+type Owner = { head: string; gen: number }
 
 export class Catalog {
   /** The main line and the branches, by name. */
@@ -31,8 +34,12 @@ export class Catalog {
   private snaps = new Map<string, Snap>()
   /** Heads with commits stamped for history since the last flush (not in `history` yet). */
   private stampedSinceFlush = new Set<string>()
-  /** Roots pinned by open readers (iterators), with their generation. */
-  private readers = new Map<number, { root: Ref | null; generation: number }>()
+  /** Roots pinned by open readers (iterators), with their generation and the head they belong to. */
+  private readers = new Map<number, { root: Ref | null; generation: number; owner?: Owner }>()
+  /** Pages copied away while retained roots still reach them (deadlist.ts). */
+  private readonly dead = new DeadLists()
+  /** Per head: how many times its head moved to another root (restore, undo, redo); see died(). */
+  private readonly switches = new Map<string, number>()
   // random start: a tab that takes over a shared database must not reuse a reader id another
   // tab still holds from the previous owner
   private nextReader = 1 + Math.floor(Math.random() * 2 ** 40)
@@ -47,6 +54,8 @@ export class Catalog {
   onDropped: (schedule: boolean) => void = () => {}
   /** Hook: something only a checkpoint saves changed (retention, branches). */
   onChanged: () => void = () => {}
+  /** Hook: slots that no retained root reaches any more (a root went): free after the next Meta save. */
+  onFreed: (slots: number[]) => void = () => {}
 
   constructor(
     private readonly tree: Tree,
@@ -60,7 +69,7 @@ export class Catalog {
     this.policy = retentionPolicy(retention, saved)
     // a retention given at open is kept for later opens (saved by the next checkpoint)
     this.retentionChangedAtOpen = JSON.stringify(this.policy) !== JSON.stringify(saved)
-    for (const h of meta.heads) this.heads.set(h.name, { name: h.name, root: h.root, history: [], cursor: -1 })
+    for (const h of meta.heads) this.heads.set(h.name, { name: h.name, root: h.root, history: [], cursor: -1, generation: h.generation })
     if (!this.heads.has(MAIN)) this.heads.set(MAIN, { name: MAIN, root: null, history: [], cursor: -1 })
     this.gen = meta.generation
     for (const s of meta.snapshots) this.snaps.set(s.id, { ...s })
@@ -70,7 +79,22 @@ export class Catalog {
       const at = h.cursor === undefined ? -1 : head.history.indexOf(h.cursor)
       head.cursor = at >= 0 ? at : head.history.length - 1
     }
+    this.trackRoots()
     this.recomputeRetained()
+  }
+
+  /**
+   * Rebuilds the deadlists' view of the retained roots from the catalog, forgetting every group
+   * (at open, and after a large commit rolled back the catalog): what it forgets, the gc finds.
+   * Pages written before now may be shared in ways not tracked: none of them is tracked.
+   */
+  private trackRoots(): void {
+    for (const name of this.heads.keys()) this.dead.drop(name)
+    // with more than one lineage (branches, or snapshots of a dropped branch) any page may be shared
+    const lineages = new Set([...this.heads.keys(), ...[...this.snaps.values()].map((s) => s.branch)])
+    if (lineages.size > 1) for (const name of this.heads.keys()) this.dead.share(name, this.gen)
+    for (const s of this.snaps.values()) this.dead.retain(s.branch, s.generation)
+    for (const r of this.readers.values()) if (r.owner) this.dead.retain(r.owner.head, r.owner.gen)
   }
 
   // ---- generation and retention ---------------------------------------------------------------
@@ -153,14 +177,26 @@ export class Catalog {
     this.stampedSinceFlush.clear()
   }
 
+  /** A commit still waiting for the flush has stamped `branch` (after a rollback re-applied it). */
+  markStamped(branch: string): void {
+    this.stampedSinceFlush.add(branch)
+  }
+
   /**
    * Moves `branch`'s head to `root` as a new commit (restore, undo, redo) and returns the root it
    * had. Both roots are shared now, so the tree freezes.
    */
-  switchHead(branch: string, root: Ref | null, cursor?: number): Ref | null {
+  switchHead(branch: string, root: Ref | null, cursor?: number, from?: Snap): Ref | null {
     const head = this.headOf(branch)
     const before = head.root
-    this.nextGeneration()
+    // pages the head had copied away may be in its tree again; another head's are shared now
+    this.dead.forget(branch)
+    this.switches.set(branch, (this.switches.get(branch) ?? 0) + 1)
+    if (from && from.branch !== branch) {
+      this.dead.share(branch, this.gen)
+      this.dead.share(from.branch, this.gen)
+    }
+    head.generation = this.nextGeneration()
     head.root = root
     if (cursor !== undefined) head.cursor = cursor
     this.tree.freeze()
@@ -178,9 +214,10 @@ export class Catalog {
     const ids = stamp.history
     const add = (id: string, root: Ref | null, gen: number) => {
       this.snaps.set(id, { id, root, generation: gen, createdAt: parseHlc(id)?.wall ?? 0, kind: 'history', branch: stamp.branch })
+      this.dead.retain(stamp.branch, gen)
       this.hlc.observe(id)
       const dropped = pushHistory(head, id, (x) => this.snaps.get(x)?.createdAt ?? 0, this.policy, this.clock())
-      for (const gone of dropped) this.snaps.delete(gone)
+      for (const gone of dropped) this.forgetSnapshot(gone)
       if (dropped.length) this.onDropped(false)
     }
     if (ids.length === 2) add(ids[0]!, roots.before, generation - 1)
@@ -201,6 +238,7 @@ export class Catalog {
     head.history = s.history
     head.cursor = s.cursor
     this.snaps = s.snaps
+    this.trackRoots()
     this.recomputeRetained()
   }
 
@@ -210,13 +248,18 @@ export class Catalog {
   addBranch(name: string, from: string): void {
     const root = from ? this.snapFor(from).root : this.headOf(MAIN).root
     this.tree.freeze() // the two heads share these pages now
-    this.heads.set(name, { name, root, history: [], cursor: -1 })
+    this.dead.share(from ? this.snapFor(from).branch : MAIN, this.gen)
+    this.dead.drop(name)
+    this.dead.share(name, this.gen)
+    this.heads.set(name, { name, root, history: [], cursor: -1, generation: this.gen })
     this.onChanged()
   }
 
   dropBranch(name: string): void {
     for (const s of [...this.snaps.values()]) if (s.kind === 'history' && s.branch === name) this.removeSnapshot(s.id)
     this.heads.delete(name)
+    // its named snapshots stay, with their retained roots; its own groups go to the gc
+    this.dead.forget(name)
     this.onChanged()
     this.onDropped(true)
   }
@@ -225,7 +268,7 @@ export class Catalog {
     return {
       name: h.name,
       root: h.root ? h.root.id : 0,
-      generation: this.gen,
+      generation: h.generation ?? 0,
       history: h.history.length,
       undoable: Math.max(0, h.cursor),
       redoable: h.cursor < 0 ? 0 : h.history.length - 1 - h.cursor,
@@ -252,8 +295,11 @@ export class Catalog {
     return this.snaps.values()
   }
 
-  get snapshotCount(): number {
-    return this.snaps.size
+  /** Snapshots retained: named ones, and history entries (one per commit, for undo). Cost: O(snapshots). */
+  snapshotCounts(): { named: number; history: number } {
+    let history = 0
+    for (const s of this.snaps.values()) if (s.kind === 'history') history++
+    return { named: this.snaps.size - history, history }
   }
 
   /** A new named snapshot of `branch`'s head (not added yet: its record is logged first). */
@@ -275,8 +321,14 @@ export class Catalog {
   addSnapshot(snap: Snap): void {
     snap.root = this.headOf(snap.branch).root
     snap.generation = this.gen
+    this.insertSnapshot(snap)
+  }
+
+  /** Adds a snapshot with the root and generation it carries (taken earlier in the writers' line). */
+  insertSnapshot(snap: Snap): void {
     this.tree.freeze()
     this.snaps.set(snap.id, snap)
+    this.dead.retain(snap.branch, snap.generation)
     this.recomputeRetained()
     this.expireNamed()
   }
@@ -298,9 +350,55 @@ export class Catalog {
       head.history.splice(at, 1)
       if (at <= head.cursor) head.cursor = Math.max(head.history.length ? 0 : -1, head.cursor - 1)
     }
-    this.snaps.delete(id)
+    this.forgetSnapshot(id)
     this.recomputeRetained()
     this.onDropped(true)
+  }
+
+  /** A snapshot leaves the table; its root is no longer retained. */
+  private forgetSnapshot(id: string): void {
+    const snap = this.snaps.get(id)
+    if (!snap) return
+    this.snaps.delete(id)
+    this.freed(this.dead.release(snap.branch, snap.generation))
+  }
+
+  private freed(slots: number[]): void {
+    if (slots.length) this.onFreed(slots)
+  }
+
+  /**
+   * A page copied away from `d.head` (commit of generation `d.died`), reported once its commit is
+   * durable: 'free' when no retained root reaches it, 'held' while one does (freed when that root
+   * goes), 'untracked' when it may be shared or the head moved since (the gc finds it).
+   * Cost: O(log roots).
+   */
+  died(head: string, d: Dead, switches: number): 'free' | 'held' | 'untracked' {
+    if (!this.heads.has(head) || (this.switches.get(head) ?? 0) !== switches) return 'untracked'
+    return this.dead.died(head, d)
+  }
+
+  /**
+   * Whether a page of `head` born at `born` is the head's alone: born after every point where the
+   * head shared its pages (a branch from it, a restore from another head's snapshot).
+   */
+  ownedBy(head: string, born: number): boolean {
+    return born > this.dead.sharedUpTo(head)
+  }
+
+  /** How many times `head` moved to another root: a copied-away page is reported with it (see died()). */
+  switchCount(head: string): number {
+    return this.switches.get(head) ?? 0
+  }
+
+  /** After a gc freed `slots`: no group may free them again. Cost: O(deadlist entries). */
+  gcFreed(slots: Set<number>): void {
+    this.dead.without(slots)
+  }
+
+  /** Pages waiting in deadlists. */
+  get deadCount(): number {
+    return this.dead.size
   }
 
   /** Every snapshot, oldest first. Cost: O(snapshots log snapshots). */
@@ -314,10 +412,10 @@ export class Catalog {
     return false
   }
 
-  /** When the newest snapshot was taken (0: none). Cost: O(snapshots). */
+  /** When the newest named snapshot was taken (0: none). Cost: O(snapshots). */
   newestSnapshotTime(): number {
     let newest = 0
-    for (const snap of this.snaps.values()) newest = Math.max(newest, snap.createdAt)
+    for (const snap of this.snaps.values()) if (snap.kind === 'named') newest = Math.max(newest, snap.createdAt)
     return newest
   }
 
@@ -332,18 +430,38 @@ export class Catalog {
 
   // ---- readers --------------------------------------------------------------------------------
 
-  /** Holds `root`'s pages alive until unpin(). */
-  pin(root: Ref | null): Pin {
+  /**
+   * Holds the pages of the root that `at` names (a head, a snapshot, another pin, or the empty
+   * tree) alive until unpin(). Cost: O(log roots).
+   */
+  pin(at: PinnedReadOptions | undefined | 'empty'): Pin {
+    const root = at === 'empty' ? null : this.rootFor(at)
+    const owner = at === 'empty' ? undefined : this.ownerOf(at)
     const id = this.nextReader++
     this.tree.freeze()
-    this.readers.set(id, { root, generation: this.gen })
+    this.readers.set(id, { root, generation: this.gen, owner })
+    if (owner) this.dead.retain(owner.head, owner.gen)
     this.recomputeRetained()
     return { id, root }
   }
 
   unpin(id: number): void {
+    const r = this.readers.get(id)
     this.readers.delete(id)
     this.recomputeRetained()
+    if (r?.owner) this.freed(this.dead.release(r.owner.head, r.owner.gen))
+    // commits copied pages away while it read: those only it held wait for a gc now
+    if (r && r.generation < this.gen) this.onDropped(true)
+  }
+
+  /** Which head's state at which generation a pin holds. */
+  private ownerOf(at: PinnedReadOptions | undefined): Owner | undefined {
+    if (at?.reader !== undefined) return this.readers.get(at.reader)?.owner
+    if (at?.snapshot !== undefined) {
+      const s = this.snapFor(at.snapshot)
+      return { head: s.branch, gen: s.generation }
+    }
+    return { head: at?.branch ?? MAIN, gen: this.gen }
   }
 
   /** The root a read with these options sees (TypeError if the options are bad). */

@@ -15,15 +15,17 @@ import type { EncodedOp } from './ops.js'
 import { RecordType, type LogRecord } from './records.js'
 import { toChange } from './stored.js'
 import type { Deliveries, Subscriptions, Watch } from './subscriptions.js'
+import type { Failpoints } from './failpoints.js'
+import type { Change } from './types.js'
 import type { CommitFootprint, CommitLog } from './tx.js'
 
 /** A commit applied to its head: the root before and after, and its events for subscribers. */
 export type Applied = { before: Ref | null; after: Ref | null; events: Deliveries }
 
 export class Applier {
-  /** Head root switches (commits, restores, undo/redo). */
+  /** Head root switches that took effect (commits, restores, undo/redo). */
   rootUpdates = 0
-  /** Commits of ops applied. */
+  /** Commits of ops that took effect. */
   commits = 0
 
   constructor(
@@ -32,7 +34,14 @@ export class Applier {
     private readonly subs: Subscriptions,
     private readonly log: CommitLog,
     private readonly sameValue: (a: StoredValue, b: StoredValue) => boolean,
+    private readonly failpoints?: Failpoints,
   ) {}
+
+  /** A raw change decoded for a subscriber (at delivery). */
+  private readonly toChange = (c: RawChange): Change => {
+    this.failpoints?.hit('deliver')
+    return toChange(this.tree.pager, c)
+  }
 
   /** Applies a record read back from the WAL. */
   apply(r: LogRecord): void {
@@ -41,6 +50,7 @@ export class Applier {
       case RecordType.Commit: {
         const generation = c.generation + 1
         c.recordHistory(r.stamp, generation, this.ops(r.stamp, r.ops))
+        this.published(1)
         return
       }
       case RecordType.Snapshot:
@@ -57,6 +67,9 @@ export class Applier {
         return c.dropBranch(r.name)
       case RecordType.Retention:
         return c.setRetention(r.policy)
+      case RecordType.Group:
+        for (const sub of r.records) this.apply(sub)
+        return
     }
   }
 
@@ -69,6 +82,7 @@ export class Applier {
     const head = this.catalog.headOf(stamp.branch)
     const before = head.root
     const generation = this.catalog.nextGeneration()
+    this.tree.head = stamp.branch
     const watch = this.subs.watch(stamp.branch, generation)
     const touched = watch ? this.valuesBefore(before, ops, watch) : undefined
     let root = head.root
@@ -79,50 +93,64 @@ export class Applier {
         if (op.type === 'put') root = insert(this.tree, root, op.key, op.value)
         else if (op.type === 'delete') root = remove(this.tree, root, op.key)
         else root = removeRange(this.tree, root, op.range)
+        this.failpoints?.hit('applyOps')
       }
     }
     head.root = root
+    head.generation = generation
     // History keeps every commit's root: later commits must copy its pages, not edit them.
     if (stamp.history.length) this.tree.freeze()
-    this.rootUpdates++
-    this.commits++
     const footprint: CommitFootprint = { generation, branch: stamp.branch, keys: [], ranges: [] }
     for (const op of ops) op.type === 'deleteRange' ? footprint.ranges.push(op.range) : footprint.keys.push(op.key)
     this.log.push(footprint)
-    const events = watch && touched ? watch.events(this.catalog.commitInfo(stamp.branch), this.changesAfter(root, touched), (c) => toChange(this.tree.pager, c)) : []
+    const events = watch && touched ? watch.events(this.catalog.commitInfo(stamp.branch), this.changesAfter(root, touched), this.toChange) : []
     return { before, after: root, events }
   }
 
+  /** `n` commits of ops took effect (they are durable, or replayed): counted. */
+  published(n: number): void {
+    this.rootUpdates += n
+    this.commits += n
+  }
+
+  /**
+   * The events a switch of `branch`'s head to root `to` (restore, undo, redo) will make: a diff of
+   * the two roots, both immutable. Found before the switch is logged, so a page that cannot be
+   * read fails the call while it can still leave no trace. Cost: O(changed pages) when someone
+   * listens, else O(subscriptions).
+   */
+  switchEvents(branch: string, to: Ref | null): Deliveries {
+    const generation = this.catalog.generation + 1
+    const watch = this.subs.watch(branch, generation)
+    if (!watch) return []
+    const from = this.catalog.headOf(branch).root
+    return watch.events({ generation, root: to ? to.id : 0 }, diffTrees(this.tree, from, to, this.sameValue), this.toChange)
+  }
+
   /** Undo/redo: `branch`'s head moves to history entry `id`, as a new commit. O(1). */
-  move(branch: string, id: string): void {
+  move(branch: string, id: string, events: Deliveries = []): void {
     const head = this.catalog.headOf(branch)
     const at = head.history.indexOf(id)
     if (at < 0) return // retention dropped it meanwhile (a replay with a later clock)
-    const before = this.catalog.switchHead(branch, this.catalog.snapFor(id).root, at)
+    this.catalog.switchHead(branch, this.catalog.snapFor(id).root, at)
     this.switched(branch)
-    this.subs.post(this.switchEvents(branch, before, head.root))
+    this.subs.post(events)
   }
 
   /** Restore: the stamp's head moves to snapshot `id`'s root, as a new commit. O(1). */
-  restore(stamp: Stamp, id: string): void {
+  restore(stamp: Stamp, id: string, events: Deliveries = []): void {
     const head = this.catalog.headOf(stamp.branch)
-    const before = this.catalog.switchHead(stamp.branch, this.catalog.snapFor(id).root)
+    const snap = this.catalog.snapFor(id)
+    const before = this.catalog.switchHead(stamp.branch, snap.root, undefined, snap)
     this.switched(stamp.branch)
     this.catalog.recordHistory(stamp, this.catalog.generation, { before, after: head.root })
-    this.subs.post(this.switchEvents(stamp.branch, before, head.root))
+    this.subs.post(events)
   }
 
   /** After a head switch: counted, and logged as touching every key (transactions conflict). */
   private switched(branch: string): void {
     this.rootUpdates++
     this.log.push({ generation: this.catalog.generation, branch, keys: [], ranges: [], all: true })
-  }
-
-  /** The events of a head switch (restore, undo, redo): a diff of the two roots, both immutable. */
-  private switchEvents(branch: string, before: Ref | null, after: Ref | null): Deliveries {
-    const watch = this.subs.watch(branch, this.catalog.generation)
-    if (!watch) return []
-    return watch.events(this.catalog.commitInfo(branch), diffTrees(this.tree, before, after, this.sameValue), (c) => toChange(this.tree.pager, c))
   }
 
   /**
@@ -136,6 +164,7 @@ export class Applier {
       if (!touched.has(id)) touched.set(id, value === undefined ? { key } : { key, before: value })
     }
     for (const op of ops) {
+      this.failpoints?.hit('subscriberLookup')
       if (op.type !== 'deleteRange') {
         if (watch.wants(op.key)) note(op.key, lookup(this.tree, root, op.key))
       } else {

@@ -13,55 +13,40 @@
 
 import { Tree, countRange, lookup, walk, type StoredValue } from './btree.js'
 import { exportChanges, importOps, readBackup } from './backup.js'
-import { Catalog, branchOf, snapshotInfo, type PinnedReadOptions } from './catalog.js'
+import { Catalog, branchOf, snapshotInfo } from './catalog.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { Checkpointer, freshMeta } from './checkpoint.js'
 import { Applier } from './commit.js'
 import { diffTrees, storedEqual } from './diff.js'
-import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
+import type { Failpoints } from './failpoints.js'
+import { ClosedError, ConflictError, SnapshotNotFoundError } from './errors.js'
 import { MAIN, retentionPolicy, validBranchName } from './heads.js'
 import { pageTree, type PageInfo } from './inspect.js'
 import { decodeKey, encodeKey, encodeRange } from './keys.js'
 import { engineMetrics, renderPrometheus } from './metrics.js'
+import { checkVersion, migrate } from './migrate.js'
 import { Layout } from './node.js'
 import { encodeOps, encodeRangeOp, type EncodedOp } from './ops.js'
 import { Pager } from './pager.js'
 import { RecordType, decodeRecord } from './records.js'
 import { Space, type CompactReport, type SpaceReport } from './space.js'
-import type { Meta, Storage } from './store.js'
+import { FORMAT_VERSION, type Meta, type Storage } from './store.js'
 import { decodeStored, toChange } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
-import { BufferedTransaction, CommitLog, type TxPlan } from './tx.js'
-import type { BranchInfo, Change, Commit, GcStats, Key, Op, OpenOptions, Progress, Range, ReadOptions,
+import { CommitLog, type TxPlan } from './tx.js'
+import { ITERATE_CHUNK, iterateChunks, runTransaction, type Reader } from './tx-runner.js'
+import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
-import { Writer } from './writer.js'
+import { Writer, type CommitResult } from './writer.js'
+import { DEFAULT_CACHE_BYTES, PROGRESS_EVERY, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
 
-const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
-const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
-const CHECKPOINT_DELAY_MS = 1000
-/** A commit this large is made durable by a checkpoint (shadow paging), not by the WAL. */
-const LARGE_COMMIT_BYTES = 1024 * 1024
-const SCAN_DEFAULT_LIMIT = 1000
-const ITERATE_CHUNK = 256
-/** Entries between progress reports (and yields) of exports and imports. */
-const PROGRESS_EVERY = 8192
+export type { DatabaseOptions } from './options.js'
 
-export type DatabaseOptions = OpenOptions & {
-  /** WAL bytes that trigger a checkpoint. */
-  walCheckpointBytes?: number
-  /** Commits with more key+value bytes than this skip the WAL and commit by checkpoint. */
-  largeCommitBytes?: number
-  /** Delay after the last commit before a background checkpoint, and after a dropped snapshot
-   * before a background gc(); 0 disables both (no background work at all). */
-  checkpointDelayMs?: number
-  /** Clock for snapshot ids (tests). */
-  now?: () => number
-}
-
-export class Database {
+export class Database extends EventTarget implements DatabaseApi {
   private readonly pager: Pager
   private readonly tree: Tree
   private readonly wal: Wal
@@ -71,24 +56,30 @@ export class Database {
   private readonly writer: Writer
   private readonly space_: Space
   private readonly commitLog = new CommitLog()
-  private readonly subs = new Subscriptions((e) => console.error('cowdb: a subscribe() listener threw', e))
+  private readonly subs = new Subscriptions(
+    (e) => console.error('cowdb: a subscribe() listener threw', e),
+    (e) => this.deliveryFailed(e),
+  )
   /** Whether two stored values are equal (reads overflow chains only when they differ). */
   private readonly sameValue: (a: StoredValue, b: StoredValue) => boolean
   private closed = false
   private recovery = { records: 0, tornTail: false }
+  /** Subscriber events that could not be read back for delivery. */
+  private deliveryErrors = 0
+  private readonly failpoints: Failpoints | undefined
+  private readonly durability: Durability
 
   private constructor(
     private readonly storage: Storage,
     meta: Meta,
     opts: DatabaseOptions,
   ) {
+    super()
+    this.failpoints = opts.failpoints
+    this.durability = durabilityOf(opts, 'strict')
     const check = () => this.check()
     const isClosed = () => this.closed
-    const timing = {
-      walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
-      checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
-      largeCommitBytes: opts.largeCommitBytes ?? LARGE_COMMIT_BYTES,
-    }
+    const times = timing(opts)
     this.pager = new Pager(storage.pages, new Layout(meta.pageSize), opts.cacheBytes ?? DEFAULT_CACHE_BYTES)
     this.pager.slotCount = meta.slotCount
     this.pager.nextId = meta.nextPageId
@@ -97,16 +88,18 @@ export class Database {
     this.wal = new Wal(storage.wal)
     this.sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
     this.catalog = new Catalog(this.tree, meta, opts.retention, opts.now ?? Date.now)
-    this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue)
-    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta)
-    this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, timing, check, isClosed)
-    this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, timing, check, isClosed)
+    this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue, opts.failpoints)
+    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, times.walSizeLimit, opts.failpoints)
+    this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, times, check, isClosed)
+    this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, times, check, isClosed)
     // The only edges that run back up, each a named hook:
     this.tree.onCopy = (old) => this.space_.copiedAway(old)
     this.catalog.onDropped = (schedule) => this.space_.wanted(schedule)
     this.catalog.onChanged = () => this.checkpointer.markChanged()
-    this.checkpointer.onCheckpointed = () => this.space_.afterCheckpoint()
+    this.checkpointer.onCheckpointed = (dead) => this.space_.afterCheckpoint(dead)
+    this.catalog.onFreed = (slots) => slots.forEach((s) => this.checkpointer.freeAtNext(s))
     this.writer.gate = this.space_
+    this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
     if (this.catalog.retentionChangedAtOpen) this.checkpointer.markChanged()
   }
 
@@ -126,10 +119,12 @@ export class Database {
       storage.wal.flush()
       await storage.meta.save(meta)
     } else {
-      if (meta.version !== 1) throw new CorruptionError(`cowdb: unknown store version ${meta.version}`)
+      checkVersion(meta)
       if (opts.pageSize !== undefined && opts.pageSize !== meta.pageSize) {
         throw new TypeError(`cowdb: this store was created with pageSize ${meta.pageSize}, not ${opts.pageSize}`)
       }
+      // an earlier format becomes this one first, in one atomic switch (migrate.ts)
+      if (meta.version !== FORMAT_VERSION) meta = (await migrate(storage, meta, { cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES, now: opts.now })).meta
     }
     const db = new Database(storage, meta, opts)
     db.replay()
@@ -179,30 +174,8 @@ export class Database {
    * Streams the entries in `range` in chunks, all from the state when iteration began (the
    * pages it needs stay alive until the loop ends). Cost: O(log n) per chunk plus the entries.
    */
-  async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
-    this.check()
-    const { limit, reverse } = scanOptions(range, Infinity)
-    const base = encodeRange(range)
-    const reader = this.catalog.pin(this.catalog.rootFor(range))
-    try {
-      let r = base
-      let left = limit
-      while (left > 0) {
-        this.check()
-        const chunk: [Uint8Array, StoredValue][] = []
-        walk(this.tree, reader.root, r, reverse, (k, v) => {
-          chunk.push([k, v])
-          return chunk.length < Math.min(ITERATE_CHUNK, left)
-        })
-        for (const [k, v] of chunk) yield [decodeKey(k), this.decode(v)]
-        left -= chunk.length
-        if (chunk.length < ITERATE_CHUNK) break
-        const last = chunk[chunk.length - 1]![0]
-        r = reverse ? { ...r, hi: last, hiInclusive: false } : { ...r, lo: last, loInclusive: false }
-      }
-    } finally {
-      this.catalog.unpin(reader.id)
-    }
+  iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
+    return iterateChunks(this, range)
   }
 
   /** Number of keys in `range`. Cost: O(log n + k). */
@@ -213,7 +186,10 @@ export class Database {
 
   // ---- writes ---------------------------------------------------------------------------------
 
-  /** Sets `key` to `value`; resolves when durable. Cost: O(log n) + one shared WAL flush. */
+  /**
+   * Sets `key` to `value`; resolves when durable (or, with `durability: 'relaxed'`, when logged).
+   * Cost: O(log n) + one WAL flush shared by every write of the tick.
+   */
   put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
     return this.commitOps(() => [{ type: 'put', key: encodeKey(key), value: encodeValue(value) }], opts)
   }
@@ -230,14 +206,17 @@ export class Database {
 
   /** Deletes every key in `range`, dropping whole subtrees. Cost: O(log n) pages. */
   deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
-    return this.commitOps(() => [encodeRangeOp(range)], opts)
+    // the subtrees it drops are never visited, so their pages wait for a (background) gc
+    return this.commitOps(() => [encodeRangeOp(range)], opts).then((c) => (this.space_.wanted(true), c))
   }
 
-  private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void): Promise<Commit> {
+  private async commitOps(encode: () => EncodedOp[], opts?: WriteOptions, validate?: () => void, snapshot?: { label?: string }): Promise<CommitResult> {
     this.check()
     const branch = branchOf(opts)
+    const relaxed = durabilityOf(opts, this.durability) === 'relaxed'
+    this.failpoints?.hit('encodeValue')
     const ops = encode() // throws TypeError before anything changes
-    return this.writer.commit(branch, ops, validate)
+    return this.writer.commit(branch, ops, validate, snapshot, relaxed)
   }
 
   // ---- transactions ---------------------------------------------------------------------------
@@ -247,34 +226,11 @@ export class Database {
    * writes), its writes are buffered and commit atomically. If a commit since the start wrote
    * a key it read or into a range it scanned, `fn` runs again (up to `retries`, default 3), then
    * ConflictError. Awaiting anything inside `fn` is fine. Blind writes never conflict.
+   * Cost: per attempt, one pinned read per tx.get/scan and one commit.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
     this.check()
-    if (typeof fn !== 'function') throw new TypeError('cowdb: transaction() takes an async function')
-    const retries = opts.retries ?? 3
-    if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`cowdb: retries must be an integer >= 0, got ${retries}`)
-    const branch = branchOf(opts)
-    for (let attempt = 0; ; attempt++) {
-      const reader = this.openReader({ branch })
-      let plan: TxPlan
-      let result: T
-      try {
-        const tx = new BufferedTransaction(
-          { get: (key) => this.get(key, { reader: reader.reader } as PinnedReadOptions), scan: (r) => this.scan({ ...r, reader: reader.reader } as Range & ScanOptions) },
-          reader.generation,
-        )
-        result = await fn(tx)
-        plan = tx.finish()
-      } finally {
-        this.closeReader(reader.reader)
-      }
-      try {
-        if (plan.ops.length) await this.commitPlan(plan, { branch })
-        return result
-      } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= retries) throw e
-      }
-    }
+    return runTransaction(this, fn, opts)
   }
 
   /**
@@ -294,10 +250,13 @@ export class Database {
     )
   }
 
-  /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
-  openReader(opts?: WriteOptions): { reader: number; generation: number } {
+  /**
+   * Pins the current head (or snapshot `opts.snapshot`) for a sequence of reads (`{ reader }` in
+   * read options); its pages stay alive until closeReader(). Close it when done. Cost: O(1).
+   */
+  openReader(opts?: WriteOptions & { snapshot?: SnapshotId }): Reader {
     this.check()
-    const r = this.catalog.pin(this.catalog.headOf(branchOf(opts)).root)
+    const r = this.catalog.pin(opts?.snapshot !== undefined ? { snapshot: opts.snapshot } : { branch: branchOf(opts) })
     return { reader: r.id, generation: this.catalog.generation }
   }
 
@@ -321,9 +280,9 @@ export class Database {
   /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
   async *diffIterate(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): AsyncGenerator<Change> {
     this.check()
-    const toRoot = to === undefined || to === null ? this.catalog.headOf(branchOf(opts)).root : this.catalog.snapFor(to).root
-    const a = this.catalog.pin(this.catalog.snapFor(from).root)
-    const b = this.catalog.pin(toRoot)
+    const toAt = to === undefined || to === null ? { branch: branchOf(opts) } : { snapshot: to }
+    const a = this.catalog.pin({ snapshot: from })
+    const b = this.catalog.pin(toAt)
     try {
       const batch: Change[] = []
       for (const c of diffTrees(this.tree, a.root, b.root, this.sameValue)) {
@@ -361,19 +320,26 @@ export class Database {
   // ---- backups --------------------------------------------------------------------------------
 
   /**
-   * A backup (see backup.ts) of snapshot `snapshot`, or with `since`, of only the changes from
-   * snapshot `since` to it. Without `snapshot`, a snapshot of the head labelled 'backup' is taken
-   * first, so the next incremental backup can start from it. The store is not blocked meanwhile:
-   * both states are pinned, and the walk yields to other work every 8,192 entries.
+   * A backup (see backup.ts) of snapshot `snapshot`, or of the head; with `since`, of only the
+   * changes from snapshot `since` to it. Exporting the head leaves no snapshot behind unless
+   * `keepSnapshot` (then a snapshot labelled 'backup' marks what was exported: the `since` of the
+   * next incremental backup). The store is not blocked meanwhile: both states are pinned, and
+   * the walk yields to other work every 8,192 entries. A failed export leaves nothing behind.
    * Cost: O(entries) full; O(changed pages) incremental.
    */
-  async exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+  async exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
     this.check()
-    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, onProgress?, branch? }')
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, keepSnapshot?, onProgress?, branch? }')
     const from = opts.since === undefined ? undefined : this.catalog.snapFor(opts.since)
-    const to = this.catalog.snapFor(opts.snapshot ?? (await this.snapshot({ label: 'backup', branch: branchOf(opts) })).id)
-    const a = this.catalog.pin(from ? from.root : null)
-    const b = this.catalog.pin(to.root)
+    const branch = branchOf(opts)
+    if (opts.snapshot !== undefined) this.catalog.snapFor(opts.snapshot)
+    else this.catalog.headOf(branch)
+    const taken = opts.snapshot === undefined && opts.keepSnapshot ? await this.snapshot({ label: 'backup', branch }) : undefined
+    const id = opts.snapshot ?? taken?.id
+    // the state exported: a snapshot, or the head as it is now (named by a fresh, unretained id)
+    const to = id !== undefined ? this.catalog.snapFor(id) : { id: this.catalog.hlc.next(), label: undefined, createdAt: Date.now() }
+    const a = this.catalog.pin(from ? { snapshot: from.id } : 'empty')
+    const b = this.catalog.pin(id !== undefined ? { snapshot: id } : { branch })
     try {
       const total = from ? 0 : countRange(this.tree, b.root, encodeRange(undefined))
       const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
@@ -383,6 +349,9 @@ export class Database {
         await yieldToEvents()
         this.check()
       })
+    } catch (e) {
+      if (taken && !this.closed) await this.dropSnapshot(taken.id).catch(() => {})
+      throw e
     } finally {
       this.catalog.unpin(a.id)
       this.catalog.unpin(b.id)
@@ -391,9 +360,10 @@ export class Database {
 
   /**
    * Loads a backup as one atomic commit on the head: a full backup replaces the head's contents,
-   * an incremental one applies its changes and needs its base imported here before. Then a
-   * snapshot labelled 'backup:<id of the backup's snapshot>' marks the state, the base for the
-   * next incremental import. A damaged backup is rejected (CorruptionError) before anything changes.
+   * an incremental one applies its changes and needs its base imported here before. A snapshot
+   * labelled 'backup:<id of the backup's snapshot>', taken in the same commit, marks the state:
+   * the base for the next incremental import. A damaged backup is rejected (CorruptionError)
+   * before anything changes.
    * Cost: O(entries) to read, then one commit of that many ops.
    */
   async importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
@@ -404,9 +374,10 @@ export class Database {
       throw new SnapshotNotFoundError(`cowdb: this incremental backup starts from snapshot ${header.since}, which was not imported here (import the backups in order)`)
     }
     const ops = importOps(header, records, PROGRESS_EVERY, (done) => opts.onProgress?.({ phase: 'import', done, total: header.entries }))
-    await this.commitOps(() => ops, { branch })
+    // the import and the snapshot that marks it are one record: both take effect, or neither
+    const done = await this.commitOps(() => ops, { branch }, undefined, { label: backupLabel(header.snapshot) })
     opts.onProgress?.({ phase: 'import', done: header.entries, total: header.entries })
-    return this.snapshot({ label: backupLabel(header.snapshot), branch })
+    return done.snapshot!
   }
 
   // ---- snapshots, history, branches -------------------------------------------------------------
@@ -450,8 +421,9 @@ export class Database {
         this.catalog.headOf(branch)
       },
       () => {
+        const events = this.applier.switchEvents(branch, this.catalog.snapFor(id).root)
         const stamp = this.catalog.stampFor(branch)
-        this.writer.durablyLog({ type: RecordType.Restore, stamp, id }, () => this.applier.restore(stamp, id))
+        this.writer.durablyLog({ type: RecordType.Restore, stamp, id }, () => this.applier.restore(stamp, id, events))
         return this.catalog.commitInfo(branch)
       },
     )
@@ -479,7 +451,8 @@ export class Database {
         const head = this.catalog.headOf(branch)
         const target = head.history[head.cursor + step]
         if (head.cursor < 0 || target === undefined) return null
-        this.writer.durablyLog({ type: RecordType.Move, branch, id: target }, () => this.applier.move(branch, target))
+        const events = this.applier.switchEvents(branch, this.catalog.snapFor(target).root)
+        this.writer.durablyLog({ type: RecordType.Move, branch, id: target }, () => this.applier.move(branch, target, events))
         return this.catalog.commitInfo(branch)
       },
     )
@@ -607,15 +580,19 @@ export class Database {
   async stats(): Promise<Stats> {
     this.check()
     const c = this.pager.counters
+    const snaps = this.catalog.snapshotCounts()
     return {
       pageSize: this.pager.pageSize,
       generation: this.catalog.generation,
       pagesLive: this.pager.slotCount - this.pager.freeCount,
       pagesFree: this.pager.freeCount,
       pagesPendingFree: this.checkpointer.pendingCount,
+      pagesInDeadlists: this.catalog.deadCount,
       fileBytes: this.storage.pages.size(),
       walBytes: this.wal.offset,
-      snapshots: this.catalog.snapshotCount,
+      snapshots: snaps.named + snaps.history,
+      namedSnapshots: snaps.named,
+      historyEntries: snaps.history,
       cacheHits: this.pager.cache.hits,
       cacheMisses: this.pager.cache.misses,
       pagesCreated: c.pagesCreated,
@@ -625,6 +602,7 @@ export class Database {
       commits: this.applier.commits,
       checkpoints: this.checkpointer.checkpoints,
       gcRuns: this.space_.gcRuns,
+      backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
       recoveredRecords: this.recovery.records,
       recoveredTornTail: this.recovery.tornTail,
     }
@@ -651,6 +629,7 @@ export class Database {
     if (this.closed) return
     try {
       if (this.checkpointer.needed) await this.checkpoint()
+      this.wal.empty() // everything is in the pages file now: the log file goes back to nothing
     } finally {
       this.closed = true
       this.writer.stopTimers()
@@ -659,7 +638,14 @@ export class Database {
       this.storage.wal.close()
       await this.storage.meta.close()
       await this.storage.release?.()
+      this.dispatchEvent(new DatabaseCloseEvent())
     }
+  }
+
+  /** A subscriber event could not be read back: the commit stands; the failure is counted and surfaced. */
+  private deliveryFailed(e: unknown): void {
+    this.deliveryErrors++
+    this.dispatchEvent(new DatabaseErrorEvent(e instanceof Error ? e : new Error(String(e))))
   }
 
   // ---- recovery -------------------------------------------------------------------------------
@@ -680,24 +666,6 @@ export class Database {
   private decode(v: StoredValue): Value {
     return decodeStored(this.pager, v)
   }
-}
-
-function validateOptions(opts: DatabaseOptions): void {
-  if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: options must be an object')
-  const ps = opts.pageSize
-  if (ps !== undefined && (!Number.isInteger(ps) || ps < 512 || ps > 65536 || (ps & (ps - 1)) !== 0)) {
-    throw new TypeError(`cowdb: pageSize must be a power of two from 512 to 65536, got ${ps}`)
-  }
-  const cb = opts.cacheBytes
-  if (cb !== undefined && (typeof cb !== 'number' || !(cb >= 0))) throw new TypeError(`cowdb: cacheBytes must be a number >= 0, got ${cb}`)
-}
-
-function scanOptions(o: ScanOptions, defaultLimit = SCAN_DEFAULT_LIMIT): { limit: number; reverse: boolean } {
-  if (o === null || typeof o !== 'object') throw new TypeError('cowdb: scan options must be an object')
-  const limit = o.limit ?? defaultLimit
-  if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) throw new TypeError(`cowdb: limit must be a number >= 0, got ${String(o.limit)}`)
-  if (o.reverse !== undefined && typeof o.reverse !== 'boolean') throw new TypeError('cowdb: reverse must be a boolean')
-  return { limit, reverse: o.reverse === true }
 }
 
 const backupLabel = (id: string) => `backup:${id}`

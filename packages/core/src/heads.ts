@@ -19,6 +19,8 @@ export type Head = {
   history: string[]
   /** Index in `history` of the entry the head is at (-1: no history yet). */
   cursor: number
+  /** The generation of the last commit that changed this head (it began there for a new branch). */
+  generation?: number
 }
 
 /** Retention with defaults filled in; history is on when keepLast or keepFor is set. */

@@ -69,6 +69,14 @@ describe('WAL records', () => {
     expect(decoded).toEqual(record)
   })
 
+  it('a group of records round-trips, each inside byte-identical to its own encoding', () => {
+    const group: LogRecord = { type: RecordType.Group, records: [cases[0]![1], cases[2]![1]] }
+    const bytes = encodeRecord(group)
+    expect(decodeRecord(RecordType.Group, bytes.slice())).toEqual(group)
+    const framed = (type: string, body: string) => type + (body.length / 2).toString(16).padStart(8, '0') + body
+    expect(hex(bytes)).toBe('00000002' + framed('01', GOLDEN.commit) + framed('02', GOLDEN.snapshot))
+  })
+
   it('rejects a record type it does not know as corruption', () => {
     expect(() => decodeRecord(99, new Uint8Array(0))).toThrow(CorruptionError)
   })

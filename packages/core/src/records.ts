@@ -11,6 +11,7 @@
 //   Branch        name | from ('' = main's head)
 //   DropBranch    name
 //   Retention     JSON of the retention policy
+//   Group         count u32 | (type u8 | bytes body) × count   records applied as one (format 2)
 //
 //   stamp = branch | count u8 | history id × count      (the history ids a commit pushes)
 
@@ -31,6 +32,8 @@ export const enum RecordType {
   Branch = 6,
   DropBranch = 7,
   Retention = 8,
+  /** Several records that take effect together or not at all (e.g. an import and its snapshot). */
+  Group = 9,
 }
 
 /** A snapshot as its record carries it: the root is the head's when the record applies. */
@@ -45,6 +48,7 @@ export type LogRecord =
   | { type: RecordType.Branch; name: string; from: string }
   | { type: RecordType.DropBranch; name: string }
   | { type: RecordType.Retention; policy: RetentionPolicy }
+  | { type: RecordType.Group; records: LogRecord[] }
 
 /**
  * The body of a record. The Commit body is a view into a fresh buffer, valid until the caller
@@ -73,6 +77,11 @@ export function encodeRecord(r: LogRecord): Uint8Array {
       return new ByteWriter().str(r.name).view()
     case RecordType.Retention:
       return new ByteWriter().str(JSON.stringify(r.policy)).view()
+    case RecordType.Group: {
+      const w = new ByteWriter().u32(r.records.length)
+      for (const sub of r.records) w.u8(sub.type).bytes(encodeRecord(sub))
+      return w.view()
+    }
   }
 }
 
@@ -115,6 +124,15 @@ export function decodeRecord(type: number, body: Uint8Array): LogRecord {
       return { type, name: r.str() }
     case RecordType.Retention:
       return { type, policy: retentionPolicy(JSON.parse(r.str()) as Retention) }
+    case RecordType.Group: {
+      const n = r.u32()
+      const records: LogRecord[] = []
+      for (let i = 0; i < n; i++) {
+        const t = r.u8()
+        records.push(decodeRecord(t, r.bytes()))
+      }
+      return { type, records }
+    }
     default:
       throw new CorruptionError(`cowdb: unknown WAL record type ${type}`)
   }

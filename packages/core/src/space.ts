@@ -10,10 +10,10 @@
 
 import type { Tree } from './btree.js'
 import type { Catalog } from './catalog.js'
-import type { Checkpointer } from './checkpoint.js'
+import type { Checkpointer, PendingDead } from './checkpoint.js'
 import { Relocator } from './compact.js'
 import { Marker, markReachable, unmarked } from './gc.js'
-import { Histogram, LATENCY_BUCKETS, now } from './metrics.js'
+import { BACKGROUND_BUCKETS, Histogram, now } from './metrics.js'
 import type { Node, Ref } from './node.js'
 import type { Pager } from './pager.js'
 import type { GcStats } from './types.js'
@@ -36,7 +36,9 @@ export class Space implements MarkingGate {
   marking: Promise<void> | null = null
   gcRuns = 0
   pagesFreed = 0
-  readonly gcDuration = new Histogram(LATENCY_BUCKETS)
+  /** Background gcs that failed (the next trigger runs another). */
+  backgroundErrors = 0
+  readonly gcDuration = new Histogram(BACKGROUND_BUCKETS)
   private assistMarking: ((walFull: boolean) => void) | null = null
   /** Snapshots were dropped since the last gc(): their pages are waiting to be freed. */
   private gcWanted = false
@@ -58,12 +60,24 @@ export class Space implements MarkingGate {
 
   // ---- hooks ------------------------------------------------------------------------------------
 
-  /** Tree.onCopy: a page the tree copied away from is freed at the next checkpoint if no retained root reaches it. */
+  /**
+   * Tree.onCopy: a page the tree copied away from. Newer than every retained root: free at the
+   * next checkpoint. Else its head's deadlist learns of it once its commit is checkpointed.
+   */
   copiedAway(old: Node): void {
-    if (old.gen > this.catalog.retainedGen) {
-      this.checkpointer.freeAtNext(old.slot)
-      if (old.keyChains) for (const c of old.keyChains) for (const p of this.pager.chainPagesFast(c)) this.checkpointer.freeAtNext(p.slot)
+    const head = this.tree.head
+    // nothing retained is as new as it, and no other head can reach it
+    const cheap = old.gen > this.catalog.retainedGen && this.catalog.ownedBy(head, old.gen)
+    const dead = { head, born: old.gen, died: this.catalog.generation, switches: this.catalog.switchCount(head) }
+    if (old.slot < 0) {
+      // only in memory: written out by the next checkpoint only if a retained root reaches it
+      if (!cheap) this.checkpointer.deadAtNext({ ...dead, slot: -1, node: old })
+      return
     }
+    const slots = [old.slot]
+    if (old.keyChains) for (const c of old.keyChains) for (const p of this.pager.chainPagesFast(c)) slots.push(p.slot)
+    if (cheap) for (const slot of slots) this.checkpointer.freeAtNext(slot)
+    else for (const slot of slots) this.checkpointer.deadAtNext({ ...dead, slot })
   }
 
   /** Catalog.onDropped: roots went; their pages wait for a gc (`schedule`: start one soon). */
@@ -72,8 +86,16 @@ export class Space implements MarkingGate {
     if (schedule) this.scheduleGc()
   }
 
-  /** Checkpointer.onCheckpointed. */
-  afterCheckpoint(): void {
+  /** Checkpointer.onCheckpointed: the pages copied away since the last checkpoint join their deadlists, or are free now. */
+  afterCheckpoint(dead: PendingDead[]): void {
+    const free: number[] = []
+    for (const d of dead) {
+      const slot = d.node ? d.node.slot : d.slot
+      if (slot < 0) continue // never written: nothing to free
+      // (a node written out since carries its key chains then; the gc finds those)
+      if (this.catalog.died(d.head, { slot, born: d.born, died: d.died }, d.switches) === 'free') free.push(slot)
+    }
+    if (free.length) this.pager.addFree(free)
     // Busy writers never let the gc timer fire: collect after the checkpoint instead, once enough
     // was written since the last gc that the garbage may be worth a walk of every live page.
     if (this.gcWanted && this.opts.checkpointDelayMs > 0 && this.gcDue()) {
@@ -125,7 +147,12 @@ export class Space implements MarkingGate {
 
   /** gc() started by the engine itself: it gives space back only when that is worth a checkpoint. */
   private backgroundGc(): void {
-    this.gc(false).catch(() => {})
+    this.gc(false).catch((e: unknown) => {
+      if (this.isClosed()) return
+      // Nothing is lost: the garbage stays until the next gc. Counted in stats and metrics.
+      this.backgroundErrors++
+      this.gcWanted = true
+    })
   }
 
   private async runGc(giveBack = true): Promise<GcStats> {
@@ -191,6 +218,7 @@ export class Space implements MarkingGate {
       const free = unmarked(this.pager.slotCount, marker.marked).filter((s) => !pending.has(s))
       const freed = Math.max(0, free.length - this.pager.freeCount) // newly found unreachable
       this.pager.setFree(free)
+      this.catalog.gcFreed(new Set(free))
       return { marked: marker.marked, freed }
     } finally {
       this.marking = null

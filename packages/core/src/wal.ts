@@ -80,6 +80,16 @@ export class Wal {
     this.chain = last
   }
 
+  /**
+   * After a failed flush: cuts the file back to the end of the durable records, so that no part
+   * of the failed write can be replayed, and makes that durable. Throws if it cannot.
+   * Cost: one truncate, one flush.
+   */
+  cutBack(): void {
+    this.file.truncate(this.offset)
+    this.file.flush()
+  }
+
   /** Drops staged records (their commit failed); records staged later differ from them. */
   discard(): void {
     if (this.bufferedRecords) this.attempt = (this.attempt + 1) >>> 0
@@ -93,12 +103,20 @@ export class Wal {
     if (this.file.size() > this.offset) this.file.truncate(this.offset)
   }
 
-  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0. */
-  restart(salt: number): void {
+  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0; the file keeps at most `sizeLimit` bytes. */
+  restart(salt: number, sizeLimit = Infinity): void {
     this.offset = 0
     this.chain = salt
-    // Give back space when the log grew large; the lsn check makes stale records harmless anyway.
-    if (this.file.size() > 64 * 1024 * 1024) this.file.truncate(0)
+    // Give space back past the limit (as SQLite's journal_size_limit); the records left are of
+    // the old cycle, which the new salt and lsn make unreplayable anyway.
+    if (this.file.size() > sizeLimit) this.file.truncate(sizeLimit)
+  }
+
+  /** At close, after a checkpoint that covers every record: the file is emptied. Cost: one truncate. */
+  empty(): void {
+    this.offset = 0
+    this.file.truncate(0)
+    this.file.flush()
   }
 
   /**

@@ -1,16 +1,22 @@
 // The writers' line and the durability point. Writers run one at a time in call order
-// (`inTurn`); a commit applies its ops, appends its WAL record, and waits for the flush that
-// covers it: commits made in the same tick share one flush (group commit). The flush is the
-// durability point: after it the commits resolve and their events go out; if it fails, the
-// heads roll back to the last flushed state and every waiting commit rejects. A large commit
-// skips the WAL and becomes durable by a checkpoint instead. Checkpoints start here too, since
-// writers must wait for them.
+// (`inTurn`). A commit is one pipeline, in the spirit of bbolt's Tx.Commit:
+//
+//   validate -> encode -> apply (to the in-memory tree) -> log (WAL append) -> flush -> publish
+//
+// The flush is the durability point, shared by the commits of one tick (group commit). Before
+// it, a failure leaves no trace: a commit whose apply fails is taken out and the commits before
+// it in the group are applied again from their ops (they may share pages changed in place); a
+// failed flush rolls every waiting commit back and cuts the log file back to its durable end,
+// so recovery cannot replay a rejected record (if even that fails, writes stop with an error
+// that says so). After it nothing undoes a resolved write: a failed checkpoint is retried with
+// backoff, counted and surfaced, and subscriber events that cannot be read are reported.
+// A large commit skips the WAL and becomes durable by a checkpoint (the Meta save) instead.
 
 import type { Tree } from './btree.js'
-import type { Catalog } from './catalog.js'
+import { snapshotInfo, type Catalog, type Snap } from './catalog.js'
 import type { Checkpointer } from './checkpoint.js'
 import type { Applied, Applier } from './commit.js'
-import { assert } from './errors.js'
+import { IOError, assert, isStopped, stoppedWrites } from './errors.js'
 import type { Stamp } from './heads.js'
 import { Histogram, LATENCY_BUCKETS, now } from './metrics.js'
 import type { Ref } from './node.js'
@@ -18,7 +24,7 @@ import type { EncodedOp } from './ops.js'
 import { RecordType, encodeRecord, type LogRecord } from './records.js'
 import type { Subscriptions } from './subscriptions.js'
 import type { CommitLog } from './tx.js'
-import type { Commit } from './types.js'
+import type { Commit, SnapshotInfo } from './types.js'
 import type { Wal } from './wal.js'
 
 /** A gc's marking, as writers see it: checkpoints wait for it, and commits can assist it (space.ts). */
@@ -34,10 +40,23 @@ export type WriterOptions = {
   checkpointDelayMs: number
   /** Commits with more key+value bytes than this commit by checkpoint. */
   largeCommitBytes: number
+  /** The longest a relaxed commit waits for its flush. */
+  relaxedFlushMs: number
+  /** Bytes the WAL file may keep after a checkpoint. */
+  walSizeLimit: number
 }
 
 type TurnOptions = { flushFirst?: boolean; front?: boolean; checkpoint?: boolean }
-type Waiter = { resolve: (c: Commit) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; roots: Applied }
+/** What a commit resolves with: with `snapshot` asked, the snapshot taken atomically with it. */
+export type CommitResult = Commit & { snapshot?: SnapshotInfo }
+type Waiter = { resolve: (c: CommitResult) => void; reject: (e: unknown) => void; commit: Commit; started: number; stamp: Stamp; ops: EncodedOp[]; snap?: Snap; body: Uint8Array; roots: Applied; relaxed: boolean }
+
+/** Failed background checkpoints in a row before the `error` event. */
+const FAILURES_BEFORE_ERROR = 5
+/** Longest wait between retries of a failed background checkpoint. */
+const MAX_RETRY_MS = 30_000
+/** While checkpoints fail, writes stop once the WAL holds this many times its threshold. */
+const WAL_HARD_LIMIT = 8
 
 export class Writer {
   /** Set once by the Database: the gc whose marking checkpoints wait for. */
@@ -47,10 +66,22 @@ export class Writer {
   private turns: (() => void)[] = []
   private waiters: Waiter[] = []
   private flushQueued = false
+  private relaxedTimer: ReturnType<typeof setTimeout> | undefined
+  /** Relaxed commits that resolved and were then lost to a failed flush. */
+  relaxedLost = 0
   /** Heads and generation as of the last WAL flush (what a failed flush rolls back to). */
   private flushed: { roots: Map<string, Ref | null>; generation: number }
   private checkpointing: Promise<void> | null = null
   private checkpointTimer: ReturnType<typeof setTimeout> | undefined
+  /** Set when writes can no longer be made safely (see fail()): every later write rejects with it. */
+  private failure: Error | undefined
+  /** Background checkpoints failed in a row, and the last error. */
+  private failedCheckpoints = 0
+  private checkpointError: Error | undefined
+  /** Background failures (checkpoints), counted for metrics. */
+  backgroundErrors = 0
+  /** Hook: writes stopped (fatal), or background checkpoints keep failing. The Database dispatches `error`. */
+  onError: (e: Error) => void = () => {}
 
   constructor(
     private readonly tree: Tree,
@@ -70,27 +101,95 @@ export class Writer {
 
   /**
    * Commits encoded `ops` to `branch` in the writers' line; `validate` runs in its turn, before
-   * anything changes. Resolves once durable. Cost: O(ops log n) + one shared WAL flush.
+   * anything changes. With `snapshot`, a named snapshot of the result is taken in the same
+   * record: both take effect, or neither. Resolves once durable.
+   * Cost: O(ops log n) + one shared WAL flush.
    */
-  commit(branch: string, ops: EncodedOp[], validate?: () => void): Promise<Commit> {
+  commit(branch: string, ops: EncodedOp[], validate?: () => void, snapshot?: { label?: string }, relaxed = false): Promise<CommitResult> {
     if (opsBytes(ops) >= this.opts.largeCommitBytes) {
-      return this.inTurn(() => this.commitByCheckpoint(branch, ops, validate), { flushFirst: true, checkpoint: true })
+      return this.inTurn(() => this.commitByCheckpoint(branch, ops, validate, snapshot), { flushFirst: true, checkpoint: true })
     }
     return this.inTurn(async () => {
-      this.check()
+      this.writable()
       this.catalog.headOf(branch)
       validate?.()
       const started = now()
       const stamp = this.catalog.stampFor(branch)
-      const body = encodeRecord({ type: RecordType.Commit, stamp, ops })
-      const roots = this.applier.ops(stamp, ops)
-      this.wal.append(RecordType.Commit, body)
+      const roots = this.apply(stamp, ops)
+      const snap = snapshot ? this.snapshotNow(snapshot.label, branch) : undefined
+      const body = encodeRecord(commitRecord(stamp, ops, snap))
+      this.wal.append(snap ? RecordType.Group : RecordType.Commit, body)
       const commit = this.catalog.commitInfo(branch)
-      return new Promise<Commit>((resolve, reject) => {
-        this.waiters.push({ resolve, reject, commit, started, stamp, roots })
-        this.scheduleFlush()
+      return new Promise<CommitResult>((resolve, reject) => {
+        if (relaxed) {
+          // resolved now; the flush follows within relaxedFlushMs (a failure is reported, see flushNow)
+          resolve(snap ? { ...commit, snapshot: snapshotInfo(snap) } : commit)
+          this.waiters.push({ resolve: () => {}, reject: () => this.relaxedLost++, commit, started, stamp, ops, snap, body, roots, relaxed })
+        } else this.waiters.push({ resolve, reject, commit, started, stamp, ops, snap, body, roots, relaxed })
+        this.scheduleFlush(relaxed)
       })
     })
+  }
+
+  /** A snapshot of `branch`'s head as it is now, to add once durable (its pages stop being edited in place). */
+  private snapshotNow(label: string | undefined, branch: string): Snap {
+    this.tree.freeze()
+    return this.catalog.newSnapshot(label, branch)
+  }
+
+  /** Throws if writes cannot go on: the database closed, or writes stopped after a failure. */
+  writable(): void {
+    this.check()
+    if (this.failure) throw this.failure
+    if (this.checkpointError && this.wal.offset >= this.opts.walCheckpointBytes * WAL_HARD_LIMIT) throw this.checkpointError
+  }
+
+  /**
+   * Applies a commit's ops. If that fails (a damaged page, a failed read), the commit leaves no
+   * trace: the heads go back to the last flush and the commits waiting for the next flush are
+   * applied again from their ops, since the failed apply may have changed pages they share.
+   */
+  private apply(stamp: Stamp, ops: EncodedOp[]): Applied {
+    try {
+      return this.applier.ops(stamp, ops)
+    } catch (e) {
+      this.rollBackUnflushed()
+      this.reapplyWaiters()
+      throw e
+    }
+  }
+
+  /** Heads, generation, free-slot ledger and commit log as of the last flush. */
+  private rollBackUnflushed(): void {
+    this.catalog.setRoots(this.flushed.roots)
+    this.catalog.rollbackGeneration(this.flushed.generation)
+    this.checkpointer.rollbackToFlushed()
+    this.log.dropAfter(this.catalog.generation)
+    this.tree.freeze()
+  }
+
+  /** After a rollback: the waiting commits again, in order; one that fails now is rejected and its record dropped. */
+  private reapplyWaiters(): void {
+    const kept: Waiter[] = []
+    this.catalog.clearStamps()
+    for (const w of this.waiters) {
+      try {
+        w.roots = this.applier.ops(w.stamp, w.ops)
+        w.commit = this.catalog.commitInfo(w.stamp.branch)
+        if (w.snap) w.snap = { ...this.snapshotNow(w.snap.label, w.stamp.branch), id: w.snap.id, createdAt: w.snap.createdAt }
+        this.catalog.markStamped(w.stamp.branch)
+        kept.push(w)
+      } catch (e) {
+        w.reject(e)
+      }
+    }
+    if (kept.length === this.waiters.length) return
+    this.waiters = kept
+    this.wal.discard()
+    for (const w of kept) {
+      w.body = encodeRecord(commitRecord(w.stamp, w.ops, w.snap))
+      this.wal.append(w.snap ? RecordType.Group : RecordType.Commit, w.body)
+    }
   }
 
   /**
@@ -124,27 +223,30 @@ export class Writer {
    * its durability point, so its data is written once instead of twice. Earlier commits go
    * through the WAL first; if the checkpoint fails, the head rolls back and the commit rejects.
    */
-  private async commitByCheckpoint(branch: string, ops: EncodedOp[], validate?: () => void): Promise<Commit> {
-    this.check()
+  private async commitByCheckpoint(branch: string, ops: EncodedOp[], validate?: () => void, snapshot?: { label?: string }): Promise<CommitResult> {
+    this.writable()
     this.catalog.headOf(branch)
     validate?.()
     const started = now()
     assert(!this.checkpointing && !this.waiters.length, 'a large commit runs alone')
-    const before = { catalog: this.catalog.capture(branch), pendingFree: this.checkpointer.pendingCount, log: this.log.length }
+    const before = { catalog: this.catalog.capture(branch), ledger: this.checkpointer.mark(), log: this.log.length }
     const stamp = this.catalog.stampFor(branch)
-    const roots = this.applier.ops(stamp, ops)
+    const roots = this.apply(stamp, ops)
     this.catalog.recordHistory(stamp, this.catalog.generation, roots) // in the Meta this checkpoint saves
-    const commit = this.catalog.commitInfo(branch)
+    const snap = snapshot ? this.catalog.newSnapshot(snapshot.label, branch) : undefined
+    if (snap) this.catalog.insertSnapshot(snap) // so is this
+    const commit: CommitResult = snap ? { ...this.catalog.commitInfo(branch), snapshot: snapshotInfo(snap) } : this.catalog.commitInfo(branch)
     this.tree.freeze()
     this.checkpointer.markChanged()
     await this.checkpoint((error) => {
       if (error === undefined) {
         this.markFlushed()
+        this.applier.published(1)
         this.subs.post(roots.events)
         return
       }
       this.catalog.rollback(before.catalog)
-      this.checkpointer.truncatePending(before.pendingFree)
+      this.checkpointer.truncateTo(before.ledger)
       this.log.truncate(before.log)
       this.tree.freeze()
     })
@@ -152,15 +254,23 @@ export class Writer {
     return commit
   }
 
-  private scheduleFlush(): void {
+  /** A strict commit is flushed at the end of this tick, with every commit made in it; relaxed ones within relaxedFlushMs. */
+  private scheduleFlush(relaxed: boolean): void {
     if (this.flushQueued) return
-    this.flushQueued = true
-    queueMicrotask(() => this.flushNow())
+    if (!relaxed) {
+      this.flushQueued = true
+      queueMicrotask(() => this.flushNow())
+    } else if (this.relaxedTimer === undefined) {
+      this.relaxedTimer = setTimeout(() => this.flushNow(), this.opts.relaxedFlushMs)
+      ;(this.relaxedTimer as { unref?: () => void }).unref?.()
+    }
   }
 
   /** Flushes the WAL for every waiting commit (group commit), or rolls them all back. */
   flushNow(): void {
     this.flushQueued = false
+    clearTimeout(this.relaxedTimer)
+    this.relaxedTimer = undefined
     this.catalog.clearStamps()
     const waiters = this.waiters
     if (!waiters.length) return
@@ -168,27 +278,24 @@ export class Writer {
     try {
       this.wal.flush()
     } catch (e) {
-      this.wal.discard()
-      this.catalog.setRoots(this.flushed.roots)
-      this.catalog.rollbackGeneration(this.flushed.generation)
-      this.checkpointer.rollbackToFlushed()
-      this.log.dropAfter(this.catalog.generation)
-      this.tree.freeze()
-      for (const w of waiters) w.reject(e)
-      // The rejected records may have reached the file: start a new log cycle (new salt) so
-      // that a restart can never replay them.
-      this.checkpointer.markChanged()
-      if (!this.checkpointing) void this.checkpoint().catch(() => {})
+      const error = this.flushFailed(e)
+      this.rollBackUnflushed()
+      for (const w of waiters) w.reject(error)
+      const lost = waiters.filter((w) => w.relaxed).length
+      if (lost) this.onError(new IOError(`cowdb: a WAL flush failed and ${lost} relaxed write(s) that had resolved were rolled back (${String((e as Error).message ?? e)})`, { cause: e }))
+      if (!this.checkpointing && !this.failure) this.backgroundCheckpoint()
       return
     }
     // The flushed state must stay intact (a later failed flush rolls back to it).
     this.tree.freeze()
     this.markFlushed()
+    this.applier.published(waiters.length)
     const t = now()
     for (const w of waiters) {
       this.catalog.recordHistory(w.stamp, w.commit.generation, w.roots)
+      if (w.snap) this.catalog.insertSnapshot(w.snap)
       this.commitLatency.observe((t - w.started) / 1000)
-      w.resolve(w.commit)
+      w.resolve(w.snap ? { ...w.commit, snapshot: snapshotInfo(w.snap) } : w.commit)
       this.subs.post(w.roots.events)
     }
     this.afterFlush()
@@ -196,17 +303,43 @@ export class Writer {
 
   private afterFlush(): void {
     this.gate.assist(this.wal.offset >= this.opts.walCheckpointBytes)
-    if (this.wal.offset >= this.opts.walCheckpointBytes) {
-      void this.checkpoint().catch(() => {})
+    if (this.wal.offset >= this.opts.walCheckpointBytes && !this.checkpointError) {
+      this.backgroundCheckpoint()
       return
     }
-    if (this.opts.checkpointDelayMs > 0 && this.checkpointTimer === undefined) {
-      this.checkpointTimer = setTimeout(() => {
-        this.checkpointTimer = undefined
-        if (!this.isClosed()) void this.checkpoint().catch(() => {})
-      }, this.opts.checkpointDelayMs)
-      ;(this.checkpointTimer as { unref?: () => void }).unref?.()
-    }
+    if (this.opts.checkpointDelayMs > 0 && this.checkpointTimer === undefined && !this.checkpointError) this.checkpointLater(this.opts.checkpointDelayMs)
+  }
+
+  private checkpointLater(ms: number): void {
+    this.checkpointTimer = setTimeout(() => {
+      this.checkpointTimer = undefined
+      if (!this.isClosed()) this.backgroundCheckpoint()
+    }, ms)
+    ;(this.checkpointTimer as { unref?: () => void }).unref?.()
+  }
+
+  /**
+   * A checkpoint nobody waits for. A failure is never swallowed: it is counted, retried with
+   * backoff (100 ms doubling to 30 s), and after FAILURES_BEFORE_ERROR in a row surfaced as the
+   * `error` event; while it lasts, writes go on into the WAL up to WAL_HARD_LIMIT times its
+   * threshold, then reject with the checkpoint's error. A success ends the streak.
+   */
+  private backgroundCheckpoint(): void {
+    this.checkpoint().then(
+      () => {
+        this.failedCheckpoints = 0
+        this.checkpointError = undefined
+      },
+      (e: unknown) => {
+        if (this.isClosed() || this.failure) return
+        this.backgroundErrors++
+        this.failedCheckpoints++
+        this.checkpointError = e instanceof Error ? e : new IOError(String(e))
+        if (this.failedCheckpoints === FAILURES_BEFORE_ERROR) this.onError(this.checkpointError)
+        clearTimeout(this.checkpointTimer)
+        this.checkpointLater(Math.min(MAX_RETRY_MS, 100 * 2 ** (this.failedCheckpoints - 1)))
+      },
+    )
   }
 
   /**
@@ -226,17 +359,41 @@ export class Writer {
 
   /** Appends one record and flushes it at once; applies `apply` only if the flush succeeds. */
   durablyLog(record: LogRecord, apply: () => void): void {
+    this.writable()
     this.wal.append(record.type, encodeRecord(record))
     try {
       this.wal.flush()
     } catch (e) {
-      this.wal.discard()
-      this.checkpointer.markChanged() // as in flushNow: the next checkpoint starts a new log cycle
-      throw e
+      throw this.flushFailed(e)
     }
     apply()
     this.markFlushed()
     this.afterFlush()
+  }
+
+  /**
+   * After a failed WAL flush: the records may have reached the file in part or whole. Cut the
+   * file back to its durable end, so that recovery can never replay them, and start a new log
+   * cycle at the next checkpoint (new salt) as a second guard. If the file cannot be cut back,
+   * a restart might replay them: writes stop, and the error says the outcome is unknown.
+   * Returns the error to reject the waiting calls with.
+   */
+  private flushFailed(e: unknown): unknown {
+    this.wal.discard()
+    this.checkpointer.markChanged()
+    try {
+      this.wal.cutBack()
+      return e
+    } catch (cut) {
+      return this.fail(stoppedWrites(e, `the log could not be cut back after a failed flush (${String((cut as Error).message ?? cut)}), so the writes of this flush may or may not take effect at the next open`))
+    }
+  }
+
+  /** Writes stop for good (until the database is reopened): `e` is what every later write gets. */
+  fail(e: Error): Error {
+    this.failure ??= e
+    this.onError(this.failure)
+    return this.failure
   }
 
   /** The state now is what a later failed flush rolls back to. */
@@ -279,6 +436,7 @@ export class Writer {
     const run = this.checkpointer.run().then(
       () => end(undefined),
       (e: unknown) => {
+        if (isStopped(e)) this.fail(e as Error)
         end(e)
         throw e
       },
@@ -294,7 +452,14 @@ export class Writer {
 
   stopTimers(): void {
     clearTimeout(this.checkpointTimer)
+    clearTimeout(this.relaxedTimer)
   }
+}
+
+/** The record of a commit, grouped with the snapshot taken with it. */
+function commitRecord(stamp: Stamp, ops: EncodedOp[], snap: Snap | undefined): LogRecord {
+  const commit: LogRecord = { type: RecordType.Commit, stamp, ops }
+  return snap ? { type: RecordType.Group, records: [commit, { type: RecordType.Snapshot, snap }] } : commit
 }
 
 function opsBytes(ops: EncodedOp[]): number {
