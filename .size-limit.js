@@ -10,14 +10,14 @@ export default [
     path: 'packages/browser/dist/index.js',
     import: '{ openDB }',
     gzip: true,
-    limit: '20 kB',
+    limit: '14 kB',
     modifyEsbuildConfig: esm,
   },
   {
-    name: '@cowdb/browser worker: dist/worker.js (the engine, comlink, idb, msgpackr)',
+    name: '@cowdb/browser worker: dist/worker.js (the engine, idb, the value codec)',
     path: 'packages/browser/dist/worker.js',
     gzip: true,
-    limit: '45 kB',
+    limit: '48 kB',
     modifyEsbuildConfig: esm,
   },
 ]
