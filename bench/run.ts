@@ -11,6 +11,10 @@ import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
+import { levelRows, levelWorkload } from './level.ts'
+import { open } from '@cowdb/node'
+import { ClassicLevel } from 'classic-level'
+import { CowdbLevel } from '@cowdb/level'
 import { keyCodec } from './keys.ts'
 import { migrateBench } from './migrate.ts'
 import { ratio, table, type Row } from './measure.ts'
@@ -74,6 +78,26 @@ if (only === undefined || only === 'node') {
   print('Node: gc while a writer commits', [...(await gcBench(quick ? 100_000 : 1_000_000))])
   print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
   print('Node: format-1 store migrated on open (time, peak memory)', await migrateBench(quick ? 10_000 : 100_000))
+  print(`Node: @cowdb/level vs classic-level, the same Level workload (${n.toLocaleString('en-US')} keys)`, await nodeLevel(n))
+}
+
+/** The Level workload on @cowdb/level (files) and classic-level (LevelDB), each in a new directory. */
+async function nodeLevel(n: number): Promise<Row[]> {
+  const dirs = [mkdtempSync(join(tmpdir(), 'cowdb-level-bench-')), mkdtempSync(join(tmpdir(), 'classic-level-bench-'))]
+  try {
+    const cow = new CowdbLevel<string, Uint8Array>(() => open(dirs[0]!))
+    await cow.open()
+    const cowdb = await levelWorkload(cow, n)
+    await cow.close()
+    const classic = new ClassicLevel<string, Uint8Array>(dirs[1]!)
+    await classic.open()
+    const peer = await levelWorkload(classic, n)
+    await classic.close()
+    versions['classic-level'] = packageVersion('classic-level')
+    return levelRows(cowdb, 'classic-level', peer, n)
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  }
 }
 
 if (only === undefined || only === 'ab') {
@@ -139,6 +163,13 @@ if (only === undefined || only === 'browser') {
     const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
     print(peersTitle, peers.rows)
     if (!quick) print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
+    const levelPage = await context.newPage()
+    await levelPage.goto('http://localhost:5198/level.html')
+    await levelPage.waitForFunction(() => document.body.textContent === 'ready')
+    const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
+    print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
+    versions['browser-level'] = packageVersion('browser-level')
+    await levelPage.close()
 
     versions.chromium = chromiumVersion
     for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)

@@ -1,4 +1,4 @@
-// Typed errors of the public contract (API.md). Each has a stable `name` so that it can be
+// Typed errors of the public API (docs/guide.md, "Errors"). Each has a stable `name` so that it can be
 // rebuilt on the other side of a worker boundary or a process boundary.
 
 /** Base of cowdb's own errors; `name` is the stable class name. */

@@ -45,7 +45,7 @@ describe('dbctl', () => {
     const dir = mkdtempSync(join(tmpdir(), 'cowdb-dbctl-'))
     try {
       for (const k of ['a:1', 'a:2', 'b:1']) await dbctl('put', '--db', dir, '--key', k, '--value', '1')
-      const entry = fileURLToPath(new URL('./dbctl.ts', import.meta.url))
+      const entry = fileURLToPath(new URL('./cli.ts', import.meta.url))
       const r = spawnSync(process.execPath, ['--import', 'tsx', entry, 'scan', '--db', dir, '--prefix', 'a:'], { encoding: 'utf8' })
       expect(r.stderr).toBe('')
       expect(r.stdout.trim().split('\n').map((l) => JSON.parse(l).key)).toEqual(['a:1', 'a:2'])
