@@ -367,7 +367,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 function startWorker(given: BrowserOpenOptions['worker']): { worker: Worker; url?: string } {
   if (given instanceof Worker) return { worker: given }
   if (given !== undefined) return { worker: new Worker(given, { type: 'module' }), url: String(given) }
-  return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: new URL('./worker.js', import.meta.url).href }
+  // one `new URL(...)` only: a bundler emits a file for each one it sees
+  return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: "@cowdb/browser's worker.js (next to its client module)" }
 }
 
 /** The buffers of a transaction's values (encoded here by tx.put) worth transferring: made here, whole, from 16 KiB. */
