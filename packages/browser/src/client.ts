@@ -11,7 +11,7 @@
 import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
 import { ClosedError } from '@cowdb/core/errors'
-import { DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
+import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
 import { encodeKey, encodeRange } from '@cowdb/core/keys'
 import { encodeOps, encodeRangeOp, type EncodedOp } from '@cowdb/core/ops'
 import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runner'
@@ -352,6 +352,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
       }
     } else if (p.kind === 'error') {
       this.dispatchEvent(new DatabaseErrorEvent(fromWire(p.error)))
+    } else if (p.kind === 'catalog') {
+      this.dispatchEvent(new DatabaseCatalogEvent(p.change))
     }
   }
 
