@@ -11,7 +11,12 @@ import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
+import { levelRows, levelWorkload } from './level.ts'
+import { open } from '@cowdb/node'
+import { ClassicLevel } from 'classic-level'
+import { CowdbLevel } from '@cowdb/level'
 import { keyCodec } from './keys.ts'
+import { migrateBench } from './migrate.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
 
@@ -68,18 +73,40 @@ if (only === undefined || only === 'node') {
   print(`Node: cowdb vs lmdb (${n.toLocaleString('en-US')} keys)`, await nodeBench(n, quick))
   print('Node: snapshot() time vs store size', await snapshotScaling(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
   print('Node: time travel vs store size (diff, branch, restore, undo)', await historyBench(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
-  print('Node: value codec (msgpackr, as cowdb uses it) vs cbor-x and JSON', valueCodecs(quick ? 10_000 : 50_000))
+  print("Node: value codec (cowdb's own) vs the msgpackr codec it replaced, cbor-x and JSON", valueCodecs(quick ? 0.3 : 1, quick ? 5 : 15))
   print('Node: key codec (encodeKey, decodeKey) on the bench key mix', keyCodec(quick ? 20_000 : 200_000))
   print('Node: gc while a writer commits', [...(await gcBench(quick ? 100_000 : 1_000_000))])
   print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
+  print('Node: format-1 store migrated on open (time, peak memory)', await migrateBench(quick ? 10_000 : 100_000))
+  print(`Node: @cowdb/level vs classic-level, the same Level workload (${n.toLocaleString('en-US')} keys)`, await nodeLevel(n))
+}
+
+/** The Level workload on @cowdb/level (files) and classic-level (LevelDB), each in a new directory. */
+async function nodeLevel(n: number): Promise<Row[]> {
+  const dirs = [mkdtempSync(join(tmpdir(), 'cowdb-level-bench-')), mkdtempSync(join(tmpdir(), 'classic-level-bench-'))]
+  try {
+    const cow = new CowdbLevel<string, Uint8Array>(() => open(dirs[0]!))
+    await cow.open()
+    const cowdb = await levelWorkload(cow, n)
+    await cow.close()
+    const classic = new ClassicLevel<string, Uint8Array>(dirs[1]!)
+    await classic.open()
+    const peer = await levelWorkload(classic, n)
+    await classic.close()
+    versions['classic-level'] = packageVersion('classic-level')
+    return levelRows(cowdb, 'classic-level', peer, n)
+  } finally {
+    for (const d of dirs) rmSync(d, { recursive: true, force: true })
+  }
 }
 
 if (only === undefined || only === 'ab') {
   // the commit before database.ts was split: the split and the commit-path work beside it
   const ref = args.includes('--ab-ref') ? args[args.indexOf('--ab-ref') + 1]! : '7c5b7f1'
+  const base = args.includes('--ab-base') ? args[args.indexOf('--ab-base') + 1]! : undefined
   const n = quick ? 10_000 : 100_000
-  console.log(`\nA/B: this tree vs ${ref}, ${n} keys, rounds alternating`)
-  print(`Node: this tree vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 7))
+  console.log(`\nA/B: ${base ?? 'this tree'} vs ${ref}, ${n} keys, rounds alternating`)
+  print(`Node: ${base ? `commit ${base}` : 'this tree'} vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 9, base))
 }
 
 if (only === undefined || only === 'node' || only === 'soak') {
@@ -121,6 +148,7 @@ if (only === undefined || only === 'browser') {
     const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
     print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
     const trips = (await page.evaluate((n) => (window as any).roundTrips(n), Math.min(reads, 10_000))) as Record<string, number | string>
+    print('Browser: what the main thread pays per call (values encoded in the client vs structured clone)', (await page.evaluate(([n, reps]) => (window as any).clientCost(n, reps), [quick ? 2_000 : 10_000, quick ? 3 : 7])) as Row[])
     print('Browser: round trips to a worker that does nothing (the floor of an awaited read; cowdb uses postMessage)', Object.entries(trips).map(([way, perSecond]) => ({ workload: way, unit: 'trips/s', peers: { 'round trips': perSecond }, higherIsBetter: true })))
 
     type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
@@ -136,6 +164,13 @@ if (only === undefined || only === 'browser') {
     const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
     print(peersTitle, peers.rows)
     if (!quick) print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
+    const levelPage = await context.newPage()
+    await levelPage.goto('http://localhost:5198/level.html')
+    await levelPage.waitForFunction(() => document.body.textContent === 'ready')
+    const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
+    print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
+    versions['browser-level'] = packageVersion('browser-level')
+    await levelPage.close()
 
     versions.chromium = chromiumVersion
     for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)

@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { expect, openTestPage, test } from './fixtures'
 
-const dbctl = fileURLToPath(new URL('../packages/node/dist/dbctl.js', import.meta.url))
+const dbctl = fileURLToPath(new URL('../packages/node/dist/cli.js', import.meta.url))
 
 test('a backup exported in Chromium imports into another database and reads with dbctl', async ({ page }) => {
   await openTestPage(page)

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureChromium, ensureInstalled, run } from './setup.mjs'
 import { promtoolChecks } from './steps/promtool.mjs'
+import { levelSuite, packTests } from './steps/pack.mjs'
 
 ensureInstalled()
 if (run('node', ['scripts/pnpm.mjs', 'run', '-r', 'build']) !== 0) process.exit(1)
@@ -33,6 +34,8 @@ const suites = [
     const p = read(out)
     return p ? { passed: p.stats.expected, failed: p.stats.unexpected + p.stats.flaky + (code !== 0 && !p.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
   }],
+  ['pack', 'install-and-run tests (test/pack: pnpm pack, npm install into apps outside the repo; Vite, webpack, esbuild, Node, dbctl, example)', () => packTests(reports, env)],
+  ['level', 'abstract-level suite on @cowdb/level (tape, every assertion counted)', () => levelSuite(reports)],
 ]
 
 const counts = []

@@ -1,5 +1,7 @@
 export { openDB, BrowserDatabase, type BrowserOpenOptions } from './client.js'
+export { WorkerError, UnsupportedError } from './errors.js'
 export { OpfsBlockFile } from './opfs-file.js'
 export { IdbMetaStore } from './idb-meta.js'
 export { openOpfsStorage } from './storage.js'
 export * from '@cowdb/core'
+export { importFromIndexedDB, importJsonLines, type ImportTarget, type ImportResult, type IndexedDBSource, type JsonLinesOptions } from './import.js'

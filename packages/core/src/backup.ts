@@ -3,23 +3,30 @@
 // can import, and dbctl can read. Entries, not pages: a backup does not depend on page size or
 // slot numbers, and an incremental one is found by diffing the two snapshots' trees, so it
 // costs what changed. Keys and values travel in their stored encodings (no re-encoding).
+// The version is the store format's (docs/format.md): 2 is written; 1 (keys and values of
+// format 1) is read, each record re-encoded and transcoded as the store migration does.
 //
 //   'COWDB-BACKUP' u8 version   bytes header (JSON, BackupHeader)
 //   records: u8 type (1 put: bytes key, bytes value | 2 delete: bytes key) ... u8 0 (end)
 //   u32 xxHash32 of everything before it
 
-import type { StoredValue, Tree } from './btree.js'
+import { countRange, type StoredValue, type Tree } from './btree.js'
+import { branchOf, type Catalog } from './catalog.js'
+import { PROGRESS_EVERY } from './options.js'
+import type { Progress } from './types.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import { checksum32 } from './checksum.js'
 import { diffTrees } from './diff.js'
-import { CorruptionError } from './errors.js'
+import { CorruptionError, SnapshotNotFoundError } from './errors.js'
 import { MAX_KEY_BYTES, encodeRange } from './keys.js'
 import type { Ref } from './node.js'
+import { MAX_MIGRATED_KEY_BYTES, transcodeValue, upgradeKey } from './legacy.js'
 import type { EncodedOp } from './ops.js'
 import { storedBytes } from './stored.js'
 
 const MAGIC = new TextEncoder().encode('COWDB-BACKUP')
-const VERSION = 1
+/** The version written (the store format's); every earlier one is read. */
+const VERSION = 2
 const PUT = 1
 const DELETE = 2
 const END = 0
@@ -74,10 +81,14 @@ export function isBackup(bytes: Uint8Array): boolean {
 }
 
 /**
- * Checks a backup whole (magic, version, checksum) and returns its header and records.
- * TypeError if it is not a backup; CorruptionError if it is damaged or truncated.
+ * Checks a backup whole (magic, version, checksum) and returns its header, its version and its
+ * records, in this format's encodings (a version-1 backup's keys re-encoded and values
+ * transcoded as records are read; such a key may be over MAX_KEY_BYTES, as a migrated store's).
+ * TypeError if it is not a backup; CorruptionError if it is damaged, truncated, of a later
+ * version, or holds a key that version could not have written. Cost: O(bytes) for the checksum,
+ * then O(record) per record read.
  */
-export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: () => Generator<BackupRecord> } {
+export function readBackup(bytes: Uint8Array): { header: BackupHeader; version: number; records: () => Generator<BackupRecord> } {
   if (!(bytes instanceof Uint8Array) || !isBackup(bytes)) throw new TypeError('cowdb: not a cowdb backup (bad magic)')
   if (bytes.length < MAGIC.length + 1 + 4 + 4) throw new CorruptionError('cowdb: backup is truncated')
   const sum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4)
@@ -85,7 +96,14 @@ export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: 
   const r = new ByteReader(bytes.subarray(0, bytes.length - 4))
   r.at = MAGIC.length
   const version = r.u8()
-  if (version !== VERSION) throw new CorruptionError(`cowdb: backup version ${version} is not supported`)
+  if (version < 1 || version > VERSION) throw new CorruptionError(`cowdb: backup version ${version} is not supported (this cowdb reads versions 1 to ${VERSION}; a later version of cowdb wrote it?)`)
+  // a migrated store may hold (and so export) a key that re-encoding took over the limit
+  const limit = version === 1 ? MAX_KEY_BYTES : MAX_MIGRATED_KEY_BYTES
+  const key = (k: Uint8Array) => {
+    if (k.length === 0 || k.length > limit) throw new CorruptionError(`cowdb: backup holds a key of ${k.length} bytes`)
+    return version === 1 ? upgradeKey(k) : k
+  }
+  const value = version === 1 ? transcodeValue : (v: Uint8Array) => v
   const header = JSON.parse(r.str()) as BackupHeader
   if (typeof header.snapshot !== 'string' || typeof header.entries !== 'number') throw new CorruptionError('cowdb: backup header is malformed')
   const start = r.at
@@ -95,12 +113,12 @@ export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: 
     for (;;) {
       const type = rr.u8()
       if (type === END) return
-      if (type === PUT) yield { type: 'put', key: rr.bytes(), value: rr.bytes() }
-      else if (type === DELETE) yield { type: 'delete', key: rr.bytes() }
+      if (type === PUT) yield { type: 'put', key: key(rr.bytes()), value: value(rr.bytes()) }
+      else if (type === DELETE) yield { type: 'delete', key: key(rr.bytes()) }
       else throw new CorruptionError(`cowdb: backup record type ${type} is unknown`)
     }
   }
-  return { header, records }
+  return { header, version, records }
 }
 
 /**
@@ -129,15 +147,77 @@ export async function exportChanges(
 
 /**
  * The ops that load a backup onto a head (a full backup first clears it), checked: a bad key is
- * a CorruptionError before anything changes. `progress(done)` runs every `every` records.
- * Cost: O(entries).
+ * a CorruptionError (from readBackup's records) before anything changes. `progress(done)` runs
+ * every `every` records. Cost: O(entries).
  */
 export function importOps(header: BackupHeader, records: () => Generator<BackupRecord>, every: number, progress: (done: number) => void): EncodedOp[] {
   const ops: EncodedOp[] = header.since === undefined ? [{ type: 'deleteRange', range: encodeRange({}) }] : []
   for (const r of records()) {
-    if (r.key.length === 0 || r.key.length > MAX_KEY_BYTES) throw new CorruptionError(`cowdb: backup holds a key of ${r.key.length} bytes`)
     ops.push(r.type === 'put' ? { type: 'put', key: r.key, value: r.value } : { type: 'delete', key: r.key })
     if (ops.length % every === 0) progress(ops.length)
   }
   return ops
+}
+
+/**
+ * What importing `bytes` does: its ops (a full backup first clears the head) and the label of
+ * the snapshot that marks it ('backup:<id of the backup's snapshot>'). An incremental backup needs
+ * its base imported before (`hasLabel`): SnapshotNotFoundError otherwise; a damaged one is a
+ * CorruptionError. Nothing changes until the caller commits the ops. Cost: O(entries).
+ */
+export function importPlan(bytes: Uint8Array, hasLabel: (label: string) => boolean, onProgress?: (p: Progress) => void): { ops: EncodedOp[]; label: string; entries: number } {
+  const { header, records } = readBackup(bytes)
+  if (header.since !== undefined && !hasLabel(backupLabel(header.since))) {
+    throw new SnapshotNotFoundError(`cowdb: this incremental backup starts from snapshot ${header.since}, which was not imported here (import the backups in order)`)
+  }
+  const ops = importOps(header, records, PROGRESS_EVERY, (done) => onProgress?.({ phase: 'import', done, total: header.entries }))
+  return { ops, label: backupLabel(header.snapshot), entries: header.entries }
+}
+
+const backupLabel = (id: string) => `backup:${id}`
+
+/** What an export reads: the catalog (to find and pin the states), the tree, how values compare. */
+export type BackupSource = { catalog: Catalog; tree: Tree; sameValue: (a: StoredValue, b: StoredValue) => boolean; check: () => void }
+export type ExportOptions = { snapshot?: string; since?: string; keepSnapshot?: boolean; onProgress?: (p: Progress) => void; branch?: string }
+
+/**
+ * Database.exportBackup: a backup of snapshot `opts.snapshot` or of the head of `opts.branch`;
+ * with `since`, of the changes from that snapshot. Exporting the head leaves a snapshot behind
+ * only with `keepSnapshot` (taken with `take`; dropped again with `drop` if the export fails).
+ * Both states stay pinned while the walk yields to other work every PROGRESS_EVERY entries.
+ * Cost: O(entries) full; O(changed pages) incremental.
+ */
+export async function exportBackupOf(
+  src: BackupSource,
+  opts: ExportOptions,
+  take: { snapshot: (label: string, branch: string) => Promise<{ id: string }>; drop: (id: string) => Promise<void> },
+): Promise<Uint8Array> {
+  if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, keepSnapshot?, onProgress?, branch? }')
+  const { catalog } = src
+  const from = opts.since === undefined ? undefined : catalog.snapFor(opts.since)
+  const branch = branchOf(opts)
+  if (opts.snapshot !== undefined) catalog.snapFor(opts.snapshot)
+  else catalog.headOf(branch)
+  const taken = opts.snapshot === undefined && opts.keepSnapshot ? await take.snapshot('backup', branch) : undefined
+  const id = opts.snapshot ?? taken?.id
+  // the state exported: a snapshot, or the head as it is now (named by a fresh, unretained id)
+  const to = id !== undefined ? catalog.snapFor(id) : { id: catalog.hlc.next(), label: undefined, createdAt: Date.now() }
+  const a = catalog.pin(from ? { snapshot: from.id } : 'empty')
+  const b = catalog.pin(id !== undefined ? { snapshot: id } : { branch })
+  try {
+    const total = from ? 0 : countRange(src.tree, b.root, encodeRange(undefined))
+    const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
+    return await exportChanges(src.tree, a.root, b.root, src.sameValue, header, PROGRESS_EVERY, async (done, last) => {
+      opts.onProgress?.({ phase: 'export', done, total: total || done })
+      if (last) return
+      await new Promise<void>((resolve) => setTimeout(resolve, 0)) // let other work (worker messages, timers) in
+      src.check()
+    })
+  } catch (e) {
+    if (taken) await take.drop(taken.id).catch(() => {})
+    throw e
+  } finally {
+    catalog.unpin(a.id)
+    catalog.unpin(b.id)
+  }
 }

@@ -90,7 +90,9 @@ export class Catalog {
    */
   private trackRoots(): void {
     for (const name of this.heads.keys()) this.dead.drop(name)
-    for (const name of this.heads.keys()) this.dead.share(name, this.gen)
+    // with more than one lineage (branches, or snapshots of a dropped branch) any page may be shared
+    const lineages = new Set([...this.heads.keys(), ...[...this.snaps.values()].map((s) => s.branch)])
+    if (lineages.size > 1) for (const name of this.heads.keys()) this.dead.share(name, this.gen)
     for (const s of this.snaps.values()) this.dead.retain(s.branch, s.generation)
     for (const r of this.readers.values()) if (r.owner) this.dead.retain(r.owner.head, r.owner.gen)
   }
@@ -293,6 +295,12 @@ export class Catalog {
     return this.snaps.values()
   }
 
+  /** The catalog's part of Database.stats(). Cost: O(snapshots). */
+  stats(): { generation: number; snapshots: number; namedSnapshots: number; historyEntries: number; pagesInDeadlists: number } {
+    const { named, history } = this.snapshotCounts()
+    return { generation: this.gen, snapshots: named + history, namedSnapshots: named, historyEntries: history, pagesInDeadlists: this.dead.size }
+  }
+
   /** Snapshots retained: named ones, and history entries (one per commit, for undo). Cost: O(snapshots). */
   snapshotCounts(): { named: number; history: number } {
     let history = 0
@@ -374,6 +382,14 @@ export class Catalog {
   died(head: string, d: Dead, switches: number): 'free' | 'held' | 'untracked' {
     if (!this.heads.has(head) || (this.switches.get(head) ?? 0) !== switches) return 'untracked'
     return this.dead.died(head, d)
+  }
+
+  /**
+   * Whether a page of `head` born at `born` is the head's alone: born after every point where the
+   * head shared its pages (a branch from it, a restore from another head's snapshot).
+   */
+  ownedBy(head: string, born: number): boolean {
+    return born > this.dead.sharedUpTo(head)
   }
 
   /** How many times `head` moved to another root: a copied-away page is reported with it (see died()). */

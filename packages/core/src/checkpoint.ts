@@ -4,17 +4,19 @@
 // root reaches become free once a saved Meta no longer names them; the others are handed to
 // the deadlists when their commits are checkpointed (see space.ts and deadlist.ts).
 
-import type { Catalog } from './catalog.js'
+import type { Catalog, Snap } from './catalog.js'
 import type { Dead } from './deadlist.js'
 import { stoppedWrites } from './errors.js'
 import type { Failpoints } from './failpoints.js'
+import type { Head } from './heads.js'
 import { BACKGROUND_BUCKETS, Histogram, now } from './metrics.js'
 import { isNode, type DiskRef, type Node, type Ref } from './node.js'
 import type { Pager } from './pager.js'
-import type { HeadRecord, Meta, RootRef, Storage } from './store.js'
+import { FORMAT_VERSION, type HeadRecord, type Meta, type RootRef, type Storage } from './store.js'
 import type { Wal } from './wal.js'
 
-type Written = { node: Node; vals: Node['vals'] | null }
+/** A node a checkpoint wrote, with its values before (to roll back to if the checkpoint fails). */
+export type Written = { node: Node; vals: Node['vals'] | null }
 /**
  * A page copied away from a head, waiting for its commit's checkpoint to join a deadlist
  * (catalog.ts). A node copied away while only in memory has its slot once a checkpoint wrote it
@@ -66,6 +68,11 @@ export class Checkpointer {
   /** The next checkpoint must save a Meta even if no page or record waits. */
   markChanged(): void {
     this.changed = true
+  }
+
+  /** The checkpoint's part of Database.stats(). */
+  stats(): { checkpoints: number; pagesPendingFree: number } {
+    return { checkpoints: this.checkpoints, pagesPendingFree: this.pendingCount }
   }
 
   /** Whether a checkpoint has anything to do. */
@@ -129,16 +136,12 @@ export class Checkpointer {
     const started = now()
     const alloc = this.pager.saveAllocator()
     const written: Written[] = []
-    const heads: HeadRecord[] = []
+    const headRefs = new Map<string, RootRef>()
     const snapRefs = new Map<string, RootRef>()
     try {
       this.pager.gen = this.catalog.generation
-      for (const h of this.catalog.headList()) {
-        const record: HeadRecord = { name: h.name, root: this.writeTree(h.root, written), generation: h.generation ?? this.catalog.generation }
-        if (h.cursor >= 0 && h.cursor < h.history.length - 1) record.cursor = h.history[h.cursor]
-        heads.push(record)
-      }
-      for (const s of this.catalog.snapList()) snapRefs.set(s.id, this.writeTree(s.root, written))
+      for (const h of this.catalog.headList()) headRefs.set(h.name, writeTree(this.pager, h.root, written))
+      for (const s of this.catalog.snapList()) snapRefs.set(s.id, writeTree(this.pager, s.root, written))
       this.pager.writeStaged()
     } catch (e) {
       for (const w of written) {
@@ -149,25 +152,8 @@ export class Checkpointer {
       this.pager.restoreAllocator(alloc)
       throw e
     }
-    // Written nodes are immutable now; let their parents point at the disk copies.
-    for (const { node } of written) {
-      if (!node.leaf) node.kids = node.kids.map(toDiskRef)
-      this.pager.cache.set(node)
-    }
-    const meta: Meta = {
-      version: 1,
-      pageSize: this.pager.pageSize,
-      generation: this.catalog.generation,
-      nextPageId: this.pager.nextId,
-      lsn: this.wal.lsn,
-      slotCount: this.pager.slotCount,
-      free: this.pager.freeRuns(),
-      heads,
-      snapshots: [...this.catalog.snapList()].map((s) => ({ ...s, root: snapRefs.get(s.id) ?? null })),
-      hlc: this.catalog.hlc.next(),
-      walSalt: (Math.random() * 2 ** 32) >>> 0,
-      extra: { retention: this.catalog.retention },
-    }
+    adoptWritten(this.pager, written)
+    const meta = metaOf(this.pager, this.catalog, this.wal.lsn, (h) => headRefs.get(h.name) ?? null, (s) => snapRefs.get(s.id) ?? null)
     await this.saveMeta(meta)
     this.saved = meta
     this.changed = false
@@ -205,20 +191,60 @@ export class Checkpointer {
     }
   }
 
-  /** Writes the unwritten nodes under `ref` (children first). */
-  private writeTree(ref: Ref | null, written: Written[]): RootRef {
-    if (!ref) return null
-    if (!isNode(ref) || ref.slot >= 0) return { slot: ref.slot, id: ref.id }
-    if (!ref.leaf) for (const k of ref.kids) if (isNode(k) && k.slot < 0) this.writeTree(k, written)
-    written.push({ node: ref, vals: ref.leaf ? ref.vals.slice() : null })
-    this.pager.writeNode(ref)
-    return { slot: ref.slot, id: ref.id }
+}
+
+/**
+ * Stages the unwritten nodes under `ref` (children first) to free slots, each listed in
+ * `written` with its values as they were (encoding may move a value to an overflow chain).
+ * Returns where the root is. Cost: O(unwritten nodes) page encodings, no I/O until writeStaged.
+ */
+export function writeTree(pager: Pager, ref: Ref | null, written: Written[]): RootRef {
+  if (!ref) return null
+  if (!isNode(ref) || ref.slot >= 0) return { slot: ref.slot, id: ref.id }
+  if (!ref.leaf) for (const k of ref.kids) if (isNode(k) && k.slot < 0) writeTree(pager, k, written)
+  written.push({ node: ref, vals: ref.leaf ? ref.vals.slice() : null })
+  pager.writeNode(ref)
+  return { slot: ref.slot, id: ref.id }
+}
+
+/** After writeStaged: written nodes are immutable; their parents point at the disk copies, and the cache holds them. */
+export function adoptWritten(pager: Pager, written: Written[]): void {
+  for (const { node } of written) {
+    if (!node.leaf) node.kids = node.kids.map(toDiskRef)
+    pager.cache.set(node)
+  }
+}
+
+/**
+ * The Meta that names the catalog's heads and snapshots at the written roots `headRoot` and
+ * `snapRoot` give, with the pager's allocator state and a new WAL cycle starting at `lsn`.
+ * Cost: O(heads + snapshots + free slots).
+ */
+export function metaOf(pager: Pager, catalog: Catalog, lsn: number, headRoot: (h: Head) => RootRef, snapRoot: (s: Snap) => RootRef): Meta {
+  const heads = [...catalog.headList()].map((h) => {
+    const record: HeadRecord = { name: h.name, root: headRoot(h), generation: h.generation ?? catalog.generation }
+    if (h.cursor >= 0 && h.cursor < h.history.length - 1) record.cursor = h.history[h.cursor]
+    return record
+  })
+  return {
+    version: FORMAT_VERSION,
+    pageSize: pager.pageSize,
+    generation: catalog.generation,
+    nextPageId: pager.nextId,
+    lsn,
+    slotCount: pager.slotCount,
+    free: pager.freeRuns(),
+    heads,
+    snapshots: [...catalog.snapList()].map((s) => ({ ...s, root: snapRoot(s) })),
+    hlc: catalog.hlc.next(),
+    walSalt: (Math.random() * 2 ** 32) >>> 0,
+    extra: { retention: catalog.retention },
   }
 }
 
 /** A Meta for a new, empty store. */
 export function freshMeta(pageSize: number): Meta {
-  return { version: 1, pageSize, generation: 0, nextPageId: 1, lsn: 0, slotCount: 0, free: [], heads: [{ name: 'main', root: null, generation: 0 }], snapshots: [], hlc: '' }
+  return { version: FORMAT_VERSION, pageSize, generation: 0, nextPageId: 1, lsn: 0, slotCount: 0, free: [], heads: [{ name: 'main', root: null, generation: 0 }], snapshots: [], hlc: '' }
 }
 
 function toDiskRef(r: Ref): Ref {

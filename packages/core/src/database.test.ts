@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
-import { ClosedError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
+import { ClosedError, CorruptionError, DataCloneError, SnapshotNotFoundError } from './errors.js'
 import { MemoryStorage } from './memory-store.js'
 
 const quiet: DatabaseOptions = { checkpointDelayMs: 0 }
@@ -155,7 +156,7 @@ describe('bad input', () => {
     await expect(db.put(NaN, 1)).rejects.toThrow(/NaN/)
     await expect(db.put('x'.repeat(3000), 1)).rejects.toThrow(/2048/)
     await expect(db.put('k', undefined)).rejects.toThrow(/undefined/)
-    await expect(db.put('k', () => 1)).rejects.toBeInstanceOf(TypeError)
+    await expect(db.put('k', () => 1)).rejects.toBeInstanceOf(DataCloneError)
     await expect(db.batch([{ type: 'put', key: 'a', value: 1 }, { type: 'nope' } as never])).rejects.toThrow(/op 1/)
     await expect(db.scan({ gt: 1, gte: 2 })).rejects.toBeInstanceOf(TypeError)
     await expect(db.scan({ limit: -1 })).rejects.toBeInstanceOf(TypeError)
@@ -370,6 +371,26 @@ describe('write order', () => {
     expect(after.gcRuns).toBeGreaterThan(before.gcRuns)
     expect(after.pagesFree).toBeGreaterThan(0)
     expect((await db.verify()).ok).toBe(true)
+    await db.close()
+  })
+})
+
+describe('catalog events', () => {
+  it('snapshots, branches, head moves and retention each dispatch one catalog event once durable', async () => {
+    const { db } = await fresh({ retention: { keepLast: 5 } })
+    const seen: string[] = []
+    db.addEventListener('catalog', (e) => seen.push(`${(e as any).change}${(e as any).branch ? ` ${(e as any).branch}` : ''}`))
+    await db.put('a', 1)
+    await db.put('a', 2) // data changes go to subscribe(), not here
+    const s = await db.snapshot()
+    await db.undo()
+    await db.restore(s.id)
+    await db.branch('draft')
+    await db.setRetention({ keepLast: 3 })
+    await db.dropBranch('draft')
+    await db.dropSnapshot(s.id)
+    await expect(db.dropSnapshot(s.id)).rejects.toThrow() // a rejected call dispatches nothing
+    expect(seen).toEqual(['snapshot main', 'move main', 'restore main', 'branch draft', 'retention', 'dropBranch draft', 'dropSnapshot'])
     await db.close()
   })
 })

@@ -12,39 +12,39 @@
 // Meta, replay the WAL records after its lsn through the same applier.
 
 import { Tree, countRange, lookup, walk, type StoredValue } from './btree.js'
-import { exportChanges, importOps, readBackup } from './backup.js'
-import { Catalog, branchOf, snapshotInfo, type PinnedReadOptions } from './catalog.js'
+import { exportBackupOf, importPlan, type ExportOptions } from './backup.js'
+import { Catalog, branchOf, snapshotInfo } from './catalog.js'
 import { verifyRoots, type NamedRoot } from './check.js'
-import { Checkpointer, freshMeta } from './checkpoint.js'
+import { Checkpointer } from './checkpoint.js'
 import { Applier } from './commit.js'
-import { diffTrees, storedEqual } from './diff.js'
-import { DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
+import { storedEqual } from './diff.js'
+import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
 import type { Failpoints } from './failpoints.js'
-import { ClosedError, ConflictError, CorruptionError, SnapshotNotFoundError } from './errors.js'
+import { ClosedError, ConflictError } from './errors.js'
 import { MAIN, retentionPolicy, validBranchName } from './heads.js'
 import { pageTree, type PageInfo } from './inspect.js'
 import { decodeKey, encodeKey, encodeRange } from './keys.js'
 import { engineMetrics, renderPrometheus } from './metrics.js'
+import { loadMeta } from './migrate.js'
 import { Layout } from './node.js'
 import { encodeOps, encodeRangeOp, type EncodedOp } from './ops.js'
 import { Pager } from './pager.js'
-import { RecordType, decodeRecord } from './records.js'
+import { RecordType, catalogChange, decodeRecord } from './records.js'
 import { Space, type CompactReport, type SpaceReport } from './space.js'
 import type { Meta, Storage } from './store.js'
-import { decodeStored, toChange } from './stored.js'
+import { decodeStored, decodedChanges } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
-import { BufferedTransaction, CommitLog, type TxPlan } from './tx.js'
-import type { BranchInfo, Change, Commit, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
+import { CommitLog, type TxPlan } from './tx.js'
+import { iterateChunks, runTransaction, type Reader } from './tx-runner.js'
+import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
 import { Writer, type CommitResult } from './writer.js'
-import { DEFAULT_CACHE_BYTES, ITERATE_CHUNK, PROGRESS_EVERY, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
+import { DEFAULT_CACHE_BYTES, scanOptions, timing, validateOptions, durabilityOf, type DatabaseOptions } from './options.js'
 
-export type { DatabaseOptions } from './options.js'
-
-export class Database extends EventTarget {
+export class Database extends EventTarget implements DatabaseApi {
   private readonly pager: Pager
   private readonly tree: Tree
   private readonly wal: Wal
@@ -98,6 +98,7 @@ export class Database extends EventTarget {
     this.catalog.onFreed = (slots) => slots.forEach((s) => this.checkpointer.freeAtNext(s))
     this.writer.gate = this.space_
     this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
+    this.writer.onLogged = (r) => this.dispatchEvent(new DatabaseCatalogEvent(catalogChange(r)))
     if (this.catalog.retentionChangedAtOpen) this.checkpointer.markChanged()
   }
 
@@ -107,21 +108,7 @@ export class Database extends EventTarget {
    */
   static async open(storage: Storage, opts: DatabaseOptions = {}): Promise<Database> {
     validateOptions(opts)
-    let meta = await storage.meta.load()
-    if (!meta) {
-      meta = freshMeta(opts.pageSize ?? 4096)
-      // A new store: whatever the files held before is not ours.
-      storage.pages.truncate(0)
-      storage.wal.truncate(0)
-      storage.pages.flush()
-      storage.wal.flush()
-      await storage.meta.save(meta)
-    } else {
-      if (meta.version !== 1) throw new CorruptionError(`cowdb: unknown store version ${meta.version}`)
-      if (opts.pageSize !== undefined && opts.pageSize !== meta.pageSize) {
-        throw new TypeError(`cowdb: this store was created with pageSize ${meta.pageSize}, not ${opts.pageSize}`)
-      }
-    }
+    const meta = await loadMeta(storage, { pageSize: opts.pageSize, cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES, now: opts.now })
     const db = new Database(storage, meta, opts)
     db.replay()
     db.catalog.expireNamed() // a retention given at open applies to the snapshots already there
@@ -170,30 +157,8 @@ export class Database extends EventTarget {
    * Streams the entries in `range` in chunks, all from the state when iteration began (the
    * pages it needs stay alive until the loop ends). Cost: O(log n) per chunk plus the entries.
    */
-  async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
-    this.check()
-    const { limit, reverse } = scanOptions(range, Infinity)
-    const base = encodeRange(range)
-    const reader = this.catalog.pin(range)
-    try {
-      let r = base
-      let left = limit
-      while (left > 0) {
-        this.check()
-        const chunk: [Uint8Array, StoredValue][] = []
-        walk(this.tree, reader.root, r, reverse, (k, v) => {
-          chunk.push([k, v])
-          return chunk.length < Math.min(ITERATE_CHUNK, left)
-        })
-        for (const [k, v] of chunk) yield [decodeKey(k), this.decode(v)]
-        left -= chunk.length
-        if (chunk.length < ITERATE_CHUNK) break
-        const last = chunk[chunk.length - 1]![0]
-        r = reverse ? { ...r, hi: last, hiInclusive: false } : { ...r, lo: last, loInclusive: false }
-      }
-    } finally {
-      this.catalog.unpin(reader.id)
-    }
+  iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
+    return iterateChunks(this, range)
   }
 
   /** Number of keys in `range`. Cost: O(log n + k). */
@@ -244,34 +209,11 @@ export class Database extends EventTarget {
    * writes), its writes are buffered and commit atomically. If a commit since the start wrote
    * a key it read or into a range it scanned, `fn` runs again (up to `retries`, default 3), then
    * ConflictError. Awaiting anything inside `fn` is fine. Blind writes never conflict.
+   * Cost: per attempt, one pinned read per tx.get/scan and one commit.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
     this.check()
-    if (typeof fn !== 'function') throw new TypeError('cowdb: transaction() takes an async function')
-    const retries = opts.retries ?? 3
-    if (!Number.isInteger(retries) || retries < 0) throw new TypeError(`cowdb: retries must be an integer >= 0, got ${retries}`)
-    const branch = branchOf(opts)
-    for (let attempt = 0; ; attempt++) {
-      const reader = this.openReader({ branch })
-      let plan: TxPlan
-      let result: T
-      try {
-        const tx = new BufferedTransaction(
-          { get: (key) => this.get(key, { reader: reader.reader } as PinnedReadOptions), scan: (r) => this.scan({ ...r, reader: reader.reader } as Range & ScanOptions) },
-          reader.generation,
-        )
-        result = await fn(tx)
-        plan = tx.finish()
-      } finally {
-        this.closeReader(reader.reader)
-      }
-      try {
-        if (plan.ops.length) await this.commitPlan(plan, { branch })
-        return result
-      } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= retries) throw e
-      }
-    }
+    return runTransaction(this, fn, opts)
   }
 
   /**
@@ -291,10 +233,13 @@ export class Database extends EventTarget {
     )
   }
 
-  /** Pins the current head for a sequence of reads (`{ reader }` in read options). Close it when done. */
-  openReader(opts?: WriteOptions): { reader: number; generation: number } {
+  /**
+   * Pins the current head (or snapshot `opts.snapshot`) for a sequence of reads (`{ reader }` in
+   * read options); its pages stay alive until closeReader(). Close it when done. Cost: O(1).
+   */
+  openReader(opts?: WriteOptions & { snapshot?: SnapshotId }): Reader {
     this.check()
-    const r = this.catalog.pin({ branch: branchOf(opts) })
+    const r = this.catalog.pin(opts?.snapshot !== undefined ? { snapshot: opts.snapshot } : { branch: branchOf(opts) })
     return { reader: r.id, generation: this.catalog.generation }
   }
 
@@ -322,15 +267,7 @@ export class Database extends EventTarget {
     const a = this.catalog.pin({ snapshot: from })
     const b = this.catalog.pin(toAt)
     try {
-      const batch: Change[] = []
-      for (const c of diffTrees(this.tree, a.root, b.root, this.sameValue)) {
-        batch.push(toChange(this.pager, c))
-        if (batch.length >= ITERATE_CHUNK) {
-          yield* batch.splice(0)
-          this.check()
-        }
-      }
-      yield* batch
+      yield* decodedChanges(this.tree, a.root, b.root, this.sameValue, () => this.check())
     } finally {
       this.catalog.unpin(a.id)
       this.catalog.unpin(b.id)
@@ -365,35 +302,13 @@ export class Database extends EventTarget {
    * the walk yields to other work every 8,192 entries. A failed export leaves nothing behind.
    * Cost: O(entries) full; O(changed pages) incremental.
    */
-  async exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+  async exportBackup(opts: ExportOptions & WriteOptions = {}): Promise<Uint8Array> {
     this.check()
-    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, keepSnapshot?, onProgress?, branch? }')
-    const from = opts.since === undefined ? undefined : this.catalog.snapFor(opts.since)
-    const branch = branchOf(opts)
-    if (opts.snapshot !== undefined) this.catalog.snapFor(opts.snapshot)
-    else this.catalog.headOf(branch)
-    const taken = opts.snapshot === undefined && opts.keepSnapshot ? await this.snapshot({ label: 'backup', branch }) : undefined
-    const id = opts.snapshot ?? taken?.id
-    // the state exported: a snapshot, or the head as it is now (named by a fresh, unretained id)
-    const to = id !== undefined ? this.catalog.snapFor(id) : { id: this.catalog.hlc.next(), label: undefined, createdAt: Date.now() }
-    const a = this.catalog.pin(from ? { snapshot: from.id } : 'empty')
-    const b = this.catalog.pin(id !== undefined ? { snapshot: id } : { branch })
-    try {
-      const total = from ? 0 : countRange(this.tree, b.root, encodeRange(undefined))
-      const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
-      return await exportChanges(this.tree, a.root, b.root, this.sameValue, header, PROGRESS_EVERY, async (done, last) => {
-        opts.onProgress?.({ phase: 'export', done, total: total || done })
-        if (last) return
-        await yieldToEvents()
-        this.check()
-      })
-    } catch (e) {
-      if (taken && !this.closed) await this.dropSnapshot(taken.id).catch(() => {})
-      throw e
-    } finally {
-      this.catalog.unpin(a.id)
-      this.catalog.unpin(b.id)
-    }
+    const source = { catalog: this.catalog, tree: this.tree, sameValue: this.sameValue, check: () => this.check() }
+    return exportBackupOf(source, opts, {
+      snapshot: (label, branch) => this.snapshot({ label, branch }),
+      drop: (id) => (this.closed ? Promise.resolve() : this.dropSnapshot(id)),
+    })
   }
 
   /**
@@ -406,15 +321,11 @@ export class Database extends EventTarget {
    */
   async importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
     this.check()
-    const { header, records } = readBackup(bytes)
     const branch = branchOf(opts)
-    if (header.since !== undefined && !this.catalog.hasLabel(backupLabel(header.since))) {
-      throw new SnapshotNotFoundError(`cowdb: this incremental backup starts from snapshot ${header.since}, which was not imported here (import the backups in order)`)
-    }
-    const ops = importOps(header, records, PROGRESS_EVERY, (done) => opts.onProgress?.({ phase: 'import', done, total: header.entries }))
+    const plan = importPlan(bytes, (label) => this.catalog.hasLabel(label), opts.onProgress)
     // the import and the snapshot that marks it are one record: both take effect, or neither
-    const done = await this.commitOps(() => ops, { branch }, undefined, { label: backupLabel(header.snapshot) })
-    opts.onProgress?.({ phase: 'import', done: header.entries, total: header.entries })
+    const done = await this.commitOps(() => plan.ops, { branch }, undefined, { label: plan.label })
+    opts.onProgress?.({ phase: 'import', done: plan.entries, total: plan.entries })
     return done.snapshot!
   }
 
@@ -617,28 +528,14 @@ export class Database extends EventTarget {
   /** Counters and sizes. Cost: O(snapshots). */
   async stats(): Promise<Stats> {
     this.check()
-    const c = this.pager.counters
-    const snaps = this.catalog.snapshotCounts()
     return {
-      pageSize: this.pager.pageSize,
-      generation: this.catalog.generation,
-      pagesLive: this.pager.slotCount - this.pager.freeCount,
-      pagesFree: this.pager.freeCount,
-      pagesPendingFree: this.checkpointer.pendingCount,
-      pagesInDeadlists: this.catalog.deadCount,
+      ...this.pager.stats(),
+      ...this.catalog.stats(),
+      ...this.checkpointer.stats(),
       fileBytes: this.storage.pages.size(),
       walBytes: this.wal.offset,
-      snapshots: snaps.named + snaps.history,
-      namedSnapshots: snaps.named,
-      historyEntries: snaps.history,
-      cacheHits: this.pager.cache.hits,
-      cacheMisses: this.pager.cache.misses,
-      pagesCreated: c.pagesCreated,
-      pagesWritten: c.pagesWritten,
-      pagesRead: c.pagesRead,
       rootUpdates: this.applier.rootUpdates,
       commits: this.applier.commits,
-      checkpoints: this.checkpointer.checkpoints,
       gcRuns: this.space_.gcRuns,
       backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
       recoveredRecords: this.recovery.records,
@@ -648,13 +545,8 @@ export class Database extends EventTarget {
 
   /** Prometheus text exposition of the engine's metrics. Cost: O(snapshots). */
   async metrics(): Promise<string> {
-    const s = await this.stats()
-    const newest = this.catalog.newestSnapshotTime()
-    return renderPrometheus(engineMetrics(s, newest, {
-      gc: this.space_.gcDuration,
-      commit: this.writer.commitLatency,
-      checkpoint: this.checkpointer.duration,
-    }))
+    const histograms = { gc: this.space_.gcDuration, commit: this.writer.commitLatency, checkpoint: this.checkpointer.duration }
+    return renderPrometheus(engineMetrics(await this.stats(), this.catalog.newestSnapshotTime(), histograms))
   }
 
   /** Checkpoints, then closes the files. Later calls reject with ClosedError. Cost: one checkpoint. */
@@ -706,6 +598,3 @@ export class Database extends EventTarget {
   }
 }
 
-const backupLabel = (id: string) => `backup:${id}`
-/** Lets other tasks (worker messages, timers) run in the middle of long work. */
-const yieldToEvents = () => new Promise<void>((resolve) => setTimeout(resolve, 0))

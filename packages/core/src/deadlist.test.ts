@@ -2,7 +2,8 @@
 // shared with another head. A page freed while any root reaches it shows as reachableButFree
 // in space(), and then as a wrong read once its slot is reused.
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { DeadLists } from './deadlist.js'
 import { MemoryStorage } from './memory-store.js'
 
@@ -114,5 +115,42 @@ describe('deadlists in the engine', () => {
     await db.checkpoint()
     expect((await db.space()).leaked).toBe(0)
     await db.close()
+  })
+})
+
+describe('the cheap free path and branches', () => {
+  it('a page a branch still reaches is not freed when main copies it away (history off, no snapshot)', async () => {
+    const storage = new MemoryStorage()
+    const db = await Database.open(storage, { pageSize: 512, checkpointDelayMs: 0 })
+    await db.batch(Array.from({ length: 200 }, (_, i) => ({ type: 'put' as const, key: key(i), value: `v${i}` })))
+    await db.checkpoint()
+    await db.branch('d')
+    await db.checkpoint()
+    for (let i = 0; i < 200; i++) await db.put(key(i), `main ${i}`)
+    await db.checkpoint()
+    for (let i = 200; i < 400; i++) await db.put(key(i), 'more')
+    await db.checkpoint()
+    expect((await db.space()).reachableButFree).toBe(0)
+    expect((await db.scan({ branch: 'd', limit: 1000 })).map(([, v]) => v)).toEqual(Array.from({ length: 200 }, (_, i) => `v${i}`))
+    expect((await db.verify()).ok).toBe(true)
+    await db.close()
+  })
+
+  it('a snapshot of a dropped branch keeps the pages it shares with main, across a reopen', async () => {
+    const storage = new MemoryStorage()
+    const db = await Database.open(storage, { pageSize: 512, checkpointDelayMs: 0 })
+    await db.batch(Array.from({ length: 200 }, (_, i) => ({ type: 'put' as const, key: key(i), value: `v${i}` })))
+    await db.branch('d')
+    const snap = await db.snapshot({ branch: 'd' })
+    await db.dropBranch('d')
+    await db.close()
+    const again = await Database.open(storage.reopen(), { pageSize: 512, checkpointDelayMs: 0 })
+    for (let i = 0; i < 200; i++) await again.put(key(i), `main ${i}`)
+    await again.checkpoint()
+    for (let i = 200; i < 400; i++) await again.put(key(i), 'more')
+    await again.checkpoint()
+    expect((await again.space()).reachableButFree).toBe(0)
+    expect((await again.scan({ snapshot: snap.id, limit: 1000 })).map(([, v]) => v)).toEqual(Array.from({ length: 200 }, (_, i) => `v${i}`))
+    await again.close()
   })
 })

@@ -36,6 +36,11 @@ export class DeadLists {
     return h
   }
 
+  /** Pages of `head` born at or before this generation may be another head's too. */
+  sharedUpTo(head: string): number {
+    return this.heads.get(head)?.sharedUpTo ?? -1
+  }
+
   /** Pages of `head` born at or before `generation` may be shared from now on. */
   share(head: string, generation: number): void {
     const h = this.head(head)

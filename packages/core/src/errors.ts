@@ -1,4 +1,4 @@
-// Typed errors of the public contract (API.md). Each has a stable `name` so that it can be
+// Typed errors of the public API (docs/guide.md, "Errors"). Each has a stable `name` so that it can be
 // rebuilt on the other side of a worker boundary or a process boundary.
 
 /** Base of cowdb's own errors; `name` is the stable class name. */
@@ -31,6 +31,13 @@ export class ClosedError extends CowdbError {}
 /** Another process or tab holds the store. */
 export class LockedError extends CowdbError {}
 
+/**
+ * A value that cannot be stored (a function, a symbol, a WeakMap, a platform object, ...). The
+ * message names the type and where it is inside the value, e.g.
+ * `value.items[3].onClick is a function`. Nothing was written.
+ */
+export class DataCloneError extends CowdbError {}
+
 /** Thrown by fault-injection stores to simulate an I/O failure. */
 export class IOError extends CowdbError {}
 
@@ -38,6 +45,7 @@ export class IOError extends CowdbError {}
 export const errorClasses: Record<string, new (message: string) => Error> = {
   TypeError,
   RangeError,
+  DataCloneError,
   ConflictError,
   CorruptionError,
   QuotaExceededError,

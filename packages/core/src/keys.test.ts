@@ -7,6 +7,7 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { anyKey, keyList, stringKey } from '../test/key-arbitraries.js'
+import { formatOneKey as formatOne } from '../test/format-one.js'
 import { idbCompare } from '../test/idb-order.js'
 import { MAX_KEY_BYTES, compareKeys, decodeKey, encodeKey, encodeRange, isLegacyKey, keyInRange, prefixRange, reencodeKey } from './keys.js'
 import type { Key } from './types.js'
@@ -77,28 +78,6 @@ describe('keys round-trip as the type they were written as', () => {
   })
 })
 
-/** The format-1 encoding, written here from its description: code points (not units) as UTF-8. */
-function formatOne(k: Key): Uint8Array {
-  if (typeof k !== 'string' && !Array.isArray(k)) return encodeKey(k) // numbers and binary kept their bytes
-  const out: number[] = []
-  const put = (x: Key) => {
-    if (Array.isArray(x)) {
-      out.push(0x40)
-      x.forEach(put)
-      out.push(0)
-    } else if (typeof x === 'string') {
-      out.push(0x20)
-      for (const ch of x) {
-        const cp = ch.codePointAt(0)!
-        const utf8 = cp < 0x80 ? [cp] : cp < 0x800 ? [0xc0 | (cp >> 6), 0x80 | (cp & 63)] : cp < 0x10000 ? [0xe0 | (cp >> 12), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)] : [0xf0 | (cp >> 18), 0x80 | ((cp >> 12) & 63), 0x80 | ((cp >> 6) & 63), 0x80 | (cp & 63)]
-        for (const b of utf8) out.push(...(b === 0 ? [0, 0xff] : [b]))
-      }
-      out.push(0, 0)
-    } else out.push(...encodeKey(x))
-  }
-  put(k)
-  return Uint8Array.from(out)
-}
 const hasAstral = (k: Key): boolean => (typeof k === 'string' ? /[\uD800-\uDBFF][\uDC00-\uDFFF]/.test(k) : Array.isArray(k) && k.some(hasAstral))
 const hasDate = (k: Key): boolean => k instanceof Date || (Array.isArray(k) && k.some(hasDate))
 

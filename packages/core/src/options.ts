@@ -12,7 +12,6 @@ const WAL_SIZE_LIMIT = 1024 * 1024
 /** A commit this large is made durable by a checkpoint (shadow paging), not by the WAL. */
 export const LARGE_COMMIT_BYTES = 1024 * 1024
 const SCAN_DEFAULT_LIMIT = 1000
-export const ITERATE_CHUNK = 256
 /** Entries between progress reports (and yields) of exports and imports. */
 export const PROGRESS_EVERY = 8192
 

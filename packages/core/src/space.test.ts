@@ -3,7 +3,8 @@
 // history that retention let go are freed in the background; once the store is quiet,
 // compaction moves live pages down and the file shrinks; the WAL file is emptied at close.
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { MemoryStorage } from './memory-store.js'
 
 const key = (i: number) => `k${String(i).padStart(5, '0')}`

@@ -108,8 +108,9 @@ export class Space implements MarkingGate {
    * next checkpoint. Else its head's deadlist learns of it once its commit is checkpointed.
    */
   copiedAway(old: Node): void {
-    const cheap = old.gen > this.catalog.retainedGen
     const head = this.tree.head
+    // nothing retained is as new as it, and no other head can reach it
+    const cheap = old.gen > this.catalog.retainedGen && this.catalog.ownedBy(head, old.gen)
     const dead = { head, born: old.gen, died: this.catalog.generation, switches: this.catalog.switchCount(head) }
     if (old.slot < 0) {
       // only in memory: written out by the next checkpoint only if a retained root reaches it

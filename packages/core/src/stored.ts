@@ -1,10 +1,11 @@
 // Stored values back to JS values: an inline value is its encoded bytes, a large one an overflow
 // chain read through the pager. Reads, diffs, subscriptions and backups all go through here.
 
-import type { StoredValue } from './btree.js'
-import type { RawChange } from './diff.js'
+import type { StoredValue, Tree } from './btree.js'
+import { diffTrees, type RawChange } from './diff.js'
 import { decodeKey } from './keys.js'
-import { Overflow } from './node.js'
+import { Overflow, type Ref } from './node.js'
+import { ITERATE_CHUNK } from './tx-runner.js'
 import type { Pager } from './pager.js'
 import type { Change, Value } from './types.js'
 import { decodeValue } from './values.js'
@@ -17,6 +18,23 @@ export function storedBytes(pager: Pager, v: StoredValue): Uint8Array {
 /** The JS value of a stored value. Cost: O(value size). */
 export function decodeStored(pager: Pager, v: StoredValue): Value {
   return decodeValue(storedBytes(pager, v))
+}
+
+/**
+ * The changes from tree `a` to tree `b` (diff.ts), decoded, in chunks of ITERATE_CHUNK with
+ * `between()` after each (a check that the database is still open). Both trees must stay
+ * pinned until it ends. Cost: O(changed pages) plus the values decoded.
+ */
+export async function* decodedChanges(t: Tree, a: Ref | null, b: Ref | null, sameValue: (x: StoredValue, y: StoredValue) => boolean, between: () => void): AsyncGenerator<Change> {
+  const batch: Change[] = []
+  for (const c of diffTrees(t, a, b, sameValue)) {
+    batch.push(toChange(t.pager, c))
+    if (batch.length >= ITERATE_CHUNK) {
+      yield* batch.splice(0)
+      between()
+    }
+  }
+  yield* batch
 }
 
 /** A raw change (encoded key, stored values) as the public Change. Cost: O(key + values). */

@@ -4,7 +4,8 @@
 // point: a missed, doubled, reordered, phantom (rolled-back) or wrong change breaks one of them.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { IOError } from './errors.js'
 import { encodeKey, keyInRange, encodeRange } from './keys.js'
 import { MemoryStorage } from './memory-store.js'

@@ -1,4 +1,4 @@
-// Public types of the cowdb API (the contract in API.md).
+// Public types of the cowdb API (docs/guide.md describes them for users).
 
 /**
  * A key, in IndexedDB's order: numbers < dates < strings (by UTF-16 code unit) < binary < arrays
@@ -99,7 +99,7 @@ export interface Transaction {
 export type Progress = { phase: string; done: number; total: number }
 
 /**
- * The public Database API (API.md). `@cowdb/core`'s `Database`, the browser client and the
+ * The public Database API (docs/guide.md). `@cowdb/core`'s `Database`, the browser client and the
  * Node `open()` all return this shape.
  */
 export interface DatabaseApi {

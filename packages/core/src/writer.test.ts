@@ -2,7 +2,8 @@
 // a rejected write leaves no trace (head, count, subscribers, checkpoints, reopen), a failure
 // after the durability point never undoes a resolved write, and background failures surface.
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from './database.js'
+import { Database } from './database.js'
+import type { DatabaseOptions } from './options.js'
 import { CorruptionError, IOError, isStopped } from './errors.js'
 import type { PageInfo } from './inspect.js'
 import { MemoryStorage } from './memory-store.js'

@@ -5,7 +5,8 @@
 // stopped. Checked while open, through what subscribers saw, after a crash at that moment, and
 // after close and reopen; every page checked by verify() and no reachable slot on the free list.
 import { describe, expect, it } from 'vitest'
-import { Database, type DatabaseOptions } from '../src/database.js'
+import { Database } from '../src/database.js'
+import type { DatabaseOptions } from '../src/options.js'
 import { isStopped } from '../src/errors.js'
 import { FAILPOINTS, Failpoints, type FailpointName } from '../src/failpoints.js'
 import type { ChangeEvent } from '../src/subscriptions.js'

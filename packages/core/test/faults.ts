@@ -39,6 +39,14 @@ export class CrashFile implements BlockFile {
 
   constructor(private readonly ctl: FaultController) {}
 
+  /** Starts the file with `bytes`, durable, counting no I/O call (a file found on disk). */
+  preload(bytes: Uint8Array): this {
+    this.visible = new MemoryBlockFile()
+    this.visible.write(0, bytes)
+    this.durable = cloneFile(this.visible)
+    return this
+  }
+
   read(offset: number, into: Uint8Array): number {
     if (this.ctl.crashed) throw new CrashSignal('crashed (read)')
     return this.visible.read(offset, into)
@@ -132,5 +140,16 @@ export class FaultyStorage implements Storage {
     const meta = new MemoryMetaStore()
     meta.meta = this.meta.durable && structuredClone(this.meta.durable)
     return { pages: this.pages.afterCrash(rand), wal: this.wal.afterCrash(rand), meta }
+  }
+}
+
+/** Deterministic pseudo-random numbers in [0, 1) from `seed` (mulberry32): fixed-seed schedules. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = Math.imul(s ^ (s >>> 15), s | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
   }
 }

@@ -1,9 +1,7 @@
-#!/usr/bin/env node
 // dbctl: inspect and change a cowdb store from the command line. Data goes to stdout as JSON
 // lines; errors go to stderr as "dbctl: <ErrorName>: message" with exit code 1 (2: usage).
 
 import { parseArgs } from 'node:util'
-import { pathToFileURL } from 'node:url'
 import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Database, MemoryStorage, prefixRange, readBackup, type Key, type Progress, type Range } from '@cowdb/core'
 import { fromJson, line } from './format.js'
@@ -140,10 +138,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       metrics: async () => io.out((await db!.metrics()).trimEnd()),
       export: async () => {
         const out = need('out')
-        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, onProgress: progress('export') })
+        // keep a snapshot of what was exported: the --since of the next incremental export
+        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, keepSnapshot: true, onProgress: progress('export') })
         writeFileSync(out, bytes)
-        const { header } = readBackup(bytes)
-        io.out(line({ file: out, bytes: bytes.length, ...header }))
+        const { header, version } = readBackup(bytes)
+        io.out(line({ file: out, bytes: bytes.length, version, ...header }))
       },
       import: async () => {
         const bytes = readFileSync(need('in'))
@@ -173,8 +172,4 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
   } finally {
     await db?.close().catch((e: Error) => io.err(`dbctl: ${e.name}: ${e.message}`))
   }
-}
-
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main(process.argv.slice(2)).then((code) => process.exit(code))
 }

@@ -1,0 +1,26 @@
+// Errors only the browser client throws, on the main thread, when it cannot get a worker to serve.
+
+import { CowdbError } from '@cowdb/core/errors'
+
+/**
+ * The worker did not start: its script failed to load (a 404, a wrong MIME type, a syntax error)
+ * or it never answered. The message says what to check; `url` names the script when known.
+ */
+export class WorkerError extends CowdbError {
+  constructor(
+    message: string,
+    readonly url?: string,
+  ) {
+    super(message)
+  }
+}
+
+/** The browser lacks something cowdb needs; `missing` names each feature. */
+export class UnsupportedError extends CowdbError {
+  constructor(
+    message: string,
+    readonly missing: string[],
+  ) {
+    super(message)
+  }
+}
