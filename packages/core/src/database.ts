@@ -87,7 +87,7 @@ export class Database extends EventTarget implements DatabaseApi {
     this.sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
     this.catalog = new Catalog(this.tree, meta, opts.retention, opts.now ?? Date.now)
     this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue, opts.failpoints)
-    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, () => this.space_.walKeepBytes(), opts.failpoints)
+    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, () => this.space_.pacing.walKeepBytes(), opts.failpoints)
     this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, times, check, isClosed)
     this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, times, check, isClosed)
     // The only edges that run back up, each a named hook:

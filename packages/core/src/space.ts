@@ -10,14 +10,15 @@
 // - compaction: copies live pages from the top of the file into free slots below, a bounded
 //   number per step, so that the tail can be cut and given back; in the background when the
 //   file holds much free space, and by compact().
-// It also paces checkpoints by the store's size (how much WAL, and how many unwritten pages,
-// before one), and answers the audit (`space()`): where every slot is, and whether any leaked.
+// It also answers the audit (`space()`): where every slot is, and whether any leaked; and owns
+// the checkpoints' pacing by the store's size (pacing.ts).
 
 import type { Tree } from './btree.js'
 import type { Catalog } from './catalog.js'
 import type { Checkpointer, PendingDead } from './checkpoint.js'
 import { Relocator, type Moved } from './compact.js'
 import { Marker, markReachable, unmarked } from './gc.js'
+import { Pacing, type PacingOptions } from './pacing.js'
 import { BACKGROUND_BUCKETS, Histogram, now } from './metrics.js'
 import type { Node, Ref } from './node.js'
 import type { Pager } from './pager.js'
@@ -33,12 +34,6 @@ const GC_MAX_BACKOFF = 8
 const GC_STEP_PAGES = 256
 /** How long a marking step may wait for its timer before a commit runs it instead. */
 const GC_ASSIST_AFTER_MS = 4
-/** The adaptive WAL threshold never goes below this (a checkpoint costs a Meta save). */
-const WAL_MIN_BYTES = 256 * 1024
-/** Nor does the number of unwritten pages that calls for a checkpoint. */
-const DIRTY_MIN_PAGES = 64
-/** A checkpoint is due once the unwritten pages reach this share of the live ones (see checkpointDue). */
-const DIRTY_SHARE = 1 / 5
 /** Live pages a compaction step moves at most: its copies stay in memory until their checkpoint. */
 const COMPACT_STEP_PAGES = 1024
 /** Slots a compaction must give back at least to be worth a walk of the live pages. */
@@ -48,7 +43,7 @@ const COMPACT_MAX_STEPS = 1000
 
 export type SpaceReport = { slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }
 export type CompactReport = { bytesBefore: number; bytesAfter: number; pagesCopied: number }
-export type SpaceOptions = { checkpointDelayMs: number; adaptiveCheckpoints: boolean; walCheckpointBytes: number; walSizeLimit: number }
+export type SpaceOptions = PacingOptions & { checkpointDelayMs: number }
 
 /** A compaction step's copies, switched in memory, waiting for the checkpoint that makes them durable. */
 type Relocation = { moved: Moved[]; chains: Set<number>; after: number }
@@ -83,9 +78,8 @@ export class Space implements MarkingGate {
   /** When the log last moved (by its lsn), to tell a quiet store from a busy one. */
   private lastLsn = -1
   private lastLsnAt = 0
-  /** Pages created, and pages only in memory that died, as of the last checkpoint (the pacing's count). */
-  private createdAtCheckpoint = 0
-  private diedInMemory = 0
+  /** When checkpoints are due (pacing.ts). */
+  readonly pacing: Pacing
 
   constructor(
     private readonly tree: Tree,
@@ -98,7 +92,7 @@ export class Space implements MarkingGate {
     private readonly check: () => void,
     private readonly isClosed: () => boolean,
   ) {
-    this.createdAtCheckpoint = pager.counters.pagesCreated
+    this.pacing = new Pacing(pager, wal, opts)
   }
 
   // ---- hooks ------------------------------------------------------------------------------------
@@ -115,7 +109,7 @@ export class Space implements MarkingGate {
     if (old.slot < 0) {
       // only in memory: written out by the next checkpoint only if a retained root reaches it
       if (!cheap) this.checkpointer.deadAtNext({ ...dead, slot: -1, node: old })
-      else this.diedInMemory++
+      else this.pacing.diedUnwritten()
       return
     }
     const slots = [old.slot]
@@ -132,8 +126,7 @@ export class Space implements MarkingGate {
 
   /** Checkpointer.onCheckpointed: the pages copied away since the last checkpoint join their deadlists, or are free now. */
   afterCheckpoint(dead: PendingDead[]): void {
-    this.createdAtCheckpoint = this.pager.counters.pagesCreated
-    this.diedInMemory = 0
+    this.pacing.checkpointed()
     const free: number[] = []
     for (const d of dead) {
       const slot = d.node ? d.node.slot : d.slot
@@ -162,36 +155,13 @@ export class Space implements MarkingGate {
     clearTimeout(this.compactTimer)
   }
 
-  // ---- checkpoint pacing ------------------------------------------------------------------------
-
-  /**
-   * MarkingGate: whether a checkpoint is due before the WAL reaches its fixed maximum. The file
-   * must hold the pages of the last durable tree and every page the next checkpoint writes, so
-   * the pages written per checkpoint are what a busy store carries beyond its live size; the WAL
-   * file is on top. The unwritten pages are kept under a fifth of the live ones, and the WAL
-   * under a quarter of their bytes (each at least a floor, so a small store does not checkpoint
-   * at every commit). Cost: O(1).
-   */
+  /** MarkingGate: whether the store's size calls for a checkpoint (pacing.ts). */
   checkpointDue(): boolean {
-    if (!this.opts.adaptiveCheckpoints) return false
-    if (this.wal.offset >= this.walThreshold()) return true
-    const unwritten = this.pager.counters.pagesCreated - this.createdAtCheckpoint - this.diedInMemory
-    return unwritten >= Math.max(DIRTY_MIN_PAGES, this.livePages() * DIRTY_SHARE)
-  }
-
-  /** WAL bytes that call for a checkpoint: a quarter of the live pages' bytes, within [256 KiB, walCheckpointBytes]. */
-  walThreshold(): number {
-    if (!this.opts.adaptiveCheckpoints) return this.opts.walCheckpointBytes
-    return Math.min(this.opts.walCheckpointBytes, Math.max(WAL_MIN_BYTES, (this.livePages() * this.pager.pageSize) / 4))
-  }
-
-  /** Bytes the WAL file keeps after a checkpoint: no more than a cycle fills (and at most walSizeLimit). */
-  walKeepBytes(): number {
-    return Math.min(this.opts.walSizeLimit, this.walThreshold())
+    return this.pacing.due()
   }
 
   private livePages(): number {
-    return this.pager.slotCount - this.pager.freeCount
+    return this.pacing.livePages()
   }
 
   // ---- gc ---------------------------------------------------------------------------------------
