@@ -4,7 +4,7 @@
 // beyond the live pages; the WAL file comes on top. A fixed 8 MiB of WAL, as before, let a
 // store of 10,000 keys (1.4 MB) rewrite its whole tree at every checkpoint: the soak's
 // directory at 3.2x a fresh store, a small store's at 6.9x. Paced here: a checkpoint once the
-// unwritten pages reach a fifth of the live ones, or the WAL a quarter of their bytes (each at
+// unwritten pages reach an eighth of the live ones, or the WAL a quarter of their bytes (each at
 // least a floor, so a small store does not checkpoint at every commit), and the WAL file keeps
 // no more than that after a checkpoint. Measured in docs/benchmarks.md ("Soak").
 
@@ -16,7 +16,7 @@ const WAL_MIN_BYTES = 256 * 1024
 /** Nor does the number of unwritten pages that calls for a checkpoint. */
 const DIRTY_MIN_PAGES = 64
 /** A checkpoint is due once the unwritten pages reach this share of the live ones. */
-const DIRTY_SHARE = 1 / 5
+const DIRTY_SHARE = 1 / 8
 
 export type PacingOptions = { adaptiveCheckpoints: boolean; walCheckpointBytes: number; walSizeLimit: number }
 
