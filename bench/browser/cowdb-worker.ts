@@ -27,6 +27,14 @@ function cowdbEngine(): Engine {
     },
     settle: () => db.checkpoint(),
     compact: async () => void (await db.compact()),
+    async closeAndReopen() {
+      const t = performance.now()
+      await db.close()
+      const ms = performance.now() - t
+      storage = await openOpfsStorage(name)
+      db = await Database.open(storage)
+      return ms
+    },
     // every cowdb commit is durable (WAL write + flush before the promise settles)
     commit: async (key, value) => void (await db.put(key, value)),
     get: (key) => db.get(key),

@@ -5,8 +5,9 @@
 // store of 10,000 keys (1.4 MB) rewrite its whole tree at every checkpoint: the soak's
 // directory at 3.2x a fresh store, a small store's at 6.9x. Paced here: a checkpoint once the
 // unwritten pages reach an eighth of the live ones, or the WAL a quarter of their bytes (each at
-// least a floor, so a small store does not checkpoint at every commit), and the WAL file keeps
-// no more than that after a checkpoint. Measured in docs/benchmarks.md ("Soak").
+// least a floor, so a small store does not checkpoint at every commit); the WAL file keeps no
+// more than a quarter of the live pages' bytes after a checkpoint. Measured in
+// docs/benchmarks.md ("Soak").
 
 import type { Pager } from './pager.js'
 import type { Wal } from './wal.js'
@@ -62,9 +63,14 @@ export class Pacing {
     return Math.min(this.opts.walCheckpointBytes, Math.max(WAL_MIN_BYTES, (this.livePages() * this.pager.pageSize) / 4))
   }
 
-  /** Bytes the WAL file keeps after a checkpoint: no more than a cycle fills (and at most walSizeLimit). */
+  /**
+   * Bytes the WAL file keeps after a checkpoint (as SQLite's journal_size_limit: less to grow
+   * again): a quarter of the live pages' bytes, no floor (a small store's WAL would otherwise
+   * outweigh it), and at most walSizeLimit.
+   */
   walKeepBytes(): number {
-    return Math.min(this.opts.walSizeLimit, this.walThreshold())
+    if (!this.opts.adaptiveCheckpoints) return this.opts.walSizeLimit
+    return Math.min(this.opts.walSizeLimit, (this.livePages() * this.pager.pageSize) / 4)
   }
 
   /** Slots in use (live, or waiting to be freed). */

@@ -134,6 +134,26 @@ describe('space that comes back by itself', () => {
     await again.close()
   })
 
+  it('paces checkpoints by the store’s size: under churn with history the files stay near the live pages', async () => {
+    // no timers at all (checkpointDelayMs 0): only the pacing in the commit path and the deadlists
+    const storage = new MemoryStorage()
+    const db = await Database.open(storage, { pageSize: 1024, checkpointDelayMs: 0, retention: { keepLast: 5 } })
+    await db.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: key(i), value: 'x'.repeat(60) })))
+    let seed = 7
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31)
+    let peak = 0
+    for (let c = 0; c < 400; c++) {
+      await db.batch(Array.from({ length: 5 }, () => ({ type: 'put' as const, key: key(next() % 3000), value: `${c}`.repeat(30) })))
+      peak = Math.max(peak, storage.pages.size() + storage.wal.size())
+    }
+    const space = await db.space()
+    expect(space.leaked).toBe(0)
+    expect((await db.stats()).checkpoints).toBeGreaterThan(20) // by the pacing alone
+    // the live pages, what one checkpoint writes beside them, and a WAL of a quarter of them at most
+    expect(peak).toBeLessThan(space.reachable * 1024 * 1.6)
+    await db.close()
+  })
+
   it('keeps the WAL file under its limit after a checkpoint and empties it at close', async () => {
     const storage = new MemoryStorage()
     const db = await Database.open(storage, { checkpointDelayMs: 0, walSizeLimit: 4096, walCheckpointBytes: 1e9 })
