@@ -536,7 +536,7 @@ export class Database extends EventTarget implements DatabaseApi {
       walBytes: this.wal.offset,
       rootUpdates: this.applier.rootUpdates,
       commits: this.applier.commits,
-      gcRuns: this.space_.gcRuns,
+      ...this.space_.stats(),
       backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
       recoveredRecords: this.recovery.records,
       recoveredTornTail: this.recovery.tornTail,

@@ -155,6 +155,11 @@ export class Space implements MarkingGate {
     clearTimeout(this.compactTimer)
   }
 
+  /** Its part of Database.stats(). */
+  stats(): { gcRuns: number; compactions: number; pagesRelocated: number } {
+    return { gcRuns: this.gcRuns, compactions: this.compactions, pagesRelocated: this.pagesRelocated }
+  }
+
   /** MarkingGate: whether the store's size calls for a checkpoint (pacing.ts). */
   checkpointDue(): boolean {
     return this.pacing.due()
