@@ -121,7 +121,9 @@ if (only === undefined || only === 'node' || only === 'soak' || only === 'space'
 if (only === undefined || only === 'node' || only === 'batches' || only === 'space') {
   const n = quick ? 10_000 : 100_000
   console.log(`\nbatches: bulk load of ${n} keys and random batches into ${quick ? 100_000 : 1_000_000} keys, cowdb vs lmdb, rounds alternating`)
-  print('Node: the write path for batches (keys/s beside lmdb; bytes allocated per key)', await batchBench(n, quick ? 100_000 : 1_000_000, quick ? 3 : 7))
+  // the main of issue #16's start (its codec included), before the leaner write path
+  const ref = args.includes('--batches-ref') ? args[args.indexOf('--batches-ref') + 1]! : '2c34dae'
+  print('Node: the write path for batches (keys/s beside lmdb; bytes allocated per key)', await batchBench(root, n, quick ? 100_000 : 1_000_000, quick ? 3 : 7, ref))
 }
 
 if (only === undefined || only === 'browser') {
