@@ -115,7 +115,8 @@ if (only === undefined || only === 'node' || only === 'soak' || only === 'space'
   const total = quick ? 100_000 : 1_000_000
   console.log(`\nsoak: ${total} overwrites of 10,000 keys, commits of 10, retention keepLast: 10`)
   print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept (the directory: pages, WAL, Meta)`, await soak(total))
-  print('Small store: 2,000 keys, 200,000 overwrites in batches of 100, last 5 commits kept, then close()', await smallStore(2_000, quick ? 50_000 : 200_000))
+  const smallTotal = quick ? 50_000 : 200_000
+  print('Small store: 2,000 keys, 200,000 overwrites in batches of 100, last 5 commits kept, then close()', [...(await smallStore(2_000, smallTotal)), ...(await smallStore(2_000, smallTotal, 100, 1024))])
 }
 
 if (only === undefined || only === 'node' || only === 'batches' || only === 'space') {
