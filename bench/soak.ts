@@ -84,14 +84,14 @@ export async function smallStore(keys = 2_000, total = 200_000, perBatch = 100, 
   // the floor: what the retained states reach (the five history entries and the head)
   const again = await open(dir)
   const { reachable } = await again.space()
-  const pageSize = (await again.stats()).pageSize
+  const slotBytes = (await again.stats()).pageSize
   await again.close()
   rmSync(dir, { recursive: true, force: true })
   const pages = `${(pageSize ?? 4096) / 1024} KiB pages`
-  console.log(`  small store (${pages}): fresh ${kib(fresh)}, after close ${kib(closed)} (${(closed / fresh).toFixed(2)}x), peak ${(peak / fresh).toFixed(2)}x, the retained states' pages ${kib(reachable * pageSize)} (${((reachable * pageSize) / fresh).toFixed(2)}x), close() ${closeMs.toFixed(1)} ms`)
+  console.log(`  small store (${pages}): fresh ${kib(fresh)}, after close ${kib(closed)} (${(closed / fresh).toFixed(2)}x), peak ${(peak / fresh).toFixed(2)}x, the retained states' pages ${kib(reachable * slotBytes)} (${((reachable * slotBytes) / fresh).toFixed(2)}x), close() ${closeMs.toFixed(1)} ms`)
   return [
     { workload: `${pages}: directory after ${total.toLocaleString('en-US')} overwrites of ${keys.toLocaleString('en-US')} keys (batches of ${perBatch}, keepLast 5) and close()`, unit: 'x fresh store', cowdb: closed / fresh, peers: {}, higherIsBetter: false, note: `fresh: ${kib(fresh)}; peak ${(peak / fresh).toFixed(2)}x` },
-    { workload: `${pages}: pages the five retained states and the head reach (the floor)`, unit: 'x fresh store', cowdb: (reachable * pageSize) / fresh, peers: {}, higherIsBetter: false },
+    { workload: `${pages}: pages the five retained states and the head reach (the floor)`, unit: 'x fresh store', cowdb: (reachable * slotBytes) / fresh, peers: {}, higherIsBetter: false },
     { workload: `${pages}: close()`, unit: 'ms', cowdb: closeMs, peers: {}, higherIsBetter: false },
   ]
 }
