@@ -5,7 +5,7 @@
 // listens, the events its subscribers will get once it is durable.
 
 import { buildSorted, insert, lookup, remove, removeRange, walk, type StoredValue, type Tree } from './btree.js'
-import { bytesEqual, bytesKey } from './bytes.js'
+import { bytesKey } from './bytes.js'
 import { sortedOrder } from './keysort.js'
 import type { Catalog } from './catalog.js'
 import { diffTrees, type RawChange } from './diff.js'
@@ -201,24 +201,22 @@ export class Applier {
   }
 
   /**
-   * A big batch into an empty tree: sorted once by a radix sort over the encoded keys (no object
-   * per key), then built bottom-up with leaves filled straight from the sorted run; the last put
-   * of a key wins. Cost: O(bytes of the keys) for the sort, O(n) for the build.
+   * A big batch into an empty tree: sorted once over the encoded keys' bytes (keysort.ts: no
+   * object per key), the last put of each key kept, then built bottom-up with leaves filled
+   * straight from the sorted run. Cost: O(n log n) native compares for the sort, O(n) for the build.
    */
   private buildFromBatch(puts: Extract<EncodedOp, { type: 'put' }>[]): Ref | null {
+    // pointers copied out in input order first, so the sorted pass reads two compact arrays
     const keys = puts.map((op) => op.key)
-    const order = sortedOrder(keys)
-    const sortedKeys: Uint8Array[] = []
-    const values: Uint8Array[] = []
+    const values = puts.map((op) => op.value)
+    const order = sortedOrder(keys, true)
+    const sortedKeys = new Array<Uint8Array>(order.length)
+    const sortedValues = new Array<Uint8Array>(order.length)
     for (let i = 0; i < order.length; i++) {
-      const op = puts[order[i]!]!
-      const n = sortedKeys.length
-      if (n && bytesEqual(sortedKeys[n - 1]!, op.key)) values[n - 1] = op.value
-      else {
-        sortedKeys.push(op.key)
-        values.push(op.value)
-      }
+      sortedKeys[i] = keys[order[i]!]!
+      sortedValues[i] = values[order[i]!]!
     }
-    return buildSorted(this.tree, sortedKeys, values)
+    return buildSorted(this.tree, sortedKeys, sortedValues)
   }
+
 }

@@ -1,5 +1,5 @@
 // The sort of encoded keys against the platform's stable sort with a byte comparator:
-// same order, equal keys in input order. Random byte strings built to share prefixes, end at
+// same order, equal keys in input order, and with lastOfEach only the last of each equal run. Random byte strings built to share prefixes, end at
 // every depth and repeat (small alphabets), and encoded keys of every type (IndexedDB order,
 // whose byte order keys.test.ts checks against the spec). Fixed seed (COWDB_SEED overrides).
 import fc from 'fast-check'
@@ -17,11 +17,15 @@ const expected = (keys: Uint8Array[]) => keys.map((_, i) => i).sort((a, b) => co
 /** Byte strings over a small alphabet (many shared prefixes and duplicates), of any length up to 40. */
 const bytes = fc.array(fc.constantFrom(0, 1, 2, 0x7f, 0xff), { maxLength: 40 }).map((b) => Uint8Array.from(b))
 
+/** The oracle with lastOfEach: the stable order, keeping only the last of each run of equal keys. */
+const lastOfEach = (keys: Uint8Array[]) => expected(keys).filter((k, i, all) => i === all.length - 1 || compareKeys(keys[k]!, keys[all[i + 1]!]!) !== 0)
+
 describe(`sortedOrder (seed ${SEED})`, () => {
   it('orders byte strings as a stable byte comparison does', () => {
     fc.assert(
       fc.property(fc.array(bytes, { maxLength: 400, size: 'max' }), (keys) => {
         expect([...sortedOrder(keys)]).toEqual(expected(keys))
+        expect([...sortedOrder(keys, true)]).toEqual(lastOfEach(keys))
       }),
       { seed: SEED, numRuns: RUNS },
     )
@@ -33,6 +37,7 @@ describe(`sortedOrder (seed ${SEED})`, () => {
         const keys = raw.map((k) => encodeKey(k))
         if (presorted) keys.sort(compareKeys)
         expect([...sortedOrder(keys)]).toEqual(expected(keys))
+        expect([...sortedOrder(keys, true)]).toEqual(lastOfEach(keys))
       }),
       { seed: SEED, numRuns: RUNS },
     )

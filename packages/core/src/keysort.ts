@@ -14,14 +14,23 @@ import { compareKeys } from './keys.js'
 
 /**
  * The indices of `keys` in ascending byte order; equal keys keep their input order (so the last
- * write of a key is the last of its run). Cost: O(n log n) native compares per round of 2 to 4
- * bytes; one n-sized Float64Array and Uint32Array.
+ * write of a key is the last of its run). With `lastOfEach`, only the last of each run of equal
+ * keys is kept (a batch's last write of each key). Cost: O(n log n) native compares per round of
+ * 2 to 4 bytes; one n-sized Float64Array and Uint32Array.
  */
-export function sortedOrder(keys: readonly Uint8Array[]): Uint32Array {
+export function sortedOrder(keys: readonly Uint8Array[], lastOfEach = false): Uint32Array {
   const n = keys.length
   const order = new Uint32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
-  if (isSorted(keys)) return order
+  const sorted = sortedness(keys)
+  if (sorted === 'strictly') return order
+  // equal keys found in the last round they are compared in (they have ended): all but the last
+  // of each such run go, when asked
+  const superseded = lastOfEach ? new Uint8Array(n) : undefined
+  if (sorted === 'ascending') {
+    if (superseded) for (let i = 1; i < n; i++) if (compareKeys(keys[i - 1]!, keys[i]!) === 0) superseded[i - 1] = 1
+    return superseded ? order.filter((_, i) => !superseded[i]) : order
+  }
   const indexBits = Math.max(1, Math.ceil(Math.log2(n + 1)))
   // digits per round: 257^digits * 2^indexBits must stay below 2^53
   const digits = indexBits <= 20 ? 4 : indexBits <= 28 ? 3 : 2
@@ -46,17 +55,26 @@ export function sortedOrder(keys: readonly Uint8Array[]): Uint32Array {
       const prefix = i < hi ? Math.floor(packed[i]! / scale) : -1
       if (i < hi) order[i] = packed[i]! - prefix * scale
       if (prefix === runPrefix) continue
-      // a run of keys that agree so far and have not ended: order them by what follows
-      if (i - runStart > 1 && runPrefix % 257 !== 0) todo.push(runStart, i, depth + digits)
+      if (i - runStart > 1) {
+        // a run of keys that agree so far and have not ended: order them by what follows; one
+        // whose keys ended here: they are equal
+        if (runPrefix % 257 !== 0) todo.push(runStart, i, depth + digits)
+        else if (superseded) for (let k = runStart; k < i - 1; k++) superseded[k] = 1
+      }
       runStart = i
       runPrefix = prefix
     }
   }
-  return order
+  return superseded ? order.filter((_, i) => !superseded[i]) : order
 }
 
-/** Whether `keys` are in ascending byte order already (a load from a sorted source). Cost: O(n) compares. */
-function isSorted(keys: readonly Uint8Array[]): boolean {
-  for (let i = 1; i < keys.length; i++) if (compareKeys(keys[i - 1]!, keys[i]!) > 0) return false
-  return true
+/** Whether `keys` are in byte order already (a load from a sorted source), and with no key twice. Cost: O(n) compares. */
+function sortedness(keys: readonly Uint8Array[]): 'strictly' | 'ascending' | 'no' {
+  let strictly = true
+  for (let i = 1; i < keys.length; i++) {
+    const c = compareKeys(keys[i - 1]!, keys[i]!)
+    if (c > 0) return 'no'
+    if (c === 0) strictly = false
+  }
+  return strictly ? 'strictly' : 'ascending'
 }
