@@ -459,7 +459,7 @@ export class Space implements MarkingGate {
 
   /**
    * Starts background compaction when the file holds enough free space: at once when the free
-   * slots pass half the live ones (a busy store keeps a quarter as room for its checkpoints),
+   * slots pass half the live ones (a busy store keeps about an eighth as room for checkpoints),
    * and once the store is quiet when they pass a sixteenth (then it compacts to the live size).
    */
   private scheduleCompaction(later = false): void {
