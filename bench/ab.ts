@@ -1,7 +1,9 @@
-// A/B: this tree's @cowdb/node against the same package built from another commit, in one run,
-// rounds alternating so that the machine's noise falls on both alike. Used to show that a
-// refactor changed nothing measurable (the database.ts split: every figure within ±10%).
-//   npm run bench -- --only ab [--ab-ref <commit>]      (default: the commit before the split)
+// A/B: this tree's @cowdb/node (or the build of commit --ab-base) against the same package built
+// from another commit, in one run, rounds alternating so that the machine's noise falls on both
+// alike. Each run's CPU time is measured beside its wall time: on a shared machine, CPU time is
+// what other processes disturb least. Used to show that a refactor changed nothing measurable
+// (the database.ts split: every figure within ±10%).
+//   npm run bench -- --only ab [--ab-ref <commit>] [--ab-base <commit>]
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -24,6 +26,8 @@ function buildAt(root: string, ref: string): string {
 }
 
 type Workload = { name: string; unit: string; count: number; run: (api: NodeApi, dir: string) => Promise<number> }
+/** CPU milliseconds of the last measured part (see timed()). */
+let lastCpuMs = 0
 
 /** Each workload returns the milliseconds of its measured part; `count` operations per run. */
 function workloads(n: number): Workload[] {
@@ -38,7 +42,10 @@ function workloads(n: number): Workload[] {
   }
   const timed = async (f: () => Promise<unknown>) => {
     const t = performance.now()
+    const cpu = process.cpuUsage()
     await f()
+    const used = process.cpuUsage(cpu)
+    lastCpuMs = (used.user + used.system) / 1000
     return performance.now() - t
   }
   return [
@@ -53,26 +60,33 @@ function workloads(n: number): Workload[] {
   ]
 }
 
-/** Rows with this tree as "cowdb" and `ref` as the peer; `rounds` alternating runs of each workload. */
-export async function abBench(root: string, ref: string, n: number, rounds: number): Promise<Row[]> {
+/**
+ * Rows with this tree (or commit `base`) as "cowdb" and `ref` as the peer, by wall time and by
+ * CPU time; `rounds` alternating runs of each workload.
+ */
+export async function abBench(root: string, ref: string, n: number, rounds: number, base?: string): Promise<Row[]> {
   const other = buildAt(root, ref)
-  const here: NodeApi = await import(pathToFileURL(join(root, 'packages/node/dist/index.js')).href)
+  const mine = base === undefined ? root : buildAt(root, base)
+  const here: NodeApi = await import(pathToFileURL(join(mine, 'packages/node/dist/index.js')).href)
   const there: NodeApi = await import(pathToFileURL(join(other, 'packages/node/dist/index.js')).href)
   const rows: Row[] = []
   for (const w of workloads(n)) {
-    const times: Record<'here' | 'there', number[]> = { here: [], there: [] }
+    const wall: Record<'here' | 'there', number[]> = { here: [], there: [] }
+    const cpu: Record<'here' | 'there', number[]> = { here: [], there: [] }
     for (let i = 0; i < rounds; i++) {
       for (const side of i % 2 ? (['there', 'here'] as const) : (['here', 'there'] as const)) {
         const dir = mkdtempSync(join(tmpdir(), 'cowdb-ab-run-'))
         try {
-          times[side].push(await w.run(side === 'here' ? here : there, dir))
+          wall[side].push(await w.run(side === 'here' ? here : there, dir))
+          cpu[side].push(lastCpuMs)
         } finally {
           rmSync(dir, { recursive: true, force: true })
         }
       }
     }
     const rate = (ms: number[]) => w.count / (median(ms) / 1000)
-    rows.push({ workload: w.name, unit: w.unit, cowdb: rate(times.here), peers: { [ref]: rate(times.there) }, higherIsBetter: true })
+    rows.push({ workload: w.name, unit: w.unit, cowdb: rate(wall.here), peers: { [ref]: rate(wall.there) }, higherIsBetter: true, note: 'wall time' })
+    rows.push({ workload: w.name, unit: `${w.unit} of CPU`, cowdb: rate(cpu.here), peers: { [ref]: rate(cpu.there) }, higherIsBetter: true, note: 'CPU time' })
   }
   return rows
 }

@@ -103,9 +103,10 @@ async function nodeLevel(n: number): Promise<Row[]> {
 if (only === undefined || only === 'ab') {
   // the commit before database.ts was split: the split and the commit-path work beside it
   const ref = args.includes('--ab-ref') ? args[args.indexOf('--ab-ref') + 1]! : '7c5b7f1'
+  const base = args.includes('--ab-base') ? args[args.indexOf('--ab-base') + 1]! : undefined
   const n = quick ? 10_000 : 100_000
-  console.log(`\nA/B: this tree vs ${ref}, ${n} keys, rounds alternating`)
-  print(`Node: this tree vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 7))
+  console.log(`\nA/B: ${base ?? 'this tree'} vs ${ref}, ${n} keys, rounds alternating`)
+  print(`Node: ${base ? `commit ${base}` : 'this tree'} vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 9, base))
 }
 
 if (only === undefined || only === 'node' || only === 'soak') {

@@ -1,7 +1,7 @@
 // Follows the database whoever writes (this tab, the console, another tab): a subscription on
-// every head pushes each durable commit as it happens, and a sample every second (stats,
-// metrics, snapshots, branches, role) catches what commits do not carry: snapshots taken or
-// dropped, branches made, a checkpoint writing the pages file, another tab taking over.
+// every head pushes each durable commit as it happens, the `catalog` event each snapshot,
+// branch, undo/redo or retention change, and a sample every second (stats, metrics, role)
+// catches the rest: a checkpoint writing the pages file, another tab taking over.
 import type { ChangeEvent } from '@cowdb/browser'
 import { app, type Role } from './app.ts'
 import { sawGeneration } from './counts.ts'
@@ -99,6 +99,7 @@ export async function follow(h: LiveHooks): Promise<void> {
   hooks = h
   const target = app.db as unknown as Partial<EventTarget>
   target.addEventListener?.('close', () => stop('the database was closed'))
+  target.addEventListener?.('catalog', () => sampleSoon())
   target.addEventListener?.('error', (e) => hooks.onError(String((e as ErrorEvent).error?.message ?? (e as ErrorEvent).message ?? e)))
   await sample()
   void (async () => {

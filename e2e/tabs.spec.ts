@@ -80,3 +80,26 @@ test('a leader that closes hands over cleanly: calls in flight in the other tab 
   expect(r.count).toBe(300)
   expect(r.role).toBe('leader')
 })
+
+test('catalog changes (snapshots, branches, undo) reach the catalog event of every tab, whichever tab made them', async ({ page, context }) => {
+  await open(page, 'tabs-catalog')
+  const second = await context.newPage()
+  await open(second, 'tabs-catalog')
+  const listen = () => {
+    const w = window as any
+    w.catalog = []
+    w.shared.addEventListener('catalog', (e: any) => w.catalog.push(`${e.change}${e.branch ? ` ${e.branch}` : ''}`))
+  }
+  await page.evaluate(listen)
+  await second.evaluate(listen)
+  await second.evaluate(async () => {
+    const db = (window as any).shared
+    await db.put('a', 1)
+    await db.snapshot({ label: 'from the follower' })
+    await db.branch('draft')
+  })
+  await page.evaluate(async () => (window as any).shared.undo())
+  const want = ['snapshot main', 'branch draft', 'move main']
+  // events travel after the calls' answers: wait for them (bounded), never on time
+  for (const p of [page, second]) await expect.poll(() => p.evaluate(() => (window as any).catalog), { timeout: 10_000 }).toEqual(want)
+})

@@ -11,7 +11,7 @@
 import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
 import { ClosedError } from '@cowdb/core/errors'
-import { DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
+import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
 import { encodeKey, encodeRange } from '@cowdb/core/keys'
 import { encodeOps, encodeRangeOp, type EncodedOp } from '@cowdb/core/ops'
 import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runner'
@@ -352,6 +352,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
       }
     } else if (p.kind === 'error') {
       this.dispatchEvent(new DatabaseErrorEvent(fromWire(p.error)))
+    } else if (p.kind === 'catalog') {
+      this.dispatchEvent(new DatabaseCatalogEvent(p.change))
     }
   }
 
@@ -367,7 +369,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 function startWorker(given: BrowserOpenOptions['worker']): { worker: Worker; url?: string } {
   if (given instanceof Worker) return { worker: given }
   if (given !== undefined) return { worker: new Worker(given, { type: 'module' }), url: String(given) }
-  return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: new URL('./worker.js', import.meta.url).href }
+  // one `new URL(...)` only: a bundler emits a file for each one it sees
+  return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: "@cowdb/browser's worker.js (next to its client module)" }
 }
 
 /** The buffers of a transaction's values (encoded here by tx.put) worth transferring: made here, whole, from 16 KiB. */

@@ -157,6 +157,7 @@ export class Connection {
         return this.waiting.get(m.id)?.onProgress?.(m.progress)
       case 'event':
       case 'error':
+      case 'catalog':
         return this.on.push(m)
       case 'lost':
         this.fail(fromWire(m.error))

@@ -9,7 +9,7 @@
 //   coalesced per microtask, so one slow call never holds back the others sent with it.
 // - Errors cross as { name, message, slot?, pageId? } and are rebuilt with the same class.
 
-import type { ChangeEvent, Database, Progress, Range, WriteOptions } from '@cowdb/core'
+import type { CatalogChange, ChangeEvent, Database, Progress, Range, WriteOptions } from '@cowdb/core'
 import { reviveError } from '@cowdb/core/errors'
 
 /** 'read': may run again after a change of owner. 'write': runs at most once (handover dedupes by call id). */
@@ -75,6 +75,8 @@ export type Push =
   | { kind: 'progress'; id: number; progress: Progress }
   /** A background failure (checkpoint, gc, a lost owner): the database's `error` event. */
   | { kind: 'error'; error: WireError }
+  /** Snapshots, branches, a head's history position or retention changed: the `catalog` event. */
+  | { kind: 'catalog'; change: CatalogChange }
 
 /** Worker → its client. */
 export type FromWorker =
@@ -105,6 +107,7 @@ export type ShareMessage =
   | { kind: 'bye'; from: string }
   | { kind: 'push'; to: string; push: Push }
   | { kind: 'error'; error: WireError }
+  | { kind: 'catalog'; change: CatalogChange }
 
 /** Serializes an error for the wire: class name, message, and the fields typed errors carry. */
 export function toWire(e: unknown): WireError {

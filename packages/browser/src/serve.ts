@@ -4,7 +4,7 @@
 // lock comes it opens the files and leads, running what its client and the others were waiting
 // for. With `share: false` a second opener waits `lockTimeout` ms for the lock, then LockedError.
 
-import { Database, type DatabaseOptions, type Storage } from '@cowdb/core'
+import { Database, type CatalogChange, type DatabaseCatalogEvent, type DatabaseOptions, type Storage } from '@cowdb/core'
 import { openCallLog, type CallLog } from './call-log.js'
 import { missingFeatures } from './features.js'
 import { queueForLock, tryLock, waitForLock } from './locks.js'
@@ -156,7 +156,7 @@ class Session {
     } else if (m.kind === 'bye') {
       owner?.forget(m.from)
       this.peers.delete(m.from)
-    } else if (m.kind === 'leader' || m.kind === 'error' || m.to === this.me) {
+    } else if (m.kind === 'leader' || m.kind === 'error' || m.kind === 'catalog' || m.to === this.me) {
       this.follower?.receive(m)
     }
   }
@@ -194,13 +194,19 @@ class Session {
     return c
   }
 
-  /** The engine's background failures (its `error` event) reach this client and every follower. */
+  /** The engine's background failures (`error`) and catalog changes (`catalog`) reach this client and every follower. */
   private watch(engine: OwnedEngine): void {
     if (!(engine instanceof EventTarget)) return
     engine.addEventListener('error', (e) => {
       const error = toWire('error' in e ? e.error : e)
       this.post({ kind: 'error', error })
       this.channel?.postMessage({ kind: 'error', error } satisfies ShareMessage)
+    })
+    engine.addEventListener('catalog', (e) => {
+      const { change, branch, id } = e as DatabaseCatalogEvent
+      const c: CatalogChange = { change, ...(branch !== undefined ? { branch } : {}), ...(id !== undefined ? { id } : {}) }
+      this.post({ kind: 'catalog', change: c })
+      this.channel?.postMessage({ kind: 'catalog', change: c } satisfies ShareMessage)
     })
   }
 

@@ -81,6 +81,8 @@ export class Follower {
       this.client.push(m.push)
     } else if (m.kind === 'error') {
       this.client.push({ kind: 'error', error: m.error })
+    } else if (m.kind === 'catalog') {
+      this.client.push({ kind: 'catalog', change: m.change })
     }
   }
 

@@ -374,3 +374,23 @@ describe('write order', () => {
     await db.close()
   })
 })
+
+describe('catalog events', () => {
+  it('snapshots, branches, head moves and retention each dispatch one catalog event once durable', async () => {
+    const { db } = await fresh({ retention: { keepLast: 5 } })
+    const seen: string[] = []
+    db.addEventListener('catalog', (e) => seen.push(`${(e as any).change}${(e as any).branch ? ` ${(e as any).branch}` : ''}`))
+    await db.put('a', 1)
+    await db.put('a', 2) // data changes go to subscribe(), not here
+    const s = await db.snapshot()
+    await db.undo()
+    await db.restore(s.id)
+    await db.branch('draft')
+    await db.setRetention({ keepLast: 3 })
+    await db.dropBranch('draft')
+    await db.dropSnapshot(s.id)
+    await expect(db.dropSnapshot(s.id)).rejects.toThrow() // a rejected call dispatches nothing
+    expect(seen).toEqual(['snapshot main', 'move main', 'restore main', 'branch draft', 'retention', 'dropBranch draft', 'dropSnapshot'])
+    await db.close()
+  })
+})

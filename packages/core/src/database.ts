@@ -18,7 +18,7 @@ import { verifyRoots, type NamedRoot } from './check.js'
 import { Checkpointer } from './checkpoint.js'
 import { Applier } from './commit.js'
 import { storedEqual } from './diff.js'
-import { DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
+import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
 import type { Failpoints } from './failpoints.js'
 import { ClosedError, ConflictError } from './errors.js'
 import { MAIN, validBranchName } from './heads.js'
@@ -30,7 +30,7 @@ import { loadMeta } from './migrate.js'
 import { Layout } from './node.js'
 import { encodeOps, encodeRangeOp, type EncodedOp } from './ops.js'
 import { Pager } from './pager.js'
-import { RecordType, decodeRecord } from './records.js'
+import { RecordType, catalogChange, decodeRecord } from './records.js'
 import { Space, type CompactReport, type SpaceReport } from './space.js'
 import type { Meta, Storage } from './store.js'
 import { decodeStored, decodedChanges } from './stored.js'
@@ -103,6 +103,7 @@ export class Database extends EventTarget implements DatabaseApi {
     this.catalog.onFreed = (slots) => slots.forEach((s) => this.checkpointer.freeAtNext(s))
     this.writer.gate = this.space_
     this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
+    this.writer.onLogged = (r) => this.dispatchEvent(new DatabaseCatalogEvent(catalogChange(r)))
     if (this.catalog.streams.retentionChangedAtOpen) this.checkpointer.markChanged()
   }
 

@@ -22,6 +22,7 @@
 import { ByteReader, ByteWriter } from './bytes.js'
 import type { Snap } from './catalog.js'
 import { CorruptionError } from './errors.js'
+import type { CatalogChange } from './events.js'
 import { retentionPolicy, type RetentionPolicy, type Stamp, type TenantStart } from './heads.js'
 import { readOps, writeOps, type EncodedOp } from './ops.js'
 import type { Retention } from './types.js'
@@ -164,6 +165,32 @@ export function decodeRecord(type: number, body: Uint8Array): LogRecord {
     }
     default:
       throw new CorruptionError(`cowdb: unknown WAL record type ${type}`)
+  }
+}
+
+/** What a record logged on its own changed in the catalog (the `catalog` event). */
+export function catalogChange(r: LogRecord): CatalogChange {
+  switch (r.type) {
+    case RecordType.Snapshot:
+      return { change: 'snapshot', branch: r.snap.branch, id: r.snap.id }
+    case RecordType.DropSnapshot:
+      return { change: 'dropSnapshot', id: r.id }
+    case RecordType.Restore:
+      return { change: 'restore', branch: r.stamp.branch, id: r.id }
+    case RecordType.Move:
+      return { change: 'move', branch: r.branch, id: r.id }
+    case RecordType.Branch:
+      return { change: 'branch', branch: r.name }
+    case RecordType.DropBranch:
+      return { change: 'dropBranch', branch: r.name }
+    case RecordType.Tenant:
+      return { change: 'tenant', branch: r.name }
+    case RecordType.DropTenant:
+      return { change: 'dropTenant', branch: r.name }
+    case RecordType.Retention:
+      return r.branch === undefined ? { change: 'retention' } : { change: 'retention', branch: r.branch }
+    default:
+      return { change: 'retention' }
   }
 }
 

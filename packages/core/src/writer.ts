@@ -82,6 +82,8 @@ export class Writer {
   backgroundErrors = 0
   /** Hook: writes stopped (fatal), or background checkpoints keep failing. The Database dispatches `error`. */
   onError: (e: Error) => void = () => {}
+  /** Hook: a record logged on its own (a snapshot, a branch, a head move, retention) took effect. */
+  onLogged: (r: LogRecord) => void = () => {}
 
   constructor(
     private readonly tree: Tree,
@@ -369,6 +371,7 @@ export class Writer {
     apply()
     this.markFlushed()
     this.afterFlush()
+    this.onLogged(record)
   }
 
   /**

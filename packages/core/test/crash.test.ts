@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest'
 import { Database } from '../src/database.js'
 import type { Key, Op } from '../src/types.js'
-import { FaultController, FaultyStorage } from './faults.js'
+import { FaultController, FaultyStorage, prng } from './faults.js'
 import { Model, modelKey } from './model.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 5)
@@ -16,16 +16,6 @@ const SCHEDULES = Number(process.env.COWDB_SCHEDULES ?? 1500)
 const BASE = { pageSize: 512, checkpointDelayMs: 0, walCheckpointBytes: 4096, cacheBytes: 16 * 1024, largeCommitBytes: 1500 }
 // odd seeds keep undo history too: every commit then also records a history entry
 const openOptions = (seed: number) => (seed % 2 ? { ...BASE, retention: { keepLast: 4 } } : BASE)
-
-function prng(seed: number) {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), s | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 type Step = { kind: 'ops'; ops: Op[]; burst: boolean } | { kind: 'snapshot' } | { kind: 'checkpoint' } | { kind: 'compact' } | { kind: 'range'; lo: number; hi: number }
 

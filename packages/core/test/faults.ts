@@ -142,3 +142,14 @@ export class FaultyStorage implements Storage {
     return { pages: this.pages.afterCrash(rand), wal: this.wal.afterCrash(rand), meta }
   }
 }
+
+/** Deterministic pseudo-random numbers in [0, 1) from `seed` (mulberry32): fixed-seed schedules. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0
+    let t = Math.imul(s ^ (s >>> 15), s | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}

@@ -8,20 +8,10 @@ import { describe, expect, it } from 'vitest'
 import { Database } from '../src/database.js'
 import { MemoryStorage } from '../src/memory-store.js'
 import { migrate } from '../src/migrate.js'
-import { CrashSignal, FaultController, FaultyStorage } from './faults.js'
+import { CrashSignal, FaultController, FaultyStorage, prng } from './faults.js'
 import { commitFormatOne, contents, copyStorage, formatOneString, unmigratedContents, type FormatOneOp } from './format-one.js'
 
 const SEEDS = Number(process.env.COWDB_SEEDS ?? 2)
-
-function prng(seed: number) {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), s | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 /** A format-1 store with free slots among its live ones and records left in its WAL. */
 async function formatOneWithHoles(): Promise<MemoryStorage> {

@@ -8,21 +8,11 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { Database, IOError, type Storage } from '@cowdb/core'
-import { CrashSignal, FaultController, FaultyStorage } from '../../core/test/faults.js'
+import { CrashSignal, FaultController, FaultyStorage, prng } from '../../core/test/faults.js'
 import { FileMetaStore } from '../src/meta-file.js'
 import { E, branchRows, dir, expectedSnapshotRows, got, snapshotRows, want, type StoreExpected } from './fixtures/expected.js'
 
 const SEEDS = Number(process.env.COWDB_SEEDS ?? 2)
-
-function prng(seed: number) {
-  let s = seed >>> 0
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0
-    let t = Math.imul(s ^ (s >>> 15), s | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
-  }
-}
 
 /** Fault-injecting storage holding fixture store `name` as format 1 left it on disk. */
 async function fixtureIn(name: string, ctl: FaultController, rand: () => number): Promise<FaultyStorage> {
