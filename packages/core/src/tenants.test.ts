@@ -262,6 +262,22 @@ describe('dropping a tenant', () => {
     expect(space.reachable).toBeLessThanOrEqual(before + 2) // (main's head may have been rewritten once)
     await db.close()
   })
+
+  it('a drop while a gc marks is collected by the next background gc', async () => {
+    const db = await Database.open(new MemoryStorage(), { pageSize: 512, checkpointDelayMs: 1 })
+    await fill(db, 'main', 8000, 'main') // enough pages that marking takes several steps
+    await db.createTenant('t')
+    await fill(db, 't', 300, 't')
+    await db.checkpoint()
+    const running = db.gc() // marks in steps; the drop's timer fires meanwhile
+    await new Promise((r) => setTimeout(r, 0))
+    await db.dropTenant('t')
+    const runs = ((await running) && (await db.stats()).gcRuns) as number
+    for (let i = 0; i < 400 && ((await db.stats()).gcRuns as number) <= runs; i++) await new Promise((r) => setTimeout(r, 5))
+    expect((await db.stats()).gcRuns).toBeGreaterThan(runs)
+    expect((await db.space()).leaked).toBe(0)
+    await db.close()
+  })
 })
 
 describe('backups per tenant', () => {
