@@ -8,8 +8,9 @@
 // naming the key. The client carries no engine: it imports errors, the codecs and the op and
 // transaction helpers from side-effect-free modules of @cowdb/core.
 
-import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
+import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
+import { TenantView } from '@cowdb/core/tenant-view'
 import { ClosedError } from '@cowdb/core/errors'
 import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
 import { encodeKey, encodeRange } from '@cowdb/core/keys'
@@ -169,13 +170,13 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   snapshot(opts?: { label?: string } & WriteOptions): Promise<SnapshotInfo> {
     return this.call('snapshot', [opts])
   }
-  /** Every snapshot, oldest first. Cost: one worker round trip. */
-  snapshots(): Promise<SnapshotInfo[]> {
-    return this.call('snapshots', [])
+  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it). Cost: one worker round trip. */
+  snapshots(opts?: WriteOptions): Promise<SnapshotInfo[]> {
+    return this.call('snapshots', [opts])
   }
   /** Drops a snapshot; its pages are freed by a later gc. Cost: one worker round trip. */
-  dropSnapshot(id: SnapshotId): Promise<void> {
-    return this.call('dropSnapshot', [id])
+  dropSnapshot(id: SnapshotId, opts?: WriteOptions): Promise<void> {
+    return this.call('dropSnapshot', [id, opts])
   }
   /** Moves the head to snapshot `id`, as a new commit. Cost: one worker round trip, O(1) in the worker. */
   restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
@@ -193,13 +194,13 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   redo(opts?: WriteOptions): Promise<Commit | null> {
     return this.call('redo', [opts])
   }
-  /** Changes which history snapshots are kept (saved with the store). Cost: one round trip. */
-  setRetention(retention: Retention): Promise<void> {
-    return this.call('setRetention', [retention])
+  /** Changes which history snapshots are kept: the database's, or with `{ branch }` that head's own (saved with the store). Cost: one round trip. */
+  setRetention(retention: Retention, opts?: WriteOptions): Promise<void> {
+    return this.call('setRetention', [retention, opts])
   }
   /** The retention in force. Cost: one round trip. */
-  getRetention(): Promise<Required<Retention>> {
-    return this.call('getRetention', [])
+  getRetention(opts?: WriteOptions): Promise<Required<Retention>> {
+    return this.call('getRetention', [opts])
   }
   /** A new head at main's head or at snapshot `from`, in O(1). Cost: one round trip. */
   branch(name: string, opts?: { from?: SnapshotId }): Promise<BranchInfo> {
@@ -216,6 +217,25 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   /** The same API on one branch (`{ branch: name }` filled in). Cost: none (no call). */
   onBranch(name: string): BranchView {
     return new BranchView(this, name)
+  }
+
+  // ---- tenants: isolated heads, each with its own snapshot stream and retention (docs/tenants.md)
+
+  /** A new tenant: empty, or an O(1) clone of another tenant's head or snapshot (`from`). Cost: one round trip. */
+  createTenant(name: string, opts?: TenantOptions): Promise<TenantInfo> {
+    return this.call('createTenant', [name, opts])
+  }
+  /** Drops a tenant and every snapshot of it; pages only it reached are freed in the background. Cost: one round trip. */
+  dropTenant(name: string): Promise<void> {
+    return this.call('dropTenant', [name])
+  }
+  /** Every tenant by name; with `{ space: true }`, the bytes only each one holds (a walk of every live page). Cost: one round trip. */
+  tenants(opts?: { space?: boolean }): Promise<TenantInfo[]> {
+    return this.call('tenants', [opts])
+  }
+  /** A handle on one tenant: the API scoped to it, its own snapshots, retention, backups, clone and drop. Cost: none (no call). */
+  tenant(name: string): TenantView {
+    return new TenantView(this, name)
   }
 
   // ---- change events ---------------------------------------------------------------------------
@@ -288,7 +308,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * `dbctl --db FILE`. The bytes are transferred from the worker, not copied. `onProgress`
    * reports entries written. Cost: one round trip; O(entries), or O(changed pages) with `since`.
    */
-  exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+  exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
     return this.call('exportBackup', [opts])
   }
   /**
@@ -296,7 +316,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * imported here first). `bytes` are copied to the worker, never taken: they stay usable.
    * Cost: one round trip and one copy of the bytes; O(entries) in the worker.
    */
-  importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
+  importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void; tenant?: boolean } & WriteOptions = {}): Promise<SnapshotInfo> {
     return this.call('importBackup', [bytes, opts])
   }
 

@@ -26,6 +26,7 @@ export const METHODS = {
   put: 'write', delete: 'write', batch: 'write', deleteRange: 'write', commitPlan: 'write', snapshot: 'write', dropSnapshot: 'write', restore: 'write', undo: 'write', redo: 'write',
   branch: 'write', dropBranch: 'write', setRetention: 'write', checkpoint: 'write', gc: 'write', compact: 'write',
   exportBackup: 'write', importBackup: 'write',
+  tenants: 'read', createTenant: 'write', dropTenant: 'write',
   subscribe: 'read', unsubscribe: 'read', role: 'read',
 } as const satisfies Record<string, Access>
 

@@ -40,7 +40,7 @@ import { iterateChunks, runTransaction, type Reader } from './tx-runner.js'
 import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
-import { TENANT_LABELS, Tenants, validTenantName } from './tenants.js'
+import { TENANT_LABELS, Tenants } from './tenants.js'
 import { TenantView } from './tenant-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
@@ -468,7 +468,7 @@ export class Database extends EventTarget implements DatabaseApi {
   }
   /** A handle on one tenant: the API scoped to it, its own snapshots, retention, backups, clone and drop. Cost: none. */
   tenant(name: string): TenantView {
-    return new TenantView(this, validTenantName(name))
+    return new TenantView(this, name)
   }
 
   // ---- checkpoint and space ---------------------------------------------------------------------

@@ -7,6 +7,7 @@
 
 import { BranchView, type BranchTarget } from './branch-view.js'
 import { SnapshotNotFoundError } from './errors.js'
+import { MAIN, validBranchName } from './heads.js'
 import type { Progress, Retention, SnapshotId, SnapshotInfo, TenantInfo, TenantOptions } from './types.js'
 
 type On = { branch?: string }
@@ -24,12 +25,20 @@ export interface TenantTarget extends BranchTarget {
   dropTenant(name: string): Promise<void>
 }
 
+/** A tenant's name: a branch name that is not main's. TypeError otherwise. */
+export function validTenantName(name: unknown): string {
+  validBranchName(name)
+  if (name === MAIN) throw new TypeError('cowdb: "main" is the main head, not a tenant name')
+  return name as string
+}
+
 export class TenantView extends BranchView {
+  /** TypeError for a name no tenant can have (see validTenantName). */
   constructor(
     private readonly target: TenantTarget,
     name: string,
   ) {
-    super(target, name)
+    super(target, validTenantName(name))
   }
 
   private get on(): On {

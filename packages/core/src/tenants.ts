@@ -14,10 +14,11 @@ import { markReachable } from './gc.js'
 import type { Tree } from './btree.js'
 import type { Catalog } from './catalog.js'
 import { SnapshotNotFoundError } from './errors.js'
-import { MAIN, TenantStart, retentionPolicy, validBranchName, type Head } from './heads.js'
+import { TenantStart, retentionPolicy, type Head } from './heads.js'
 import { now, type Metric } from './metrics.js'
 import type { Ref } from './node.js'
 import { RecordType } from './records.js'
+import { validTenantName } from './tenant-view.js'
 import type { TenantInfo, TenantOptions } from './types.js'
 import type { Writer } from './writer.js'
 
@@ -30,13 +31,6 @@ const SPACE_MAX_AGE_MS = 60_000
 
 /** What the tenants need from the engine. */
 export type TenantHost = { catalog: Catalog; tree: Tree; writer: Writer; pageSize: () => number; labels: number; check: () => void }
-
-/** A tenant's name: a branch name that is not main's. TypeError otherwise. */
-export function validTenantName(name: unknown): string {
-  validBranchName(name)
-  if (name === MAIN) throw new TypeError('cowdb: "main" is the main head, not a tenant name')
-  return name as string
-}
 
 export class Tenants {
   /** The last walk of the space each tenant alone holds (pages), and when it ran. */
