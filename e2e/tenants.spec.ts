@@ -102,3 +102,55 @@ test('tenants: isolated streams, clones, own retention across a reload, backups,
     gamma: 'acme 1',
   })
 })
+
+test('the playground lists tenants in their own group and works on one: its own data, snapshots and clones', async ({ page }) => {
+  const FOLLOW = { timeout: 5_000 }
+  const errors: string[] = []
+  page.on('console', (m) => m.type() === 'error' && errors.push(m.text()))
+  page.on('pageerror', (e) => errors.push(String(e)))
+  await page.goto('/')
+  await expect(page.locator('#status')).toHaveClass(/ok/, { timeout: 30_000 })
+  await expect(page.locator('#count')).toHaveText('3 keys')
+  await page.click('#tab-history')
+  await page.click('#new-tenant')
+  await page.fill('#ask-input', 'main')
+  await page.keyboard.press('Enter')
+  await expect(page.locator('#ask-error')).toHaveText(/main head/)
+  await page.fill('#ask-input', 'acme')
+  await page.keyboard.press('Enter')
+  await expect(page.locator('#branch-select')).toHaveValue('acme', FOLLOW)
+  const tenants = page.locator('section.head-group[aria-label=Tenants]')
+  await expect(tenants.locator('li', { hasText: 'acme' })).toContainText('0 keys', FOLLOW)
+
+  // writes go to the tenant; main's data is untouched; its snapshot is its own
+  await page.click('#tab-explore')
+  await expect(page.locator('#count')).toHaveText('0 keys', FOLLOW)
+  await page.fill('#key', 'acme:1')
+  await page.fill('#value', '"only acme"')
+  await page.click('#put')
+  await expect(page.locator('#rows')).toContainText('acme:1', FOLLOW)
+  await page.click('#snap')
+  await page.fill('#ask-input', 'acme v1')
+  await page.keyboard.press('Enter')
+  expect(await page.evaluate(() => (window as any).db.get('acme:1'))).toBeUndefined()
+  expect(await page.evaluate(async () => (await (window as any).db.snapshots()).some((s: any) => s.label === 'acme v1'))).toBe(false)
+  await page.click('#tab-history')
+  await expect(tenants.locator('li', { hasText: 'acme' })).toContainText('1 key · 1 snapshot', FOLLOW)
+  await expect(page.locator('section.head-group[aria-label=Branches]')).not.toContainText('acme')
+
+  // "Branch from here" on a tenant clones it into a new tenant
+  await page.click('#branch-here')
+  await page.fill('#ask-input', 'acme-copy')
+  await page.keyboard.press('Enter')
+  await expect(page.locator('#branch-select')).toHaveValue('acme-copy', FOLLOW)
+  await expect(tenants.locator('li', { hasText: 'acme-copy' })).toContainText('1 key', FOLLOW)
+
+  // a tenant made from the console shows up by itself; dropping one asks first
+  await page.evaluate(() => (window as any).db.createTenant('from-console'))
+  await expect(page.locator('#branch-select option[value=from-console]')).toHaveCount(1, FOLLOW)
+  await tenants.locator('li', { hasText: 'acme-copy' }).getByRole('button', { name: 'drop tenant acme-copy' }).click()
+  await page.locator('dialog#ask').getByRole('button', { name: 'Drop tenant' }).click()
+  await expect(tenants).not.toContainText('acme-copy', FOLLOW)
+  await expect(page.locator('#branch-select')).toHaveValue('main')
+  expect(errors).toEqual([])
+})
