@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser.
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|tenants|soak|ab|browser.
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,7 @@ import { keyCodec } from './keys.ts'
 import { migrateBench } from './migrate.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
+import { tenantsBench } from './tenants.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -98,6 +99,12 @@ async function nodeLevel(n: number): Promise<Row[]> {
   } finally {
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   }
+}
+
+if (only === undefined || only === 'node' || only === 'tenants') {
+  const [tenants, keys] = quick ? [100, 1000] : [1000, 1000]
+  console.log(`\ntenants: ${tenants} tenants of ${keys} keys in one store`)
+  print(`Node: ${tenants.toLocaleString('en-US')} tenants of ${keys.toLocaleString('en-US')} keys in one store`, await tenantsBench(tenants, keys, quick ? 2000 : 5000))
 }
 
 if (only === undefined || only === 'ab') {
