@@ -40,6 +40,7 @@ beforeAll(async () => {
     await db.createTenant('acme') // the per-tenant series exist once a tenant does
     await db.tenant('acme').put('k', 1)
     await db.tenant('acme').snapshot()
+    await db.tenants({ space: true }) // the walk behind cow_tenant_exclusive_bytes
     await db.get('k1')
     await db.gc()
     const families = parsePrometheus(await db.metrics()) as { name: string; type: string }[]

@@ -180,6 +180,36 @@ describe('clones', () => {
     await db.close()
   })
 
+  it('the space each holds is walked in steps while writers, snapshots and drops go on', async () => {
+    const db = await Database.open(new MemoryStorage(), { pageSize: 512, checkpointDelayMs: 1 })
+    for (const t of ['a', 'b', 'c']) {
+      await db.createTenant(t)
+      await fill(db, t, 3000, t) // a few hundred pages each: the walk takes several steps
+    }
+    const s = await db.tenant('c').snapshot()
+    await db.checkpoint()
+    const alone = Object.fromEntries((await db.tenants({ space: true })).map((t) => [t.name, t.bytes!]))
+    const walking = db.tenants({ space: true })
+    let writes = 0
+    const writer = (async () => {
+      for (let i = 0; i < 200; i++, writes++) await db.tenant(i % 2 ? 'a' : 'b').put(key(i), `w${i}`)
+      await db.tenant('c').dropSnapshot(s.id)
+      await db.dropTenant('b')
+      await db.checkpoint()
+    })()
+    const during = Object.fromEntries((await walking).map((t) => [t.name, t.bytes!]))
+    const overlapped = writes // writers ran between the walk's steps
+    await writer
+    expect(overlapped).toBeGreaterThan(0)
+    expect(during.a).toBeGreaterThan(0)
+    expect(during.c).toBeGreaterThan(0)
+    expect(alone.a).toBeGreaterThan(0)
+    expect((await db.space()).reachableButFree).toBe(0)
+    const after = (await db.tenants({ space: true })).map((t) => t.name)
+    expect(after).toEqual(['a', 'c'])
+    await db.close()
+  })
+
   it('dropping the origin (and its snapshots) frees nothing a clone reaches', async () => {
     const db = await Database.open(new MemoryStorage(), { ...OPEN, retention: { keepLast: 5 } })
     await db.createTenant('tpl')
@@ -325,6 +355,11 @@ describe('per-tenant metrics', () => {
     await db.tenant('small').put('x', 1)
     await db.tenant('tiny').snapshot()
     await db.checkpoint()
+    // before a first walk of the pages: no bytes series, the labelled ones by name; the walk starts
+    const first = await families(db)
+    expect(first.get('cow_tenant_exclusive_bytes')).toBeUndefined()
+    expect(first.get('cow_tenant_root_updates_total')!.metrics.map((s) => s.labels!.tenant)).toEqual(['big', 'q"uo\\te', '__other__'])
+    await db.tenants({ space: true }) // (shares the walk metrics() started)
     const m = await families(db)
     expect(Number(m.get('cow_tenants')!.metrics[0]!.value)).toBe(4)
     expect(m.get('cow_root_updates_total')!.metrics).toHaveLength(1) // the store's series, unlabelled

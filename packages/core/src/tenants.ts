@@ -10,10 +10,10 @@
 // per-tenant metrics. The handle on one tenant (TenantView, the Database API scoped to it) is in
 // tenant-view.ts, written once for the engine and the browser client.
 
-import { markReachable } from './gc.js'
+import { Marker } from './gc.js'
 import type { Tree } from './btree.js'
 import type { Catalog } from './catalog.js'
-import { SnapshotNotFoundError } from './errors.js'
+import { CorruptionError, SnapshotNotFoundError } from './errors.js'
 import { TenantStart, retentionPolicy, type Head } from './heads.js'
 import { now, type Metric } from './metrics.js'
 import type { Ref } from './node.js'
@@ -28,6 +28,10 @@ export const TENANT_LABELS = 50
 export const OTHER = '__other__'
 /** metrics() reuses the space each tenant alone holds for this long (a walk of every live page). */
 const SPACE_MAX_AGE_MS = 60_000
+/** Pages the walk visits between yields, as the gc's marking does. */
+const STEP_PAGES = 256
+/** Walks that meet a page freed meanwhile (a snapshot dropped while it ran) start over this often. */
+const WALK_TRIES = 3
 
 /** What the tenants need from the engine. */
 export type TenantHost = { catalog: Catalog; tree: Tree; writer: Writer; pageSize: () => number; labels: number; check: () => void }
@@ -35,6 +39,7 @@ export type TenantHost = { catalog: Catalog; tree: Tree; writer: Writer; pageSiz
 export class Tenants {
   /** The last walk of the space each tenant alone holds (pages), and when it ran. */
   private space: { at: number; pages: Map<string, number> } | undefined
+  private walking: Promise<Map<string, number>> | null = null
 
   constructor(private readonly h: TenantHost) {}
 
@@ -86,14 +91,12 @@ export class Tenants {
    * Every tenant, by name; with `space`, the bytes of the pages only it reaches (a walk of every
    * live page). Cost: O(tenants + snapshots), with `space` O(live pages) reads.
    */
-  list(opts: { space?: boolean } = {}): TenantInfo[] {
+  async list(opts: { space?: boolean } = {}): Promise<TenantInfo[]> {
     this.h.check()
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: tenants() takes { space? }')
+    const pages = opts.space ? await this.exclusivePages() : undefined
     const infos = this.infos(this.h.catalog.tenantHeads())
-    if (opts.space) {
-      const pages = this.exclusivePages()
-      for (const t of infos) t.bytes = (pages.get(t.name) ?? 0) * this.h.pageSize()
-    }
+    if (pages) for (const t of infos) t.bytes = (pages.get(t.name) ?? 0) * this.h.pageSize()
     return infos
   }
 
@@ -119,39 +122,74 @@ export class Tenants {
   /**
    * The pages (written slots) only each tenant reaches from its head and snapshots: no other
    * head's or snapshot's root reaches them. Pages only memory holds (until the next checkpoint)
-   * are not counted. Cost: O(live pages) reads, each tenant's shared pages once more per sharer.
+   * are not counted. The walk visits STEP_PAGES pages between yields, so writers go on; every
+   * head is pinned while it runs (a reader each), so no page it walks is freed under it, but a
+   * snapshot dropped meanwhile may be: then it starts over (WALK_TRIES times). One walk at a
+   * time: a call while one runs shares it.
+   * Cost: O(live pages) reads, a page shared by k tenants read k times.
    */
-  exclusivePages(): Map<string, number> {
-    const { catalog, tree } = this.h
-    const groups = new Map<string, (Ref | null)[]>()
-    const others: (Ref | null)[] = []
-    const add = (stream: string, root: Ref | null) => {
-      if (!catalog.streams.isTenant(stream)) return others.push(root)
-      groups.get(stream)?.push(root) ?? groups.set(stream, [root])
+  exclusivePages(): Promise<Map<string, number>> {
+    this.walking ??= this.walkWithRetries().finally(() => (this.walking = null))
+    return this.walking
+  }
+
+  private async walkWithRetries(): Promise<Map<string, number>> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const pages = await this.walk()
+        this.space = { at: now(), pages }
+        return pages
+      } catch (e) {
+        if (!(e instanceof CorruptionError) || attempt >= WALK_TRIES) throw e
+      }
     }
-    for (const head of catalog.headList()) add(head.name, head.root)
-    for (const s of catalog.snapList()) add(s.branch, s.root)
-    const owner = new Map<number, string | null>() // slot -> the one tenant that reaches it, or null
-    for (const slot of markReachable(tree, others)) owner.set(slot, null)
-    for (const [name, roots] of groups) for (const slot of markReachable(tree, roots)) owner.set(slot, owner.has(slot) ? null : name)
-    const pages = new Map<string, number>()
-    for (const name of owner.values()) if (name !== null) pages.set(name, (pages.get(name) ?? 0) + 1)
-    this.space = { at: now(), pages }
-    return pages
+  }
+
+  private async walk(): Promise<Map<string, number>> {
+    const { catalog, tree } = this.h
+    const pins = [...catalog.headList()].map((head) => catalog.pin({ branch: head.name }))
+    try {
+      const groups = new Map<string, (Ref | null)[]>()
+      const others: (Ref | null)[] = []
+      const add = (stream: string, root: Ref | null) => {
+        if (!catalog.streams.isTenant(stream)) return others.push(root)
+        groups.get(stream)?.push(root) ?? groups.set(stream, [root])
+      }
+      for (const head of catalog.headList()) add(head.name, head.root)
+      for (const s of catalog.snapList()) add(s.branch, s.root)
+      const owner = new Map<number, string | null>() // slot -> the one tenant that reaches it, or null
+      const mark = async (roots: (Ref | null)[]) => {
+        const m = new Marker(tree, roots)
+        while (!m.step(STEP_PAGES)) {
+          await new Promise<void>((resolve) => setTimeout(resolve, 0))
+          this.h.check()
+        }
+        return m.marked
+      }
+      for (const slot of await mark(others)) owner.set(slot, null)
+      for (const [name, roots] of groups) for (const slot of await mark(roots)) owner.set(slot, owner.has(slot) ? null : name)
+      const pages = new Map<string, number>()
+      for (const name of owner.values()) if (name !== null) pages.set(name, (pages.get(name) ?? 0) + 1)
+      return pages
+    } finally {
+      for (const p of pins) catalog.unpin(p.id)
+    }
   }
 
   /**
    * Per-tenant metrics, labelled `tenant`: pages created, root updates, snapshot age, snapshots
    * kept and the bytes only it holds. The `labels` largest tenants (by those bytes, then name)
    * get their own series; the others are summed in one series labelled OTHER (snapshot age: the
-   * oldest of theirs). The bytes come from a walk of every live page, reused for a minute.
-   * Cost: O(tenants log tenants + snapshots), plus that walk when it is older than a minute.
+   * oldest of theirs). The bytes come from the last walk of every live page (exclusivePages);
+   * one older than a minute starts a new walk in the background, and until a first one has
+   * ended there is no bytes series (and the ranking is by name).
+   * Cost: O(tenants log tenants + snapshots); the walk runs apart.
    */
   metrics(): Metric[] {
     const { catalog } = this.h
     const heads = catalog.tenantHeads()
-    if (!this.space || now() - this.space.at > SPACE_MAX_AGE_MS) this.exclusivePages()
-    const pages = this.space!.pages
+    if (heads.length && (!this.space || now() - this.space.at > SPACE_MAX_AGE_MS)) this.exclusivePages().catch(() => {}) // the next scrape tries again
+    const pages = this.space?.pages ?? new Map<string, number>()
     const counts = this.snapshotCounts()
     const newest = new Map<string, number>()
     for (const s of catalog.snapList()) if (s.kind === 'named' && catalog.streams.isTenant(s.branch)) newest.set(s.branch, Math.max(newest.get(s.branch) ?? 0, s.createdAt))
@@ -175,7 +213,7 @@ export class Tenants {
     series('cow_tenant_root_updates_total', "Root switches of the tenant's head (commits, restores, undo, redo) since open.", 'counter', (r) => r.updates)
     series('cow_tenant_snapshot_age_seconds', "Age of the tenant's newest named snapshot (0: none).", 'gauge', (r) => r.age)
     series('cow_tenant_snapshots', 'Snapshots the tenant keeps (named and history).', 'gauge', (r) => r.snapshots)
-    series('cow_tenant_exclusive_bytes', 'Bytes of the pages only the tenant reaches (freed if it is dropped); recomputed at most once a minute.', 'gauge', (r) => r.bytes)
+    if (this.space) series('cow_tenant_exclusive_bytes', 'Bytes of the pages only the tenant reaches (freed if it is dropped), from a walk of every live page run at most once a minute.', 'gauge', (r) => r.bytes)
     return out
   }
 
