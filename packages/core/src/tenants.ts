@@ -158,11 +158,21 @@ export class Tenants {
       for (const head of catalog.headList()) add(head.name, head.root)
       for (const s of catalog.snapList()) add(s.branch, s.root)
       const owner = new Map<number, string | null>() // slot -> the one tenant that reaches it, or null
+      // yield every STEP_PAGES pages over all groups (most tenants are smaller than a step)
+      let budget = STEP_PAGES
+      const spend = async (pages: number) => {
+        budget -= Math.max(1, pages)
+        if (budget > 0) return
+        await new Promise<void>((resolve) => setTimeout(resolve, 0))
+        this.h.check()
+        budget = STEP_PAGES
+      }
       const mark = async (roots: (Ref | null)[]) => {
         const m = new Marker(tree, roots)
-        while (!m.step(STEP_PAGES)) {
-          await new Promise<void>((resolve) => setTimeout(resolve, 0))
-          this.h.check()
+        for (let done = false; !done; ) {
+          const before = m.marked.size
+          done = m.step(budget)
+          await spend(m.marked.size - before)
         }
         return m.marked
       }
