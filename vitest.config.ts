@@ -7,6 +7,8 @@ const src = (p: string) => fileURLToPath(new URL(`./packages/${p}/src/index.ts`,
 export default defineConfig({
   resolve: {
     alias: {
+      '@cowdb/sync/server': fileURLToPath(new URL('./packages/sync/src/server/index.ts', import.meta.url)),
+      '@cowdb/sync': src('sync'),
       '@cowdb/core': src('core'),
       '@cowdb/node': src('node'),
       '@cowdb/browser': src('browser'),
