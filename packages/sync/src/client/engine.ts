@@ -213,7 +213,11 @@ class SyncEngine extends EventTarget implements SyncHandle {
       this.again = true
       return
     }
-    this.running = this.loop().finally(() => (this.running = null))
+    this.running = this.loop().finally(() => {
+      this.running = null
+      // a syncNow() that arrived while the loop was ending must not wait for the next trigger
+      if (this.waiters.length && this.status.state !== 'stopped') this.kick()
+    })
   }
 
   private async loop(): Promise<void> {
