@@ -91,7 +91,8 @@ export class SyncStore {
 
   /** The staged parts of a push, joined; BadRequest if they are not exactly parts 0..n-1. */
   async stagedParts(db: string, pushId: string, parts: number): Promise<Uint8Array> {
-    const rows = await this.sql.query<{ idx: number; bytes: Uint8Array }>('select idx, bytes from cowdb_sync_parts where db = $1 and push_id = $2 order by idx', [db, pushId])
+    // parts at or past `parts` are left over from an attempt cut differently: ignored
+    const rows = await this.sql.query<{ idx: number; bytes: Uint8Array }>('select idx, bytes from cowdb_sync_parts where db = $1 and push_id = $2 and idx < $3 order by idx', [db, pushId, parts])
     if (rows.length !== parts || rows.some((r, i) => r.idx !== i)) throw new BadRequest(`push ${pushId}: ${rows.length} of ${parts} parts arrived`)
     const total = rows.reduce((n, r) => n + r.bytes.length, 0)
     if (total > this.limits.changeSetBytes) throw new BadRequest(`a change set is at most ${this.limits.changeSetBytes} bytes`)
