@@ -2,6 +2,7 @@
 // cowdb-sync-server: runs the sync server.
 //   cowdb-sync-server [--port 5315] [--host 127.0.0.1] [--postgres URL | --data DIR]
 //                     [--secret S | --tokens FILE.json] [--origin URL]...
+//                     [--part-bytes N] [--page-bytes N] [--poll-ms N]
 // Without --postgres the data lives in PGlite (Postgres in WASM) in --data DIR, or in memory.
 // Tokens: --secret checks tokens made by signToken(); --tokens reads { "<token>": { "db": "notes" } }.
 // Environment: COWDB_SYNC_SECRET, COWDB_SYNC_POSTGRES. Prints "listening on <url>" once ready.
@@ -20,6 +21,8 @@ const { values } = parseArgs({
     tokens: { type: 'string' },
     origin: { type: 'string', multiple: true },
     'poll-ms': { type: 'string' },
+    'part-bytes': { type: 'string' },
+    'page-bytes': { type: 'string' },
   },
 })
 const secret = values.secret ?? process.env.COWDB_SYNC_SECRET
@@ -34,6 +37,10 @@ const server = await createSyncServer({
   authorize,
   ...(values.origin ? { origins: values.origin } : {}),
   ...(values['poll-ms'] ? { pollMs: Number(values['poll-ms']) } : {}),
+  limits: {
+    ...(values['part-bytes'] ? { partBytes: Number(values['part-bytes']) } : {}),
+    ...(values['page-bytes'] ? { pageBytes: Number(values['page-bytes']) } : {}),
+  },
 })
 const url = await server.listen(Number(values.port), values.host)
 console.log(`listening on ${url} (${postgres ? 'postgres' : values.data ? `pglite ${values.data}` : 'pglite in memory'})`)
