@@ -1,9 +1,10 @@
 // `npm test`: installs what is missing, builds the packages (subprocess tests import them),
 // then runs the unit tests (vitest) and the browser tests (Playwright on Debian's Chromium),
 // both to the end, and closes with one "N passed, N failed" line over both.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { ensureChromium, ensureInstalled, run } from './setup.mjs'
 
 ensureInstalled()
@@ -20,6 +21,7 @@ console.log('\n> browser tests (playwright, headless Chromium, persistent profil
 const e2e = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], { env })
 
 const read = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined)
+const syncPg = syncOnPostgres(env, reports)
 const u = read(unitJson)
 const p = read(e2eJson)
 const unitCounts = u ? { passed: u.numPassedTests, failed: u.numFailedTests + (unit !== 0 && !u.numFailedTests ? 1 : 0) } : { passed: 0, failed: 1 }
@@ -27,5 +29,66 @@ const e2eCounts = p ? { passed: p.stats.expected, failed: p.stats.unexpected + p
 rmSync(reports, { recursive: true, force: true })
 console.log(`\nunit: ${unitCounts.passed} passed, ${unitCounts.failed} failed`)
 console.log(`browser: ${e2eCounts.passed} passed, ${e2eCounts.failed} failed`)
-console.log(`total: ${unitCounts.passed + e2eCounts.passed} passed, ${unitCounts.failed + e2eCounts.failed} failed`)
-process.exit(unit === 0 && e2e === 0 ? 0 : 1)
+console.log(`sync on postgres: ${syncPg.passed} passed, ${syncPg.failed} failed`)
+console.log(`total: ${unitCounts.passed + e2eCounts.passed + syncPg.passed} passed, ${unitCounts.failed + e2eCounts.failed + syncPg.failed} failed`)
+process.exit(unit === 0 && e2e === 0 && syncPg.failed === 0 ? 0 : 1)
+
+/**
+ * The sync suites again, on a real Postgres server instead of PGlite (packages/sync and
+ * e2e/sync*.spec.ts, with the tests that need one: two server processes on one database):
+ * installs Debian's `postgresql` when missing, starts it on port 5415 in a temporary data
+ * directory (as the `postgres` user when we are root: initdb and postgres refuse to run as root),
+ * runs the suites with COWDB_SYNC_POSTGRES set, stops it, and counts.
+ */
+function syncOnPostgres(env, reports) {
+  console.log('\n> sync suites on a real Postgres (Debian postgresql, temporary cluster on port 5415)')
+  const aptEnv = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
+  const sh = (cmd, args, opts = {}) => (sudo.length ? run('sudo', [cmd, ...args], opts) : run(cmd, args, opts))
+  const binDir = () => {
+    const base = '/usr/lib/postgresql'
+    const v = existsSync(base) ? readdirSync(base).filter((d) => existsSync(join(base, d, 'bin/initdb'))).sort((a, b) => Number(b) - Number(a))[0] : undefined
+    return v && join(base, v, 'bin')
+  }
+  if (!binDir()) {
+    console.log("> installing Debian's postgresql (apt-get)")
+    if (sh('apt-get', ['update', '-qq'], { env: aptEnv }) !== 0 || sh('apt-get', ['install', '-y', '-qq', 'postgresql'], { env: aptEnv }) !== 0 || !binDir()) {
+      console.error('sync on postgres: could not install postgresql')
+      return { passed: 0, failed: 1 }
+    }
+  }
+  const bin = binDir()
+  const dir = mkdtempSync(join(tmpdir(), 'cowdb-pg-'))
+  const root = process.getuid?.() === 0
+  let uid, gid
+  if (root) {
+    const id = (f) => Number(spawnSync('id', [f, 'postgres'], { encoding: 'utf8' }).stdout.trim())
+    uid = id('-u')
+    gid = id('-g')
+    chownSync(dir, uid, gid)
+    chmodSync(dir, 0o700)
+  }
+  const asPg = (cmd, args) => (root ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args))
+  const data = join(dir, 'data')
+  const port = '5415'
+  let counts = { passed: 0, failed: 1 }
+  if (asPg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']) === 0 &&
+      asPg('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']) === 0) {
+    const pgEnv = { ...env, COWDB_SYNC_POSTGRES: `postgres://postgres@127.0.0.1:${port}/postgres` }
+    const unitJson = join(reports, 'sync-pg-unit.json')
+    const e2eJson = join(reports, 'sync-pg-e2e.json')
+    run('npx', ['vitest', 'run', 'packages/sync', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env: pgEnv })
+    run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', 'sync', '--reporter=list,json'], { env: { ...pgEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson } })
+    const u = existsSync(unitJson) ? JSON.parse(readFileSync(unitJson, 'utf8')) : undefined
+    const p = existsSync(e2eJson) ? JSON.parse(readFileSync(e2eJson, 'utf8')) : undefined
+    counts = {
+      passed: (u?.numPassedTests ?? 0) + (p?.stats.expected ?? 0),
+      failed: (u ? u.numFailedTests : 1) + (p ? p.stats.unexpected + p.stats.flaky : 1),
+    }
+    asPg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])
+  } else {
+    console.error(`sync on postgres: the cluster did not start; log: ${existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8') : '(none)'}`)
+  }
+  rmSync(dir, { recursive: true, force: true })
+  return counts
+}

@@ -35,8 +35,12 @@ export async function pgliteDir(): Promise<string> {
   return dir
 }
 
-/** A server on `store` (default: PGlite on a fresh data directory) with signed tokens. */
+/** Postgres to run the suites on instead of PGlite (set by `npm test`'s Postgres step). */
+export const POSTGRES = process.env.COWDB_SYNC_POSTGRES
+
+/** A server on `store` (default: $COWDB_SYNC_POSTGRES, else PGlite on a fresh data directory) with signed tokens. */
 export async function startServer(store?: SqlConfig | Sql, extra: Partial<Parameters<typeof createSyncServer>[0]> = {}): Promise<TestServer> {
+  store ??= POSTGRES ? { postgres: POSTGRES } : undefined
   const dir = store ? undefined : await pgliteDir()
   const server = await createSyncServer({ authorize: signedTokens(SECRET), pollMs: 200, store: store ?? { dataDir: dir }, ...extra })
   const url = await server.listen(0)
