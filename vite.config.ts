@@ -9,6 +9,7 @@ export default defineConfig({
   root: 'demo',
   resolve: {
     alias: {
+      '@cowdb/sync': src('sync'),
       '@cowdb/core': src('core'),
       '@cowdb/browser': src('browser'),
     },

@@ -1,39 +1,15 @@
 // Shared by the sync tests: a server on PGlite in memory (one per test file; each test uses its
 // own database names), devices as core Databases on memory storage, and helpers to read state.
-import { cpSync, existsSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
+import { rmSync } from 'node:fs'
+import { pgliteDir } from './process.js'
 import { Database, MemoryStorage, type DatabaseOptions } from '@cowdb/core'
 import { createSyncServer, signToken, signedTokens, type SyncServer, type SqlConfig, type Sql } from '@cowdb/sync/server'
 import { sync, type SyncHandle, type SyncOptions } from '@cowdb/sync'
 
+export { pgliteDir }
 export const SECRET = 'test-secret-0123456789'
 
 export type TestServer = { server: SyncServer; url: string; dbUrl: (name: string) => string; token: (name: string, access?: 'read' | 'readwrite') => string }
-
-/**
- * A fresh PGlite data directory, copied from a template made once per machine: PGlite's initdb
- * takes seconds (longer under load), a copy takes milliseconds. Remove it when done.
- */
-export async function pgliteDir(): Promise<string> {
-  const tpl = join(tmpdir(), 'cowdb-sync-pglite-template-v1')
-  if (!existsSync(join(tpl, 'ready'))) {
-    const build = mkdtempSync(`${tpl}-build-`)
-    const pg = new PGlite(join(build, 'data'))
-    await pg.waitReady
-    await pg.close()
-    writeFileSync(join(build, 'ready'), '')
-    try {
-      renameSync(build, tpl)
-    } catch {
-      rmSync(build, { recursive: true, force: true }) // another test file made it first
-    }
-  }
-  const dir = mkdtempSync(join(tmpdir(), 'cowdb-sync-pg-'))
-  cpSync(join(tpl, 'data'), dir, { recursive: true })
-  return dir
-}
 
 /** Postgres to run the suites on instead of PGlite (set by `npm test`'s Postgres step). */
 export const POSTGRES = process.env.COWDB_SYNC_POSTGRES

@@ -58,11 +58,9 @@ export async function* scanAt(opts: AtOptions & Range & { at?: number; prefix?: 
 export async function restoreFrom(db: Pick<SyncDatabase, 'batch' | 'deleteRange'>, opts: AtOptions & { at?: number }): Promise<{ at: number; entries: number }> {
   const ops: { type: 'put'; key: Key; value: Value }[] = []
   let at = opts.at ?? 0
-  for await (const e of stateEntries(remoteOf(opts), opts.at !== undefined ? { at: opts.at } : {})) {
-    at = e.at
+  for await (const e of stateEntries(remoteOf(opts), opts.at !== undefined ? { at: opts.at } : {}, (seq) => (at = seq))) {
     ops.push({ type: 'put', key: decodeKey(e.key), value: decodeValue(e.value) })
   }
-  if (!ops.length && opts.at === undefined) at = await headSeq(opts)
   await db.deleteRange({})
   if (ops.length) await db.batch(ops)
   return { at, entries: ops.length }

@@ -182,9 +182,9 @@ describe('while syncing', () => {
     const b = await device()
     const sa = await sync(a.db, { url: ts.dbUrl(name), token: ts.token(name) })
     const sb = await sync(b.db, { url: ts.dbUrl(name), token: ts.token(name) })
-    await until(() => sa.status.live && sb.status.live)
+    await until(() => sa.status.live && sb.status.live, 20_000, 'both live')
     await a.db.put('hello', 'from a')
-    await until(async () => (await b.db.get('hello')) === 'from a')
+    await until(async () => (await b.db.get('hello')) === 'from a', 20_000, `B sees A's commit ${JSON.stringify([sa.status, sb.status])}`)
     await b.db.put('reply', 'from b')
     await until(async () => (await a.db.get('reply')) === 'from b')
     await sa.stop()
@@ -305,10 +305,10 @@ async function runInterrupted(failAt: number, mode: 'request' | 'local write') {
   return out
 }
 
-async function until(cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> {
+async function until(cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
   const end = Date.now() + ms
   while (!(await cond())) {
-    if (Date.now() > end) throw new Error('condition not met in time')
+    if (Date.now() > end) throw new Error(`${what} not met in time`)
     await new Promise((r) => setTimeout(r, 20))
   }
 }

@@ -332,12 +332,11 @@ class SyncEngine extends EventTarget implements SyncHandle {
       // a fresh device restores the state at the head (one entry per live key, not the history)
       const entries: LogEntry[] = []
       let at = 0
-      for await (const e of stateEntries(this.remote)) {
-        at = e.at
+      // the sequence the state was read at, not the head later: a push in between is pulled next
+      for await (const e of stateEntries(this.remote, {}, (seq) => (at = seq))) {
         entries.push({ seq: e.at, idx: entries.length, key: e.key, value: e.value, hlc: '', applied: true })
         if (entries.length % 1000 === 0) this.onProgress({ phase: 'pull', done: entries.length, total: entries.length })
       }
-      if (!entries.length) at = (await fetchHead(this.remote)).seq
       return { upTo: at, entries, sets: new Map() }
     }
     return pullAll(this.remote, st.cursor, st.pull?.upTo, this.onProgress)

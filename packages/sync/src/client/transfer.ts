@@ -70,8 +70,12 @@ export async function pullAll(remote: Remote, after: number, upTo: number | unde
   return out
 }
 
-/** The whole state at sequence `at` (default head), in key order, values whole. Cost: O(state) transferred. */
-export async function* stateEntries(remote: Remote, opts: { at?: number; gte?: Uint8Array; lt?: Uint8Array; limit?: number } = {}): AsyncGenerator<{ key: Uint8Array; value: Uint8Array; at: number }> {
+/**
+ * The whole state at sequence `at` (default: the head when the first page is read), in key
+ * order, values whole; `onAt` hears the sequence read even when the state is empty.
+ * Cost: O(state) transferred.
+ */
+export async function* stateEntries(remote: Remote, opts: { at?: number; gte?: Uint8Array; lt?: Uint8Array; limit?: number } = {}, onAt?: (at: number) => void): AsyncGenerator<{ key: Uint8Array; value: Uint8Array; at: number }> {
   let after: Uint8Array | null = null
   let afterOffset = 0
   let at = opts.at
@@ -87,6 +91,7 @@ export async function* stateEntries(remote: Remote, opts: { at?: number; gte?: U
     q.set('limit', String(Math.min(left, 1000)))
     const page: StatePage = decodeStatePage(await requestBytes(remote, `state?${q}`))
     at = page.at // every later page reads the same sequence
+    onAt?.(at)
     for (const e of page.entries) {
       if (e.offset === 0 && e.value.length === e.total) {
         yield { key: e.key, value: e.value, at: page.at }

@@ -9,8 +9,6 @@ import type { Query, Sql } from './sql.js'
 export const NOTIFY_CHANNEL = 'cowdb_sync'
 /** Rows per multi-row insert or IN list (Postgres takes at most 65,535 parameters). */
 const CHUNK = 1000
-/** Values up to this size come with the row; larger ones are read in slices. */
-const INLINE_VALUE = 64 << 10
 /** Parts left behind by a push that never committed are dropped after this long. */
 const STALE_PARTS = '1 day'
 
@@ -137,38 +135,47 @@ export class SyncStore {
     const end = Math.min(upTo ?? head, head)
     const page: PullPage = { head, upTo: end, sets: [], entries: [], next: null }
     let budget = Math.max(1024, Math.min(maxBytes, this.limits.pageBytes))
-    let cursor = { seq: from, idx, offset }
-    while (cursor.seq <= end) {
-      const rows = await this.sql.query<{ seq: number; idx: number; key: Uint8Array; hlc: string; applied: boolean; len: number | null; v: Uint8Array | null }>(
-        `select seq, idx, key, hlc, applied, octet_length(value) as len, case when octet_length(value) <= ${INLINE_VALUE} then value end as v
-         from cowdb_sync_entries where db = $1 and (seq, idx) >= ($2, $3) and seq <= $4 order by seq, idx limit ${CHUNK}`,
-        [db, cursor.seq, cursor.idx, end],
-      )
-      if (!rows.length) break
-      for (const r of rows) {
-        const seq = Number(r.seq)
-        const start = seq === cursor.seq && r.idx === cursor.idx ? cursor.offset : 0
-        const total = r.len === null ? 0 : Number(r.len)
-        const want = r.key.length + total - start
-        if (want > budget && page.entries.length > 0) {
-          page.next = { seq, idx: r.idx, offset: start }
-          return this.withSets(db, page)
-        }
-        let value: Uint8Array | null = null
-        let take = total - start
-        if (r.len !== null) {
-          take = Math.min(take, Math.max(1, budget - r.key.length))
-          value = r.v && start === 0 && take === total ? r.v : await this.slice(db, seq, r.idx, start, take)
-        }
-        page.entries.push({ seq, idx: r.idx, key: r.key, value, hlc: r.hlc, applied: r.applied, offset: start, total })
-        budget -= r.key.length + take
-        if (start + take < total) {
-          page.next = { seq, idx: r.idx, offset: start + take }
-          return this.withSets(db, page)
-        }
-        cursor = { seq, idx: r.idx + 1, offset: 0 }
+    // first the rows' keys and sizes, to choose what fits; then only those values
+    const rows = await this.sql.query<{ seq: number; idx: number; key: Uint8Array; hlc: string; applied: boolean; len: number | null }>(
+      `select seq, idx, key, hlc, applied, octet_length(value) as len
+       from cowdb_sync_entries where db = $1 and (seq, idx) >= ($2, $3) and seq <= $4 order by seq, idx limit ${CHUNK}`,
+      [db, from, idx, end],
+    )
+    const chosen: { seq: number; idx: number; key: Uint8Array; hlc: string; applied: boolean; total: number; start: number; take: number; deleted: boolean }[] = []
+    for (const r of rows) {
+      const seq = Number(r.seq)
+      const start = chosen.length === 0 ? offset : 0
+      const total = r.len === null ? 0 : Number(r.len)
+      if (r.key.length + total - start > budget && chosen.length > 0) {
+        page.next = { seq, idx: r.idx, offset: 0 }
+        break
       }
-      if (rows.length < CHUNK) break
+      const take = r.len === null ? 0 : Math.min(total - start, Math.max(1, budget - r.key.length))
+      chosen.push({ seq, idx: r.idx, key: r.key, hlc: r.hlc, applied: r.applied, total, start, take, deleted: r.len === null })
+      budget -= r.key.length + take
+      if (start + take < total) {
+        page.next = { seq, idx: r.idx, offset: start + take }
+        break
+      }
+    }
+    if (!page.next && rows.length === CHUNK) {
+      const last = rows.at(-1)!
+      page.next = { seq: Number(last.seq), idx: last.idx + 1, offset: 0 }
+    }
+    const whole = chosen.filter((c) => !c.deleted && c.start === 0 && c.take === c.total)
+    const values = new Map<string, Uint8Array>()
+    if (whole.length) {
+      const lo = whole[0]!
+      const hi = whole.at(-1)!
+      const got = await this.sql.query<{ seq: number; idx: number; value: Uint8Array }>(
+        'select seq, idx, value from cowdb_sync_entries where db = $1 and (seq, idx) >= ($2, $3) and (seq, idx) <= ($4, $5) and value is not null',
+        [db, lo.seq, lo.idx, hi.seq, hi.idx],
+      )
+      for (const g of got) values.set(`${Number(g.seq)}:${g.idx}`, g.value)
+    }
+    for (const c of chosen) {
+      const value = c.deleted ? null : (values.get(`${c.seq}:${c.idx}`) ?? (await this.slice(db, c.seq, c.idx, c.start, c.take)))
+      page.entries.push({ seq: c.seq, idx: c.idx, key: c.key, value, hlc: c.hlc, applied: c.applied, offset: c.start, total: c.total })
     }
     return this.withSets(db, page)
   }
@@ -207,17 +214,19 @@ export class SyncStore {
     const head = await this.head(db)
     const at = checkAt(opts.at, head)
     const page: StatePage = { at, head, entries: [], next: null, nextOffset: 0 }
+    const chosen: { key: Uint8Array; seq: number; start: number; take: number; total: number }[] = []
     let budget = this.limits.pageBytes
     let after = opts.after
     let resumeOffset = opts.afterOffset ?? 0
-    for (;;) {
+    choose: for (;;) {
       const params: unknown[] = [db, at]
       const conds: string[] = []
       if (opts.gte) conds.push(`key >= $${params.push(opts.gte)}`)
       if (opts.lt) conds.push(`key < $${params.push(opts.lt)}`)
       if (after) conds.push(`key ${resumeOffset > 0 ? '>=' : '>'} $${params.push(after)}`)
-      const rows = await this.sql.query<{ key: Uint8Array; seq: number; len: number | null; v: Uint8Array | null }>(
-        `select distinct on (key) key, seq, octet_length(value) as len, case when octet_length(value) <= ${INLINE_VALUE} then value end as v
+      // keys and sizes first; the values of what fits are read after
+      const rows = await this.sql.query<{ key: Uint8Array; seq: number; len: number | null }>(
+        `select distinct on (key) key, seq, octet_length(value) as len
          from cowdb_sync_entries where db = $1 and applied and seq <= $2 ${conds.map((c) => 'and ' + c).join(' ')}
          order by key, seq desc limit ${CHUNK}`,
         params,
@@ -226,25 +235,39 @@ export class SyncStore {
         if (r.len === null) continue // deleted at that sequence
         const start = after && resumeOffset > 0 && equalBytes(r.key, after) ? resumeOffset : 0
         const total = Number(r.len)
-        if (page.entries.length >= opts.limit || (r.key.length + total - start > budget && page.entries.length > 0)) {
-          page.next = page.entries.at(-1)!.key
-          return page
+        if (chosen.length >= opts.limit || (r.key.length + total - start > budget && chosen.length > 0)) {
+          page.next = chosen.at(-1)!.key
+          break choose
         }
         const take = Math.min(total - start, Math.max(1, budget - r.key.length))
-        const value = r.v && start === 0 && take === total ? r.v : await this.valueSlice(db, r.key, Number(r.seq), start, take)
-        page.entries.push({ key: r.key, value, offset: start, total })
+        chosen.push({ key: r.key, seq: Number(r.seq), start, take, total })
         budget -= r.key.length + take
         if (start + take < total) {
           page.next = r.key
           page.nextOffset = start + take
-          return page
+          break choose
         }
       }
       // a full batch may end on deleted keys: go on after the last key seen
-      if (rows.length < CHUNK) return page
+      if (rows.length < CHUNK) break
       after = rows.at(-1)!.key
       resumeOffset = 0
     }
+    const values = new Map<string, Uint8Array>()
+    const whole = chosen.filter((c) => c.start === 0 && c.take === c.total)
+    for (let i = 0; i < whole.length; i += 300) {
+      const part = whole.slice(i, i + 300)
+      const params: unknown[] = [db]
+      const or = part.map((c) => `(key = $${params.push(c.key)} and seq = $${params.push(c.seq)})`).join(' or ')
+      for (const r of await this.sql.query<{ key: Uint8Array; seq: number; value: Uint8Array }>(`select key, seq, value from cowdb_sync_entries where db = $1 and (${or})`, params)) {
+        values.set(`${hex(r.key)}:${Number(r.seq)}`, r.value)
+      }
+    }
+    for (const c of chosen) {
+      const value = values.get(`${hex(c.key)}:${c.seq}`) ?? (await this.valueSlice(db, c.key, c.seq, c.start, c.take))
+      page.entries.push({ key: c.key, value, offset: c.start, total: c.total })
+    }
+    return page
   }
 
   private async valueSlice(db: string, key: Uint8Array, seq: number, start: number, n: number): Promise<Uint8Array> {
