@@ -123,6 +123,8 @@ class SyncEngine extends EventTarget implements SyncHandle {
   private live: LiveChannel | undefined
   private waiters: { resolve: (s: SyncStatus) => void; reject: (e: unknown) => void }[] = []
   private partBytes: number | undefined
+  /** The head may differ from the base: set by every commit the tracker hears (and at start). */
+  private dirty = true
   /** The push's diff, kept between the steps of one round. */
   private pushDiff: { snap: string; changes: Change[] } | undefined
   private readonly onOnline = () => this.schedule(0)
@@ -153,7 +155,10 @@ class SyncEngine extends EventTarget implements SyncHandle {
     this.clock.observe(st.clock)
     this.state = st
     await this.local.dropSnapshotsExcept([st.base, ...(st.push ? [st.push.snap] : [])])
-    await this.local.track(this.clock, () => this.auto && this.schedule(this.opts.debounceMs ?? 25))
+    await this.local.track(this.clock, () => {
+      this.dirty = true
+      if (this.auto) this.schedule(this.opts.debounceMs ?? 25)
+    })
     this.setStatus({ device: st.device, cursor: st.cursor, head: Math.max(this.status.head, st.cursor) })
     if (!this.auto) return this.setStatus({ state: 'idle' })
     if (this.opts.live ?? true) {
@@ -170,13 +175,19 @@ class SyncEngine extends EventTarget implements SyncHandle {
         (n) => this.backoff(n),
       )
     }
-    this.interval = setInterval(() => this.schedule(0), this.opts.intervalMs ?? 30_000)
+    this.interval = setInterval(() => {
+      this.dirty = true // the backstop also looks at the head
+      this.schedule(0)
+    }, this.opts.intervalMs ?? 30_000)
     ;(globalThis as { addEventListener?: (t: string, f: () => void) => void }).addEventListener?.('online', this.onOnline)
     this.schedule(0)
   }
 
   syncNow(): Promise<SyncStatus> {
     if (this.status.state === 'stopped') return Promise.reject(new Error('cowdb-sync: stopped'))
+    // a commit's event can reach the tracker after its promise resolved (across the worker
+    // boundary, or a microtask later): an explicit request always looks at the head
+    this.dirty = true
     return new Promise((resolve, reject) => {
       this.waiters.push({ resolve, reject })
       this.kick()
@@ -275,7 +286,8 @@ class SyncEngine extends EventTarget implements SyncHandle {
   private async round(): Promise<void> {
     this.setStatus({ state: 'syncing' })
     let st = this.state
-    if (!st.push) {
+    if (!st.push && this.dirty) {
+      this.dirty = false // cleared before the snapshot: a commit after it sets it again
       const snap = await this.local.snapshotHead()
       const changes = await this.db.diff(st.base, snap)
       if (!changes.length) await this.db.dropSnapshot(snap)
