@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser.
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|sync|browser.
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -11,6 +11,7 @@ import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
+import { syncBench } from './sync.ts'
 import { ratio, table, type Row } from './measure.ts'
 
 const args = process.argv.slice(2)
@@ -69,6 +70,10 @@ if (only === undefined || only === 'node') {
   print('Node: value codec (msgpackr, as cowdb uses it) vs cbor-x and JSON', valueCodecs(quick ? 10_000 : 50_000))
   print('Node: gc while a writer commits', [...(await gcBench(quick ? 100_000 : 1_000_000))])
   print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
+}
+
+if (only === undefined || only === 'sync') {
+  print('Sync: throughput, live latency, and a sync after one changed key (server in-process)', await syncBench(quick))
 }
 
 if (only === undefined || only === 'node' || only === 'soak') {
