@@ -13,7 +13,7 @@
 // snapshots(); the engine API asked for in docs/sync.md would hide them and stamp the HLC in
 // the commit itself.
 
-import { encodeKey, Hlc, type Change, type ChangeListener, type Commit, type Key, type Op, type Range, type SnapshotInfo, type Transaction, type Value } from '@cowdb/core'
+import { encodeKey, encodeValue, Hlc, type Change, type ChangeListener, type Commit, type Key, type Op, type Range, type SnapshotInfo, type Transaction, type Value } from '@cowdb/core'
 
 /** The part of the cowdb Database API sync uses: core's Database and the browser client both have it. */
 export interface SyncDatabase {
@@ -77,6 +77,30 @@ export interface LocalSync {
 const MAIN = 'main'
 /** Recorded HLCs are written at most this long after their commit. */
 const FLUSH_MS = 20
+/**
+ * Writes to sync's branches go in commits below this size. Why: a commit over the engine's
+ * large-commit size (1 MiB) on a branch created from a non-empty main leaves main's shared pages
+ * on the free list (found by the sync benchmark; reported with a repro). Neither branch needs
+ * one atomic commit: advancing the base is idempotent, and HLC records are hints.
+ */
+const BRANCH_COMMIT_BYTES = 256 << 10
+
+/** Applies ops to a branch in commits of at most BRANCH_COMMIT_BYTES. Cost: O(bytes). */
+async function branchBatch(db: SyncDatabase, ops: Op[], branch: string): Promise<void> {
+  let chunk: Op[] = []
+  let bytes = 0
+  for (const op of ops) {
+    const size = encodeKey(op.key).length + (op.type === 'put' ? encodeValue(op.value).length : 0)
+    if (chunk.length && bytes + size > BRANCH_COMMIT_BYTES) {
+      await db.batch(chunk, { branch })
+      chunk = []
+      bytes = 0
+    }
+    chunk.push(op)
+    bytes += size
+  }
+  if (chunk.length) await db.batch(chunk, { branch })
+}
 
 /** Branch and snapshot names of one remote. */
 export function syncNames(remote: string) {
@@ -110,7 +134,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
       return rk ? [{ type: 'put' as const, key: rk, value: hlc }] : []
     })
     pending.clear()
-    flushing = flushing.catch(() => {}).then(() => (ops.length ? db.batch(ops, meta).then(() => {}) : undefined))
+    flushing = flushing.catch(() => {}).then(() => branchBatch(db, ops, names.meta))
     return flushing
   }
 
@@ -118,10 +142,19 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
     db,
     async load() {
       if (!(await db.branches()).some((b) => b.name === names.meta)) return undefined
-      return (await db.get('state', meta)) as SyncState | undefined
+      const saved = (await db.get('state', meta)) as (SyncState & { hlcChunks?: number }) | undefined
+      if (!saved?.push || saved.hlcChunks === undefined) return saved
+      const chunks = (await db.getMany(Array.from({ length: saved.hlcChunks }, (_, i) => ['hlcs', i]), meta)) as string[][]
+      const { hlcChunks: _, ...state } = saved
+      return { ...state, push: { ...saved.push, hlcs: chunks.flat() } }
     },
     async save(state) {
-      await db.batch([{ type: 'put', key: 'state', value: state }], meta)
+      // a large push's HLCs go in records of their own first (one value must stay a small commit)
+      if (!state.push) return void (await db.batch([{ type: 'put', key: 'state', value: state }], meta))
+      const per = 4096
+      const chunks = Array.from({ length: Math.ceil(state.push.hlcs.length / per) }, (_, i) => state.push!.hlcs.slice(i * per, (i + 1) * per))
+      await branchBatch(db, chunks.map((c, i) => ({ type: 'put', key: ['hlcs', i], value: c })), names.meta)
+      await db.batch([{ type: 'put', key: 'state', value: { ...state, push: { ...state.push, hlcs: [] }, hlcChunks: chunks.length } }], meta)
     },
     async initBase() {
       await ensureBranch(names.meta)
@@ -130,7 +163,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
       return (await db.snapshot({ label: `${names.label}base`, branch: names.base })).id
     },
     async advanceBase(ops) {
-      if (ops.length) await db.batch(ops, { branch: names.base })
+      await branchBatch(db, ops, names.base)
       return (await db.snapshot({ label: `${names.label}base`, branch: names.base })).id
     },
     async snapshotHead() {
