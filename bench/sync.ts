@@ -5,13 +5,16 @@
 //  - live latency: from a commit on one device to the other device's subscribe() event, over
 //    the live channel, against one bare HTTP round trip to the same server;
 //  - one changed key: a sync (push + pull + merge, both devices) after 1 changed key in stores of
-//    1,000 to 100,000 keys; its time should stay flat as the store grows.
+//    1,000 to 100,000 keys; its time should stay flat as the store grows. (The store reaches the
+//    devices by a fresh restore: a first push of 100,000 keys from a device trips an engine bug,
+//    see docs/sync.md.)
 import { rmSync, mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Database, MemoryStorage } from '@cowdb/core'
+import { createHash } from 'node:crypto'
+import { Database, MemoryStorage, encodeKey, encodeValue } from '@cowdb/core'
 import { createSyncServer, signToken, signedTokens, type SqlConfig } from '../packages/sync/src/server/index.ts'
-import { sync, type SyncHandle } from '../packages/sync/src/index.ts'
+import { encodeChangeSet, sync, type SyncHandle } from '../packages/sync/src/index.ts'
 import { median, type Row } from './measure.ts'
 
 const SECRET = 'bench-secret-0123456789'
@@ -112,17 +115,24 @@ async function liveLatency(store: SqlConfig, rounds: number): Promise<Row> {
   })
 }
 
-/** A sync after 1 changed key, in stores of each size: A's round (push + pull) and B's (pull + merge). */
+/**
+ * A sync after 1 changed key, in stores of each size: the server holds the store (pushed as
+ * change sets of 10,000 keys), two fresh devices restore it, then A changes one key and both
+ * sync (A: push + pull, B: pull + merge).
+ */
 async function oneChangedKey(store: SqlConfig, sizes: number[]): Promise<Row[]> {
   return withServer(store, async (dbUrl, token) => {
     const rows: Row[] = []
     let smallest: number | undefined
     for (const n of sizes) {
       const name = `one-${run++}`
+      const value = encodeValue(new Uint8Array(100).fill(3))
+      for (let i = 0; i < n; i += 10_000) {
+        const entries = Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ key: encodeKey(`k${String(i + j).padStart(7, '0')}`), value, hlc: '2026-01-01T00:00:00.000Z-000000' }))
+        await seed(dbUrl(name), token(name), `seed-${i}-${run}`, encodeChangeSet({ device: 'seed', base: 0, entries }))
+      }
       const a = await device()
       const b = await device()
-      const value = new Uint8Array(100).fill(3)
-      for (let i = 0; i < n; i += 10_000) await a.batch(Array.from({ length: Math.min(10_000, n - i) }, (_, j) => ({ type: 'put' as const, key: `k${String(i + j).padStart(7, '0')}`, value })))
       const ha: SyncHandle = await sync(a, { url: dbUrl(name), token: token(name), auto: false })
       const hb: SyncHandle = await sync(b, { url: dbUrl(name), token: token(name), auto: false })
       await ha.syncNow()
@@ -135,7 +145,7 @@ async function oneChangedKey(store: SqlConfig, sizes: number[]): Promise<Row[]> 
         await hb.syncNow()
         times.push(performance.now() - t)
       }
-      const same = (await b.get(`k${String((6 * 7919) % n).padStart(7, '0')}`)) instanceof Uint8Array
+      const same = ((await b.get(`k${String((6 * 7919) % n).padStart(7, '0')}`)) as Uint8Array)[0] === 6 && (await b.count()) === n
       await ha.stop()
       await hb.stop()
       const ms = median(times)
@@ -146,11 +156,21 @@ async function oneChangedKey(store: SqlConfig, sizes: number[]): Promise<Row[]> 
         cowdb: ms,
         peers: { [`same at ${sizes[0]!.toLocaleString('en-US')} keys`]: smallest },
         higherIsBetter: false,
-        note: `median of 7; both devices' rounds${same ? '' : ' (VALUE MISSING ON B)'}`,
+        note: `median of 7; both devices' rounds${same ? '' : ' (WRONG VALUE ON B)'}`,
       })
     }
     return rows
   })
+}
+
+/** Pushes a change set straight to the server, in 1 MiB parts. */
+async function seed(url: string, token: string, id: string, body: Uint8Array): Promise<void> {
+  const headers = { authorization: `Bearer ${token}` }
+  const parts = Math.ceil(body.length / (1 << 20))
+  for (let p = 0; p < parts; p++) await fetch(`${url}/push/${id}/parts/${p}`, { method: 'PUT', headers, body: body.subarray(p << 20, (p + 1) << 20) as Uint8Array<ArrayBuffer> })
+  const commit = { parts, bytes: body.length, sha256: createHash('sha256').update(body).digest('hex') }
+  const res = await fetch(`${url}/push/${id}`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(commit) })
+  if (res.status !== 200) throw new Error(`seeding failed: ${res.status} ${await res.text()}`)
 }
 
 /** Every sync row, on PGlite (and on Postgres when COWDB_SYNC_POSTGRES is set). */

@@ -62,12 +62,18 @@ export async function request(remote: Remote, path: string, init: RequestInit = 
   const headers = new Headers(init.headers)
   headers.set('authorization', `Bearer ${token}`)
   const timeout = remote.timeoutMs === 0 ? undefined : AbortSignal.timeout(remote.timeoutMs ?? 60_000)
-  let res: Response
-  try {
-    res = await (remote.fetch ?? fetch)(`${dbUrl(remote.url)}/${path}`, { ...init, headers, signal: signal && timeout ? AbortSignal.any([signal, timeout]) : (signal ?? timeout) })
-  } catch (e) {
-    if (signal?.aborted) throw e
-    throw new SyncOfflineError(`cowdb-sync: ${remote.url} unreachable: ${(e as Error).message}`, { cause: e })
+  let res: Response | undefined
+  // every request of the protocol is idempotent, so one that failed to connect (a reused
+  // connection the server had just closed) is sent again at once, before calling it offline
+  for (let attempt = 0; !res; attempt++) {
+    try {
+      res = await (remote.fetch ?? fetch)(`${dbUrl(remote.url)}/${path}`, { ...init, headers, signal: signal && timeout ? AbortSignal.any([signal, timeout]) : (signal ?? timeout) })
+    } catch (e) {
+      if (signal?.aborted || timeout?.aborted || attempt >= 1) {
+        if (signal?.aborted) throw e
+        throw new SyncOfflineError(`cowdb-sync: ${remote.url} unreachable: ${(e as Error).message}`, { cause: e })
+      }
+    }
   }
   if (res.ok) return res
   let message = `${res.status} ${res.statusText}`

@@ -151,7 +151,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
     async save(state) {
       // a large push's HLCs go in records of their own first (one value must stay a small commit)
       if (!state.push) return void (await db.batch([{ type: 'put', key: 'state', value: state }], meta))
-      const per = 4096
+      const per = 24 // records under a quarter page: no overflow chains
       const chunks = Array.from({ length: Math.ceil(state.push.hlcs.length / per) }, (_, i) => state.push!.hlcs.slice(i * per, (i + 1) * per))
       await branchBatch(db, chunks.map((c, i) => ({ type: 'put', key: ['hlcs', i], value: c })), names.meta)
       await db.batch([{ type: 'put', key: 'state', value: { ...state, push: { ...state.push, hlcs: [] }, hlcChunks: chunks.length } }], meta)

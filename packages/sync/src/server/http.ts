@@ -169,6 +169,10 @@ export async function createSyncServer(opts: SyncServerOptions): Promise<SyncSer
     })
   })
   http.requestTimeout = 120_000
+  // idle connections stay open longer than clients keep them (undici: 4 s), so a client never
+  // sends on a socket the server is closing at that moment (ECONNRESET)
+  http.keepAliveTimeout = 65_000
+  http.headersTimeout = 66_000
 
   return {
     store,
