@@ -328,8 +328,16 @@ class SyncEngine extends EventTarget implements SyncHandle {
     const plan = planMerge({ entries: pulled.entries, ...(st.push?.seq !== undefined ? { own: st.push.seq } : {}), pushed: new Set(changes.map((c) => keyId(c.key))) })
     this.onProgress({ phase: 'merge', done: 0, total: plan.size })
     const baseOps = [...plan.values()].flatMap((p) => (p.final === undefined ? [] : [p.final === null ? { type: 'delete' as const, key: decodeKey(p.key) } : { type: 'put' as const, key: decodeKey(p.key), value: decodeValue(p.final) }]))
-    const newBase = await this.local.advanceBase(baseOps)
-    await this.mergeHead(st, plan, changes)
+    let newBase = await this.local.advanceBase(baseOps)
+    // the head before the merge: the pushed snapshot, or one taken now
+    const pre = st.push ? st.push.snap : await this.local.snapshotHead()
+    const merged = await this.mergeHead(st, plan, changes)
+    const shared = merged.exact ? await this.shareBase(st, pre, merged.writes) : undefined
+    if (shared) {
+      await this.db.dropSnapshot(newBase).catch(() => {})
+      newBase = shared
+    }
+    if (!st.push) await this.db.dropSnapshot(pre).catch(() => {})
     const old = [st.base, ...(st.push ? [st.push.snap] : [])]
     await this.save({ v: 1, url: st.url, device: st.device, cursor: pulled.upTo, base: newBase, clock: this.clock.next() })
     for (const id of old) await this.db.dropSnapshot(id).catch(() => {})
@@ -355,11 +363,31 @@ class SyncEngine extends EventTarget implements SyncHandle {
   }
 
   /**
+   * The base as a copy of the merged head, sharing its pages, when the head now holds exactly
+   * the server's state at upTo: the merge wrote exactly `writes` on top of `pre`, and `pre` was
+   * the old base plus the pushed changes. Bases built key by key share no pages with the head,
+   * and diff(base, head) would then walk the whole store at every sync instead of the change.
+   * Undefined when it does not hold (an edit kept for the next push, a resolver's value, a commit
+   * that slipped in): the base applied key by key stays. Cost: O(change) diffs.
+   */
+  private async shareBase(st: SyncState, pre: string, writes: Map<string, Uint8Array | null>): Promise<string | undefined> {
+    if (!st.push && (await this.db.diff(st.base, pre)).length) return undefined
+    const merged = await this.local.snapshotHead()
+    try {
+      const d = await this.db.diff(pre, merged)
+      if (d.length !== writes.size || !d.every((c) => writes.has(keyId(c.key)) && same(enc(c.after), writes.get(keyId(c.key))!))) return undefined
+      return await this.local.rebase(merged)
+    } finally {
+      await this.db.dropSnapshot(merged).catch(() => {})
+    }
+  }
+
+  /**
    * Merges the window into the head in one transaction: a key takes its merged value only while
    * the head holds what the merge expects there (the pushed value for a pushed key, the base
    * value for others); anything else is a later local edit and stays for the next push.
    */
-  private async mergeHead(st: SyncState, plan: Map<string, KeyPlan>, pushed: Change[]): Promise<void> {
+  private async mergeHead(st: SyncState, plan: Map<string, KeyPlan>, pushed: Change[]): Promise<{ writes: Map<string, Uint8Array | null>; exact: boolean }> {
     const mine = new Map(pushed.map((c) => [keyId(c.key), c]))
     const others = [...plan.keys()].filter((id) => !mine.has(id))
     const otherKeys = others.map((id) => decodeKey(plan.get(id)!.key))
@@ -390,17 +418,26 @@ class SyncEngine extends EventTarget implements SyncHandle {
       })
     }
     const seen: ConflictInfo[] = []
+    const writes = new Map<string, Uint8Array | null>()
+    let exact = true
     await this.db.transaction(
       async (tx) => {
         seen.length = 0
+        writes.clear()
+        exact = true
         const current = await Promise.all(items.map((it) => tx.get(it.key)))
         for (let i = 0; i < items.length; i++) {
           const it = items[i]!
           const cur = enc(current[i])
-          if (!same(cur, it.expected)) continue // changed here after the pushed snapshot (or merged before a crash)
+          if (!same(cur, it.expected)) {
+            exact = false
+            continue // changed here after the pushed snapshot (or merged before a crash)
+          }
           const t = await it.target()
           if (it.conflict) seen.push(it.conflict(t))
+          if (it.conflict && this.opts.resolve) exact = false // a resolver's value is a new local write
           if (same(t, cur)) continue
+          writes.set(keyId(it.key), t)
           if (t === null) tx.delete(it.key)
           else tx.put(it.key, decodeValue(t))
         }
@@ -409,5 +446,6 @@ class SyncEngine extends EventTarget implements SyncHandle {
     )
     if (seen.length) this.setStatus({ conflicts: this.status.conflicts + seen.length })
     for (const c of seen) this.dispatchEvent(new CustomEvent('conflict', { detail: c }))
+    return { writes, exact }
   }
 }

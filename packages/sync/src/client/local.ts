@@ -26,6 +26,7 @@ export interface SyncDatabase {
   snapshots(): Promise<SnapshotInfo[]>
   dropSnapshot(id: string): Promise<void>
   diff(from: string, to?: string, opts?: { branch?: string }): Promise<Change[]>
+  restore(id: string, opts?: { branch?: string }): Promise<Commit>
   branch(name: string, opts?: { from?: string }): Promise<unknown>
   branches(): Promise<{ name: string }[]>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number; branch?: string }): Promise<T>
@@ -60,6 +61,8 @@ export interface LocalSync {
   initBase(): Promise<string>
   /** Applies ops to the base and snapshots it; the old base snapshot stays until dropped. */
   advanceBase(ops: Op[]): Promise<string>
+  /** Makes the base a copy of snapshot `id` (sharing its pages) and snapshots it. */
+  rebase(id: string): Promise<string>
   /** Snapshots the app's head (main) for a push. */
   snapshotHead(): Promise<string>
   /** Drops sync snapshots other than `keep` (left by an interrupted sync). */
@@ -164,6 +167,10 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
     },
     async advanceBase(ops) {
       await branchBatch(db, ops, names.base)
+      return (await db.snapshot({ label: `${names.label}base`, branch: names.base })).id
+    },
+    async rebase(id) {
+      await db.restore(id, { branch: names.base })
       return (await db.snapshot({ label: `${names.label}base`, branch: names.base })).id
     },
     async snapshotHead() {
