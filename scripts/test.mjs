@@ -70,10 +70,12 @@ function syncOnPostgres(env, reports) {
   }
   const asPg = (cmd, args) => (root ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args))
   const data = join(dir, 'data')
-  const port = '5415'
   let counts = { passed: 0, failed: 1 }
-  if (asPg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']) === 0 &&
-      asPg('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']) === 0) {
+  const start = (port) => asPg('pg_ctl', ['-D', data, '-l', join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']) === 0
+  let port = 5415 // the next ones if something else listens there
+  const initialized = asPg('initdb', ['-D', data, '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8']) === 0
+  while (initialized && !start(port) && port < 5420) port++
+  if (initialized && port < 5420) {
     const pgEnv = { ...env, COWDB_SYNC_POSTGRES: `postgres://postgres@127.0.0.1:${port}/postgres` }
     const unitJson = join(reports, 'sync-pg-unit.json')
     const e2eJson = join(reports, 'sync-pg-e2e.json')
