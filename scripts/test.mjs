@@ -80,7 +80,7 @@ function syncOnPostgres(env, reports) {
     const unitJson = join(reports, 'sync-pg-unit.json')
     const e2eJson = join(reports, 'sync-pg-e2e.json')
     run('npx', ['vitest', 'run', 'packages/sync', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env: pgEnv })
-    run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', 'sync', '--reporter=list,json'], { env: { ...pgEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson } })
+    run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '/sync[^/]*\\.spec\\.ts$', '--reporter=list,json'], { env: { ...pgEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson } })
     const u = existsSync(unitJson) ? JSON.parse(readFileSync(unitJson, 'utf8')) : undefined
     const p = existsSync(e2eJson) ? JSON.parse(readFileSync(e2eJson, 'utf8')) : undefined
     counts = {
