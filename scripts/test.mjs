@@ -34,8 +34,9 @@ console.log(`total: ${unitCounts.passed + e2eCounts.passed + syncPg.passed} pass
 process.exit(unit === 0 && e2e === 0 && syncPg.failed === 0 ? 0 : 1)
 
 /**
- * The sync suites again, on a real Postgres server instead of PGlite (packages/sync and
- * e2e/sync*.spec.ts, with the tests that need one: two server processes on one database):
+ * The sync suites again, on a real Postgres server instead of PGlite (the Chromium suite
+ * e2e/sync*.spec.ts with one server process per device, the server contract, the merge
+ * property, and packages/sync/test/postgres.test.ts: two server processes, kills at random):
  * installs Debian's `postgresql` when missing, starts it on port 5415 in a temporary data
  * directory (as the `postgres` user when we are root: initdb and postgres refuse to run as root),
  * runs the suites with COWDB_SYNC_POSTGRES set, stops it, and counts.
@@ -79,7 +80,10 @@ function syncOnPostgres(env, reports) {
     const pgEnv = { ...env, COWDB_SYNC_POSTGRES: `postgres://postgres@127.0.0.1:${port}/postgres` }
     const unitJson = join(reports, 'sync-pg-unit.json')
     const e2eJson = join(reports, 'sync-pg-e2e.json')
-    run('npx', ['vitest', 'run', 'packages/sync', '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env: pgEnv })
+    // the Postgres-only tests, the server contract and the merge property (the engine's own suite
+    // is the same code over HTTP; the Chromium suite below covers it end to end on Postgres)
+    const files = ['packages/sync/test/postgres.test.ts', 'packages/sync/src/server/http.test.ts', 'packages/sync/test/merge.property.test.ts']
+    run('npx', ['vitest', 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env: pgEnv })
     run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '/sync[^/]*\\.spec\\.ts$', '--reporter=list,json'], { env: { ...pgEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson } })
     const u = existsSync(unitJson) ? JSON.parse(readFileSync(unitJson, 'utf8')) : undefined
     const p = existsSync(e2eJson) ? JSON.parse(readFileSync(e2eJson, 'utf8')) : undefined

@@ -1,13 +1,15 @@
 // On a real Postgres (COWDB_SYNC_POSTGRES, set by `npm test`'s Postgres step): two server
 // processes on one database, a device on each (the live channel crosses them by LISTEN/NOTIFY),
-// migrations raced by servers starting together, and the kill scenarios. The rest of the sync
-// suite also runs on Postgres in that step (harness.ts picks it up).
+// migrations raced by servers starting together, one killed mid-push, and kills at random under
+// three writing devices. In that step the server contract, the merge property and the Chromium
+// suite run on Postgres too (harness.ts picks it up); mid-push and mid-pull kills of one server
+// are in server-process.test.ts (PGlite) and the Chromium suite (both stores).
 import { describe, expect, it } from 'vitest'
 import { signToken } from '@cowdb/sync/server'
 import { sync } from '@cowdb/sync'
 import { contents, device, freshName, POSTGRES, SECRET } from './harness.js'
 import { serverProcess, type ServerProcess } from './process.js'
-import { killAtRandom, killMidPull, killMidPush, until, type Backend } from './scenarios.js'
+import { killAtRandom, until, type Backend } from './scenarios.js'
 
 const args = (port: number, pollMs = 200) => ['--port', String(port), '--postgres', POSTGRES!, '--secret', SECRET, '--part-bytes', '4096', '--page-bytes', '4096', '--poll-ms', String(pollMs)]
 const start: Backend = () => serverProcess(args(5316))
@@ -45,7 +47,5 @@ describe.skipIf(!POSTGRES)('on Postgres', () => {
     await Promise.all([s1.stop(), s2.stop()])
   }, 180_000)
 
-  it('server killed mid-push', () => killMidPush(start), 180_000)
-  it('server killed mid-pull', () => killMidPull(start), 180_000)
   it('server killed at random moments under three writing devices', () => killAtRandom(start, 11), 240_000)
 })
