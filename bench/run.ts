@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser.
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|sync|browser.
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,6 +17,7 @@ import { ClassicLevel } from 'classic-level'
 import { CowdbLevel } from '@cowdb/level'
 import { keyCodec } from './keys.ts'
 import { migrateBench } from './migrate.ts'
+import { syncBench } from './sync.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
 
@@ -107,6 +108,10 @@ if (only === undefined || only === 'ab') {
   const n = quick ? 10_000 : 100_000
   console.log(`\nA/B: ${base ?? 'this tree'} vs ${ref}, ${n} keys, rounds alternating`)
   print(`Node: ${base ? `commit ${base}` : 'this tree'} vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 9, base))
+}
+
+if (only === undefined || only === 'sync') {
+  print('Sync: throughput, live latency, and a sync after one changed key (server in-process)', await syncBench(quick))
 }
 
 if (only === undefined || only === 'node' || only === 'soak') {

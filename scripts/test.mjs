@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ensureChromium, ensureInstalled, run } from './setup.mjs'
 import { promtoolChecks } from './steps/promtool.mjs'
+import { syncOnPostgres } from './steps/sync-postgres.mjs'
 import { levelSuite, packTests } from './steps/pack.mjs'
 
 ensureInstalled()
@@ -36,6 +37,7 @@ const suites = [
   }],
   ['pack', 'install-and-run tests (test/pack: pnpm pack, npm install into apps outside the repo; Vite, webpack, esbuild, Node, dbctl, example)', () => packTests(reports, env)],
   ['level', 'abstract-level suite on @cowdb/level (tape, every assertion counted)', () => levelSuite(reports)],
+  ['sync on postgres', 'sync suites on a real Postgres (Debian postgresql, temporary cluster)', () => syncOnPostgres(env, reports)],
 ]
 
 const counts = []
