@@ -30,9 +30,17 @@ import {
   type Value,
   type VerifyReport,
 } from '@cowdb/core'
+import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
+import { requestPersistence } from './persist.js'
 import { fromWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 
-export type BrowserOpenOptions = OpenOptions & {
+export type BrowserOpenOptions = OpenOptions &
+  Omit<EngineOptions, keyof OpenOptions> & {
+  /**
+   * Ask the browser to keep this origin's storage through eviction (navigator.storage.persist()).
+   * The answer is not waited for (it may be a prompt); `persistence` holds it, stats().storage.persisted the state.
+   */
+  persist?: boolean
   /**
    * Share the database with other tabs (default true): the first opener owns the files, later
    * ones forward their calls to it and take over when it goes. Their own open options are
@@ -55,7 +63,8 @@ type BatchEntry = { call: Call; resolve: (v: unknown) => void; reject: (e: unkno
  */
 export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
   if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
-  const { lockTimeout = 5000, share = true, worker: makeWorker, ...options } = opts
+  const { lockTimeout = 5000, share = true, worker: makeWorker, persist, ...options } = opts
+  const persistence = persist ? requestPersistence() : Promise.resolve(null)
   const worker = makeWorker ? makeWorker() : defaultWorker()
   const remote = Comlink.wrap<WorkerApi & { openResult(r: OpenRequest): Promise<Result> }>(worker)
   const r = await remote.openResult({ name, options, lockTimeout, share })
@@ -63,7 +72,9 @@ export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promi
     worker.terminate()
     throw fromWire(r.error)
   }
-  return new BrowserDatabase(name, worker, remote)
+  const db = new BrowserDatabase(name, worker, remote)
+  db.persistence = persistence
+  return db
 }
 
 function defaultWorker(): Worker {
@@ -72,7 +83,9 @@ function defaultWorker(): Worker {
   return new Worker(url, { type: 'module', name: 'cowdb' })
 }
 
-export class BrowserDatabase {
+export class BrowserDatabase extends EventTarget {
+  /** The answer to `persist: true` (navigator.storage.persist()); null when not asked or not answerable. */
+  persistence: Promise<boolean | null> = Promise.resolve(null)
   private queue: { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = []
   private scheduled = false
   private readonly port: MessagePort
@@ -90,12 +103,14 @@ export class BrowserDatabase {
     private readonly worker: Worker,
     private readonly remote: Comlink.Remote<WorkerApi>,
   ) {
+    super()
     globalThis.addEventListener?.('pagehide', this.onPageHide)
     const channel = new MessageChannel()
     this.port = channel.port1
     this.port.onmessage = (e: MessageEvent<BatchResponse | EventMessage>) => {
       if (e.data[0] === 'event') return this.deliver(e.data[1], e.data[2])
       if (e.data[0] === 'progress') return this.progress.get(e.data[1])?.(e.data[2])
+      if (e.data[0] === 'quota') return void this.dispatchEvent(new CustomEvent<QuotaInfo>('quota', { detail: e.data[1] }))
       const [id, results] = e.data
       const batch = this.inFlight.get(id)!
       this.inFlight.delete(id)
@@ -301,7 +316,8 @@ export class BrowserDatabase {
   compact(): Promise<{ bytesBefore: number; bytesAfter: number; pagesCopied: number }> {
     return this.send('compact', [])
   }
-  stats(): Promise<Stats> {
+  /** The engine's counters, and `storage`: the page store in use, usage, quota, persisted. */
+  stats(): Promise<Stats & { storage: StorageInfo }> {
     return this.send('stats', [])
   }
   metrics(): Promise<string> {

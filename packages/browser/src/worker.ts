@@ -5,10 +5,10 @@
 // With `share: false` a second opener waits `lockTimeout` ms for the lock, then LockedError.
 
 import * as Comlink from 'comlink'
-import { ClosedError, Database, LockedError, type Progress } from '@cowdb/core'
+import { ClosedError, LockedError, type Database, type Progress } from '@cowdb/core'
 import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type ProgressOptions, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 import { Follower, type ShareMessage } from './share.js'
-import { openOpfsStorage } from './storage.js'
+import { openEngine } from './engine.js'
 
 const LOCAL = 'local'
 const me = crypto.randomUUID()
@@ -85,14 +85,15 @@ function clientCall(calls: Call[]): Promise<Result[]> {
 /** Opens the files and starts serving; a follower's unanswered calls and subscriptions come along. */
 async function lead(req: OpenRequest, release: () => void): Promise<void> {
   try {
-    const storage = await openOpfsStorage(req.name)
-    // Leave the channel before the lock goes: the next leader must be the only one that answers.
-    storage.release = () => {
-      channel?.close()
-      channel = undefined
-      release()
-    }
-    db = await Database.open(storage, req.options)
+    db = await openEngine(req.name, req.options, {
+      // Leave the channel before the lock goes: the next leader must be the only one that answers.
+      release: () => {
+        channel?.close()
+        channel = undefined
+        release()
+      },
+      onQuota: (info) => clientPort?.postMessage(['quota', info] satisfies EventMessage),
+    })
   } catch (e) {
     release()
     throw e

@@ -31,6 +31,20 @@ export class ClosedError extends CowdbError {}
 /** Another process or tab holds the store. */
 export class LockedError extends CowdbError {}
 
+/**
+ * Part of a store is gone while the rest is there (a browser cleared one kind of site data):
+ * opening it would give a silently wrong or empty database. `lost` names what is gone; the
+ * message says what can be recovered and how.
+ */
+export class StorageLostError extends CowdbError {
+  constructor(message: string, readonly lost?: 'pages' | 'snapshot-table') {
+    super(message)
+  }
+}
+
+/** This platform lacks something cowdb needs and has no fallback for; the message names it. */
+export class UnsupportedError extends CowdbError {}
+
 /** Thrown by fault-injection stores to simulate an I/O failure. */
 export class IOError extends CowdbError {}
 
@@ -45,6 +59,8 @@ export const errorClasses: Record<string, new (message: string) => Error> = {
   ClosedError,
   LockedError,
   IOError,
+  StorageLostError,
+  UnsupportedError,
 }
 
 /** Rebuilds an error from its `name` and `message` (e.g. after postMessage). */
