@@ -25,6 +25,15 @@ export function ensureInstalled() {
   if (code !== 0) throw new Error(`pnpm install failed with exit code ${code}`)
 }
 
+/** Installs Debian packages with apt-get (as root, or through sudo), without prompts. */
+function aptInstall(packages, why) {
+  console.log(`> installing ${why} from Debian (apt-get install ${packages.join(' ')})`)
+  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
+  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env }) : run('apt-get', args, { env }))
+  return apt(['update', '-qq']) === 0 && apt(['install', '-y', '-qq', ...packages]) === 0
+}
+
 /** The Chromium to drive: $CHROMIUM_PATH, else /usr/bin/chromium, installed from Debian if missing. */
 export function ensureChromium() {
   if (process.env.CHROMIUM_PATH) {
@@ -33,12 +42,26 @@ export function ensureChromium() {
   }
   const path = '/usr/bin/chromium'
   if (existsSync(path)) return path
-  console.log("> installing Chromium from Debian's package 'chromium' (apt-get)")
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env }) : run('apt-get', args, { env }))
-  if (apt(['update', '-qq']) !== 0 || apt(['install', '-y', '-qq', 'chromium']) !== 0 || !existsSync(path)) {
+  if (!aptInstall(['chromium'], 'Chromium') || !existsSync(path)) {
     throw new Error("could not install Chromium: run `apt-get install -y chromium` or set CHROMIUM_PATH")
   }
   return path
+}
+
+/**
+ * The other browsers of the cross-browser suite (e2e/xb): Debian's firefox-esr, and WebKitGTK's
+ * MiniBrowser with its WebDriver (webkit2gtk-driver) under Xvfb; installed when missing.
+ * Returns the ones available (a failed install leaves the suite to report the browser missing).
+ */
+export function ensureOtherBrowsers() {
+  const need = [
+    ['/usr/bin/firefox-esr', 'firefox-esr'],
+    ['/usr/bin/WebKitWebDriver', 'webkit2gtk-driver'],
+    ['/usr/bin/Xvfb', 'xvfb'],
+  ].filter(([path]) => !existsSync(path))
+  if (need.length) aptInstall(need.map(([, pkg]) => pkg), 'Firefox ESR and WebKitGTK for the cross-browser tests')
+  const have = []
+  if (existsSync('/usr/bin/firefox-esr')) have.push('firefox')
+  if (existsSync('/usr/bin/WebKitWebDriver') && existsSync('/usr/bin/Xvfb')) have.push('webkit')
+  return have
 }

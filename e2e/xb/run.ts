@@ -4,6 +4,7 @@
 // e2e/xb/results/<browser>.json (version, features, results); with --docs, regenerates
 // docs/browsers.md from the results there. A case that runs past its time fails (never a hang).
 //   npx tsx e2e/xb/run.ts [--docs]        XB_BROWSERS=firefox,webkit,chromium  XB_GREP=text  E2E_PORT=5199
+//   XB_RESULTS=dir (where the JSON goes; npm test reads its counts from there)
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -14,8 +15,8 @@ import { launch, type BrowserName, type Tab, type XBrowser } from './drivers.ts'
 import { matrix } from './matrix.ts'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-const resultsDir = join(root, 'e2e/xb/results')
-const port = Number(process.env.E2E_PORT ?? 5199)
+const resultsDir = process.env.XB_RESULTS ?? join(root, 'e2e/xb/results')
+const port = Number(process.env.XB_PORT ?? process.env.E2E_PORT ?? 5200)
 const base = `http://localhost:${port}`
 const browsers = (process.env.XB_BROWSERS ?? 'firefox,webkit').split(',').filter(Boolean) as BrowserName[]
 const grep = process.env.XB_GREP
