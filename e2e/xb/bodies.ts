@@ -366,3 +366,21 @@ export async function features(_: Arg) {
     indexedDB: typeof indexedDB === 'object' ? 'yes' : 'no',
   }
 }
+
+/** Opens, closes, and opens another database in the same page: what the second open gives. */
+export async function reopenInPage({ name }: Arg) {
+  const { openDB } = (window as any).cowdb
+  const first = await openDB(`${name}-1`)
+  await first.put('k', 1)
+  await first.close()
+  const t0 = performance.now()
+  try {
+    const second = await openDB(`${name}-2`)
+    await second.put('k', 2)
+    const v = await second.get('k')
+    await second.close()
+    return { opened: true, value: v, ms: Math.round(performance.now() - t0) }
+  } catch (e: any) {
+    return { opened: false, name: e.name, message: String(e.message), ms: Math.round(performance.now() - t0) }
+  }
+}

@@ -184,6 +184,18 @@ export const CASES: Case[] = [
     },
   },
   {
+    name: 'a second openDB in the same tab after a close opens, or fails with a typed error (never hangs)',
+    async run(ctx) {
+      const tab = await ctx.tab()
+      const r = await tab.evaluate(body.reopenInPage, { name: ctx.db('reopen') })
+      if (r.opened) assert.equal(r.value, 2)
+      else {
+        assert.equal(r.name, 'UnsupportedError', JSON.stringify(r))
+        ctx.note(`the second worker never started: ${r.message}`)
+      }
+    },
+  },
+  {
     name: "no OPFS sync access handles: store: 'opfs' fails with UnsupportedError naming OPFS (no hang)",
     only: (b, f) => !hasOpfs(b, f),
     async run(ctx) {

@@ -26,6 +26,13 @@ const FALLBACK: Record<string, string> = {
   persist: 'persistence resolves to null',
 }
 
+/** The first informative line of a failure (assertion diffs start with a generic line). */
+function firstLine(error: string | undefined): string {
+  const ls = (error ?? '').split('\n').map((l) => l.trim()).filter(Boolean)
+  const detail = ls.find((l) => /^[+-]\s+'#|want|got/.test(l))
+  return (detail ?? ls[0] ?? 'failed').replace(/^[+-]\s+/, '').replace(/\|/g, '/').slice(0, 300)
+}
+
 const cell = (v: string | undefined) => (v === undefined ? '?' : v.startsWith('yes') ? 'yes' : v.replace(/^no: ?/, 'no: ').replace(/\|/g, '/'))
 
 /** Renders the matrix page. Cost: O(browsers × cases). */
@@ -39,7 +46,9 @@ export function matrix(results: BrowserResult[]): string {
   lines.push('cross-browser suite (`e2e/xb/`): every row below is what that run found, on Debian 12 packages')
   lines.push('driven headless (Chromium over CDP and Firefox ESR over WebDriver BiDi with puppeteer-core;')
   lines.push("WebKitGTK's MiniBrowser with selenium-webdriver and WebKitWebDriver under Xvfb). `npm test`")
-  lines.push('runs the same suite in Firefox ESR and WebKitGTK; Chromium also runs the Playwright suite.')
+  lines.push('runs the same suite in all three (Chromium also runs the Playwright suite), each with its own')
+  lines.push('count. Regenerate from saved results without running: `XB_BROWSERS= npx tsx e2e/xb/run.ts --docs`.')
+  lines.push('How the page stores work, and what partial clearing does: [storage.md](storage.md).')
   lines.push('')
   lines.push(`| | ${rs.map((r) => `${r.version} (${r.date})`).join(' | ')} |`)
   lines.push(`|---|${rs.map(() => '---').join('|')}|`)
@@ -58,6 +67,23 @@ export function matrix(results: BrowserResult[]): string {
     const missing = rs.filter((r) => !cell(r.features[key]).startsWith('yes'))
     if (!missing.length || !FALLBACK[key]) continue
     lines.push(`- ${label}: missing in ${missing.map((r) => r.version).join(', ')}. cowdb: ${FALLBACK[key]}.`)
+  }
+  lines.push('- WebKitGTK under automation keeps site data only for the session (the suite tests persistence')
+  lines.push('  across reloads and tabs of one session), and there OPFS itself fails (UnknownError), so the')
+  lines.push('  OPFS partial-clearing cases do not apply; clearing IndexedDB clears the whole IndexedDB store.')
+  const notes = rs.flatMap((r) => r.cases.flatMap((c) => (c.notes ?? []).map((n) => `${r.version}, "${c.name}": ${n}`)))
+  const fails = rs.flatMap((r) => r.cases.filter((c) => !c.ok).map((c) => `${r.version}, "${c.name}": ${firstLine(c.error)}`))
+  if (notes.length) {
+    lines.push('')
+    lines.push('## Notes from the run')
+    lines.push('')
+    for (const n of [...new Set(notes)]) lines.push(`- ${n}`)
+  }
+  if (fails.length) {
+    lines.push('')
+    lines.push('## Failures in the run')
+    lines.push('')
+    for (const f of fails) lines.push(`- ${f}`)
   }
   lines.push('')
   lines.push('## Cases')

@@ -32,6 +32,7 @@ import {
 } from '@cowdb/core'
 import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
 import { requestPersistence } from './persist.js'
+import { workerStarted } from './worker-start.js'
 import { fromWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions &
@@ -66,8 +67,15 @@ export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promi
   const { lockTimeout = 5000, share = true, worker: makeWorker, persist, ...options } = opts
   const persistence = persist ? requestPersistence() : Promise.resolve(null)
   const worker = makeWorker ? makeWorker() : defaultWorker()
+  const started = workerStarted(worker)
   const remote = Comlink.wrap<WorkerApi & { openResult(r: OpenRequest): Promise<Result> }>(worker)
-  const r = await remote.openResult({ name, options, lockTimeout, share })
+  let r: Result
+  try {
+    r = await Promise.race([remote.openResult({ name, options, lockTimeout, share }), started.then(() => new Promise<never>(() => {}))])
+  } catch (e) {
+    worker.terminate()
+    throw e
+  }
   if (!r.ok) {
     worker.terminate()
     throw fromWire(r.error)

@@ -9,6 +9,7 @@ import { ClosedError, LockedError, type Database, type Progress } from '@cowdb/c
 import { METHODS, toWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type ProgressOptions, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 import { Follower, type ShareMessage } from './share.js'
 import { openEngine } from './engine.js'
+import { UP } from './worker-start.js'
 
 const LOCAL = 'local'
 const me = crypto.randomUUID()
@@ -217,3 +218,4 @@ const api: WorkerApi & { openResult(req: OpenRequest): Promise<Result> } = {
 }
 
 Comlink.expose(api)
+postMessage(UP) // openDB waits for this (worker-start.ts)
