@@ -102,6 +102,6 @@ for (const r of all) {
   const passed = r.cases.filter((c) => c.ok && !c.skipped).length
   const bad = r.cases.filter((c) => !c.ok).length
   failed += bad
-  console.log(`${r.browser}: ${passed} passed, ${bad} failed`)
+  console.log(`xb ${r.browser}: ${passed} passed, ${bad} failed`)
 }
 process.exit(failed ? 1 : 0)

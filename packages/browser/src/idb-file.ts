@@ -85,6 +85,7 @@ export class IdbBlockFile implements BlockFile {
     this.sizeChanged = false
   }
 
+  /** The file's size in bytes, written or not yet flushed. Cost: O(1). */
   size(): number {
     return this.length
   }

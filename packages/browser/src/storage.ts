@@ -11,7 +11,7 @@ import { StorageLostError, UnsupportedError, type Storage } from '@cowdb/core'
 import type { IDBPDatabase } from 'idb'
 import { IdbBlockFile } from './idb-file.js'
 import { IdbMetaStore, connectIdb, loadFile, peekHead, writeBatch, type StoreKind } from './idb-meta.js'
-import { OpfsBlockFile } from './opfs-file.js'
+import { OpfsBlockFile, mapQuota } from './opfs-file.js'
 import { decodeMirror, encodeMirror } from './opfs-mirror.js'
 import { WriteBehind, type BatchWriter } from './write-behind.js'
 
@@ -96,7 +96,9 @@ export async function openStorage(name: string, opts: StorageOptions = {}, hooks
 
 async function openIdbStore(name: string, idb: IDBPDatabase, created: boolean, hooks: IdbHooks): Promise<OpenedStorage> {
   const [p, w] = await Promise.all([loadFile(idb, 'pages'), loadFile(idb, 'wal')])
-  const write: BatchWriter = (b) => (hooks.io ? hooks.io(() => writeBatch(idb, b)) : writeBatch(idb, b))
+  // a full origin surfaces as the typed QuotaExceededError (nothing acknowledged is lost: see engine.ts)
+  const write: BatchWriter = (b) =>
+    (hooks.io ? hooks.io(() => writeBatch(idb, b)) : writeBatch(idb, b)).catch((e: unknown) => Promise.reject(mapQuota(e, `${name} (IndexedDB page store)`)))
   const queue = new WriteBehind(write, hooks.onFail)
   const pages = new IdbBlockFile(`${name}/pages`, PAGE_CHUNK, p.chunks, p.size, (c, s) => queue.stageFile('pages', c, s))
   const wal = new IdbBlockFile(`${name}/wal`, WAL_CHUNK, w.chunks, w.size, (c, s) => queue.stageFile('wal', c, s))
