@@ -71,6 +71,10 @@ export function matrix(results: BrowserResult[]): string {
   lines.push('- WebKitGTK under automation keeps site data only for the session (the suite tests persistence')
   lines.push('  across reloads and tabs of one session), and there OPFS itself fails (UnknownError), so the')
   lines.push('  OPFS partial-clearing cases do not apply; clearing IndexedDB clears the whole IndexedDB store.')
+  lines.push('- WebKitGTK 2.50 fails to load a second module worker made from the same URL in a tab (an error')
+  lines.push('  event, no details). cowdb starts its worker from a small module that loads the worker module')
+  lines.push('  with import(), which loads every time; a worker that fails to load or start is an')
+  lines.push('  UnsupportedError from openDB, never a hang.')
   const notes = rs.flatMap((r) => r.cases.flatMap((c) => (c.notes ?? []).map((n) => `${r.version}, "${c.name}": ${n}`)))
   const fails = rs.flatMap((r) => r.cases.filter((c) => !c.ok).map((c) => `${r.version}, "${c.name}": ${firstLine(c.error)}`))
   if (notes.length) {

@@ -32,7 +32,7 @@ import {
 } from '@cowdb/core'
 import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
 import { requestPersistence } from './persist.js'
-import { workerStarted } from './worker-start.js'
+import { startWorker, workerStarted } from './worker-start.js'
 import { fromWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions &
@@ -88,7 +88,7 @@ export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promi
 function defaultWorker(): Worker {
   // Served from sources (Vite dev) the module is .ts; built, it is .js.
   const url = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
-  return new Worker(url, { type: 'module', name: 'cowdb' })
+  return startWorker(url)
 }
 
 export class BrowserDatabase extends EventTarget {
