@@ -152,13 +152,16 @@ export async function openEngine(name: string, options: EngineOptions = {}, hook
     })
   }
 
+  const methods = new Map<string, (...args: unknown[]) => unknown>() // one function per method, not per call
   return new Proxy({} as Database, {
     get(_, prop) {
       if (typeof prop !== 'string') return undefined
       if (prop === 'then') return undefined // not a thenable
       const v = (db as unknown as Record<string, unknown>)[prop]
       if (typeof v !== 'function' && prop !== 'stats' && prop !== 'subscribe') return v
-      return (...args: unknown[]) => invoke(prop, args)
+      let m = methods.get(prop)
+      if (!m) methods.set(prop, (m = (...args: unknown[]) => invoke(prop, args)))
+      return m
     },
   })
 }
