@@ -12,7 +12,10 @@ import { historyBench, subscribeBench } from './history.ts'
 import { soak } from './soak.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
+import { keyCodec } from './keys.ts'
+import { migrateBench } from './migrate.ts'
 import { ratio, table, type Row } from './measure.ts'
+import { abBench } from './ab.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -67,9 +70,19 @@ if (only === undefined || only === 'node') {
   print(`Node: cowdb vs lmdb (${n.toLocaleString('en-US')} keys)`, await nodeBench(n, quick))
   print('Node: snapshot() time vs store size', await snapshotScaling(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
   print('Node: time travel vs store size (diff, branch, restore, undo)', await historyBench(quick ? [10_000, 100_000] : [10_000, 1_000_000]))
-  print('Node: value codec (msgpackr, as cowdb uses it) vs cbor-x and JSON', valueCodecs(quick ? 10_000 : 50_000))
+  print("Node: value codec (cowdb's own) vs the msgpackr codec it replaced, cbor-x and JSON", valueCodecs(quick ? 0.3 : 1, quick ? 5 : 15))
+  print('Node: key codec (encodeKey, decodeKey) on the bench key mix', keyCodec(quick ? 20_000 : 200_000))
   print('Node: gc while a writer commits', [...(await gcBench(quick ? 100_000 : 1_000_000))])
   print('Node: what a subscribe() listener costs writers', await subscribeBench(quick ? 10_000 : 100_000, quick ? 50 : 200))
+  print('Node: format-1 store migrated on open (time, peak memory)', await migrateBench(quick ? 10_000 : 100_000))
+}
+
+if (only === undefined || only === 'ab') {
+  // the commit before database.ts was split: the split and the commit-path work beside it
+  const ref = args.includes('--ab-ref') ? args[args.indexOf('--ab-ref') + 1]! : '7c5b7f1'
+  const n = quick ? 10_000 : 100_000
+  console.log(`\nA/B: this tree vs ${ref}, ${n} keys, rounds alternating`)
+  print(`Node: this tree vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 7))
 }
 
 if (only === undefined || only === 'node' || only === 'soak') {
@@ -112,6 +125,7 @@ if (only === undefined || only === 'browser' || only === 'peers') {
       const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
       print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
       const trips = (await page.evaluate((n) => (window as any).roundTrips(n), Math.min(reads, 10_000))) as Record<string, number | string>
+      print('Browser: what the main thread pays per call (values encoded in the client vs structured clone)', (await page.evaluate(([n, reps]) => (window as any).clientCost(n, reps), [quick ? 2_000 : 10_000, quick ? 3 : 7])) as Row[])
       print('Browser: round trips to a worker that does nothing (the floor of an awaited read; cowdb uses postMessage)', Object.entries(trips).map(([way, perSecond]) => ({ workload: way, unit: 'trips/s', peers: { 'round trips': perSecond }, higherIsBetter: true })))
     }
 

@@ -16,7 +16,7 @@ test('a backup exported in Chromium imports into another database and reads with
     const src = await openDB('backup-src')
     await src.batch(Array.from({ length: 20_000 }, (_, i) => ({ type: 'put', key: `k${String(i).padStart(5, '0')}`, value: { i } })))
     const progress: { done: number; total: number }[] = []
-    const full: Uint8Array = await src.exportBackup({ onProgress: (p: any) => progress.push(p) })
+    const full: Uint8Array = await src.exportBackup({ keepSnapshot: true, onProgress: (p: any) => progress.push(p) })
     const base = (await src.snapshots()).at(-1).id
     await src.put('k00001', 'changed')
     await src.deleteRange({ gte: 'k00100', lt: 'k00200' })

@@ -25,13 +25,12 @@ export function ensureInstalled() {
   if (code !== 0) throw new Error(`pnpm install failed with exit code ${code}`)
 }
 
-/** Installs Debian packages with apt-get (as root, or through sudo), without prompts. */
-function aptInstall(packages, why) {
-  console.log(`> installing ${why} from Debian (apt-get install ${packages.join(' ')})`)
-  const sudo = process.getuid?.() === 0 ? [] : ['sudo']
+/** Installs Debian's `pkg` (for the command `what`) with apt-get, as root or through sudo; true on success. */
+export function aptInstall(pkg, what = pkg, { recommends = true } = {}) {
+  console.log(`> installing ${what} from Debian's package '${pkg}' (apt-get)`)
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' }
-  const apt = (args) => (sudo.length ? run('sudo', ['apt-get', ...args], { env }) : run('apt-get', args, { env }))
-  return apt(['update', '-qq']) === 0 && apt(['install', '-y', '-qq', ...packages]) === 0
+  const apt = (args) => (process.getuid?.() === 0 ? run('apt-get', args, { env }) : run('sudo', ['apt-get', ...args], { env }))
+  return apt(['update', '-qq']) === 0 && apt(['install', '-y', '-qq', ...(recommends ? [] : ['--no-install-recommends']), pkg]) === 0
 }
 
 /** The Chromium to drive: $CHROMIUM_PATH, else /usr/bin/chromium, installed from Debian if missing. */
@@ -42,7 +41,7 @@ export function ensureChromium() {
   }
   const path = '/usr/bin/chromium'
   if (existsSync(path)) return path
-  if (!aptInstall(['chromium'], 'Chromium') || !existsSync(path)) {
+  if (!aptInstall('chromium', 'Chromium') || !existsSync(path)) {
     throw new Error("could not install Chromium: run `apt-get install -y chromium` or set CHROMIUM_PATH")
   }
   return path
@@ -54,12 +53,13 @@ export function ensureChromium() {
  * Returns the ones available (a failed install leaves the suite to report the browser missing).
  */
 export function ensureOtherBrowsers() {
-  const need = [
+  for (const [path, pkg] of [
     ['/usr/bin/firefox-esr', 'firefox-esr'],
     ['/usr/bin/WebKitWebDriver', 'webkit2gtk-driver'],
     ['/usr/bin/Xvfb', 'xvfb'],
-  ].filter(([path]) => !existsSync(path))
-  if (need.length) aptInstall(need.map(([, pkg]) => pkg), 'Firefox ESR and WebKitGTK for the cross-browser tests')
+  ]) {
+    if (!existsSync(path)) aptInstall(pkg, `${pkg} (cross-browser tests)`)
+  }
   const have = []
   if (existsSync('/usr/bin/firefox-esr')) have.push('firefox')
   if (existsSync('/usr/bin/WebKitWebDriver') && existsSync('/usr/bin/Xvfb')) have.push('webkit')

@@ -3,6 +3,7 @@
 import { mainThreadBench } from './main-thread.ts'
 import { roundTrips } from './round-trip.ts'
 import { copyAtScale, peerRows, peersBench } from './peers.ts'
+import { clientCost } from './client-cost.ts'
 
-Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale, roundTrips })
+Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale, roundTrips, clientCost })
 document.body.textContent = 'ready'

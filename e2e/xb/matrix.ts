@@ -72,9 +72,9 @@ export function matrix(results: BrowserResult[]): string {
   lines.push('  across reloads and tabs of one session), and there OPFS itself fails (UnknownError), so the')
   lines.push('  OPFS partial-clearing cases do not apply; clearing IndexedDB clears the whole IndexedDB store.')
   lines.push('- WebKitGTK 2.50 fails to load a second module worker made from the same URL in a tab (an error')
-  lines.push('  event, no details). cowdb starts its worker from a small module that loads the worker module')
-  lines.push('  with import(), which loads every time; a worker that fails to load or start is an')
-  lines.push('  UnsupportedError from openDB, never a hang.')
+  lines.push('  event, no details): openDB fails with WorkerError, never hangs. A worker started from a blob')
+  lines.push('  module that loads the worker module with import() loads every time there (tried by hand; not')
+  lines.push("  in cowdb's worker start yet). The suite opens again in a new tab of the session there.")
   const notes = rs.flatMap((r) => r.cases.flatMap((c) => (c.notes ?? []).map((n) => `${r.version}, "${c.name}": ${n}`)))
   const fails = rs.flatMap((r) => r.cases.filter((c) => !c.ok).map((c) => `${r.version}, "${c.name}": ${firstLine(c.error)}`))
   if (notes.length) {

@@ -1,39 +1,26 @@
-// The main-thread client: `openDB(name)` starts the worker that owns the files and returns a
-// Database-shaped object. Calls made in the same tick travel in one message (and writes among
-// them share one WAL flush in the engine); each promise settles on its own.
+// The main-thread client: `openDB(name)` starts the worker that owns the files (or shares another
+// tab's) and returns a database with the same API as the engine. Every call made in one tick
+// travels in one message and writes among them share one WAL flush; each settles on its own.
+// Values are posted (structured clone) and encoded by the engine in the worker: encoding them here
+// instead costs the main thread 2 to 10 times more (docs/benchmarks.md, "the client's main-thread
+// cost"). A call whose arguments cannot be cloned fails alone, with the error the engine's own
+// key and value codec gives it (run here only then): DataCloneError naming the path, TypeError
+// naming the key. The client carries no engine: it imports errors, the codecs and the op and
+// transaction helpers from side-effect-free modules of @cowdb/core.
 
-import * as Comlink from 'comlink'
-import {
-  BranchView,
-  BufferedTransactionClient,
-  type BranchInfo,
-  type Retention,
-  type WriteOptions,
-  ConflictError,
-  type Change,
-  type ChangeEvent,
-  type ChangeListener,
-  type Commit,
-  type GcStats,
-  type Key,
-  type Op,
-  type PageInfo,
-  type Progress,
-  type OpenOptions,
-  type Range,
-  type ReadOptions,
-  type ScanOptions,
-  type SnapshotId,
-  type SnapshotInfo,
-  type Stats,
-  type Transaction,
-  type Value,
-  type VerifyReport,
-} from '@cowdb/core'
+import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
+import { BranchView } from '@cowdb/core/branch-view'
+import { ClosedError } from '@cowdb/core/errors'
+import { DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
+import { encodeKey, encodeRange } from '@cowdb/core/keys'
+import { encodeOps, encodeRangeOp, type EncodedOp } from '@cowdb/core/ops'
+import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runner'
+import { encodeValue } from '@cowdb/core/values'
+import { Connection, transfer } from './connection.js'
+import { UnsupportedError } from './errors.js'
 import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
 import { requestPersistence } from './persist.js'
-import { startWorker, workerStarted } from './worker-start.js'
-import { fromWire, type BatchRequest, type BatchResponse, type Call, type EventMessage, type Method, type OpenRequest, type Result, type WorkerApi } from './protocol.js'
+import { TRANSFER_MIN_BYTES, fromWire, type Args, type Method, type Push, type Returns } from './protocol.js'
 
 export type BrowserOpenOptions = OpenOptions &
   Omit<EngineOptions, keyof OpenOptions> & {
@@ -51,338 +38,363 @@ export type BrowserOpenOptions = OpenOptions &
   share?: boolean
   /** With `share: false`: how long to wait for another tab or worker to close it. Default 5000 ms. */
   lockTimeout?: number
-  /** Supplies the worker (for bundlers that need their own worker URL). */
-  worker?: () => Worker
+  /**
+   * The worker, for bundlers that do not emit `worker.js` next to the client module: a Worker
+   * running @cowdb/browser's worker (e.g. Vite's `import W from '@cowdb/browser/worker?worker'`,
+   * then `new W()`), or the URL of that script (started as a module worker).
+   */
+  worker?: Worker | URL | string
+  /** How long to wait for the worker script to load and answer before WorkerError. Default 10000 ms. */
+  workerTimeout?: number
 }
 
-const CHUNK = 256
-type BatchEntry = { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }
 
 /**
- * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB) has it open,
- * this one shares it: calls go to that owner, and this one takes over when the owner closes.
+ * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
+ * has it open, this one shares it: calls go to that owner, and this one takes over when the owner
+ * closes. Never hangs: a worker that fails to load or answer rejects with WorkerError, a browser
+ * without Web Locks, IndexedDB or BroadcastChannel with UnsupportedError; without OPFS sync
+ * access handles the pages go to IndexedDB (docs/storage.md).
+ * Cost: loading the worker, then the open (recovery replays the WAL) or joining the owner.
  */
-export async function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
-  if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
-  const { lockTimeout = 5000, share = true, worker: makeWorker, persist, ...options } = opts
-  const persistence = persist ? requestPersistence() : Promise.resolve(null)
-  const worker = makeWorker ? makeWorker() : defaultWorker()
-  const started = workerStarted(worker)
-  const remote = Comlink.wrap<WorkerApi & { openResult(r: OpenRequest): Promise<Result> }>(worker)
-  let r: Result
-  try {
-    r = await Promise.race([remote.openResult({ name, options, lockTimeout, share }), started.then(() => new Promise<never>(() => {}))])
-  } catch (e) {
-    worker.terminate()
-    throw e
-  }
-  if (!r.ok) {
-    worker.terminate()
-    throw fromWire(r.error)
-  }
-  const db = new BrowserDatabase(name, worker, remote)
-  db.persistence = persistence
-  return db
+export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
+  return BrowserDatabase.open(name, opts)
 }
 
-function defaultWorker(): Worker {
-  // Served from sources (Vite dev) the module is .ts; built, it is .js.
-  const url = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url)
-  return startWorker(url)
-}
-
-export class BrowserDatabase extends EventTarget {
+/**
+ * The database in the browser: the engine's API, run in the worker that owns the files. Every
+ * method returns a promise that settles in one worker round trip, shared by every call made in
+ * the same tick. An EventTarget, as the engine is: `error` (DatabaseErrorEvent: a background
+ * failure; `event.error` is the typed error) and `close` (DatabaseCloseEvent: closed by this code,
+ * or for good after a fatal error, then `event.reason`).
+ */
+export class BrowserDatabase extends EventTarget implements DatabaseApi {
   /** The answer to `persist: true` (navigator.storage.persist()); null when not asked or not answerable. */
   persistence: Promise<boolean | null> = Promise.resolve(null)
-  private queue: { call: Call; resolve: (v: unknown) => void; reject: (e: unknown) => void }[] = []
-  private scheduled = false
-  private readonly port: MessagePort
-  private readonly inFlight = new Map<number, BatchEntry[]>()
-  private nextBatch = 1
-  private idleWaiters: (() => void)[] = []
-  private closed = false
+  private closed: Error | undefined
+  private closing: Promise<void> | undefined
+  private ended = false
   private readonly listeners = new Map<number, ChangeListener>()
-  private readonly progress = new Map<number, (p: Progress) => void>()
-  private nextListenerId = 1
-  private readonly onPageHide = () => this.worker.terminate()
+  private nextListener = 1
+  private readonly onPageHide = () => this.terminate()
+  /** Pinned reads and commits for iterate() and transaction(), each one call to the worker. */
+  private readonly host: TxHost
 
-  constructor(
+  private constructor(
     readonly name: string,
-    private readonly worker: Worker,
-    private readonly remote: Comlink.Remote<WorkerApi>,
+    private readonly conn: Connection,
   ) {
     super()
+    this.host = {
+      openReader: (o) => this.call('openReader', [o]),
+      closeReader: (r) => void this.call('closeReader', [r]).catch(() => {}),
+      scan: (r) => this.call('scan', [r]),
+      get: (k, o) => this.call('get', [k, o]),
+      commitPlan: (plan, o) => this.call('commitPlan', [transfer(plan, owned(plan.ops)), o]),
+    }
     globalThis.addEventListener?.('pagehide', this.onPageHide)
-    const channel = new MessageChannel()
-    this.port = channel.port1
-    this.port.onmessage = (e: MessageEvent<BatchResponse | EventMessage>) => {
-      if (e.data[0] === 'event') return this.deliver(e.data[1], e.data[2])
-      if (e.data[0] === 'progress') return this.progress.get(e.data[1])?.(e.data[2])
-      if (e.data[0] === 'quota') return void this.dispatchEvent(new CustomEvent<QuotaInfo>('quota', { detail: e.data[1] }))
-      const [id, results] = e.data
-      const batch = this.inFlight.get(id)!
-      this.inFlight.delete(id)
-      results.forEach((r, i) => (r.ok ? batch[i]!.resolve(r.value) : batch[i]!.reject(fromWire(r.error))))
-      if (this.inFlight.size === 0) for (const w of this.idleWaiters.splice(0)) w()
-    }
-    void remote.connect(Comlink.transfer(channel.port2, [channel.port2]))
   }
 
-  private send<T>(method: Method, args: unknown[]): Promise<T> {
-    if (this.closed) return Promise.reject(fromWire({ name: 'ClosedError', message: 'cowdb: the database is closed' }))
-    return new Promise<T>((resolve, reject) => {
-      this.queue.push({ call: { method, args }, resolve: resolve as (v: unknown) => void, reject })
-      if (!this.scheduled) {
-        this.scheduled = true
-        queueMicrotask(() => this.flush())
-      }
-    })
-  }
-
-  private flush(): void {
-    this.scheduled = false
-    const batch = this.queue
-    this.queue = []
-    const id = this.nextBatch++
-    this.inFlight.set(id, batch)
+  /** See openDB(). */
+  static async open(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
+    if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
+    if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: openDB options must be an object')
+    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, persist, ...options } = opts
+    if (typeof Worker === 'undefined') throw new UnsupportedError('cowdb: this environment has no Web Workers (in Node, use @cowdb/node)', ['Worker'])
+    const { worker, url } = startWorker(given)
+    let db: BrowserDatabase | undefined
+    const conn = new Connection(worker, url, { push: (p) => db?.push(p), lost: (e) => db?.lost(e) })
+    db = new BrowserDatabase(name, conn)
+    if (persist) db.persistence = requestPersistence()
     try {
-      this.port.postMessage([id, batch.map((b) => b.call)] satisfies BatchRequest)
+      await conn.hello(share, workerTimeout)
+      await conn.open({ name, options, lockTimeout, share })
+      return db
     } catch (e) {
-      // e.g. a value that cannot be cloned: fail this batch, not the database
-      this.inFlight.delete(id)
-      for (const b of batch) b.reject(e)
+      db.terminate()
+      throw e
     }
   }
 
+  // ---- reads: each one worker round trip, shared by every call made in the same tick ----------
+
+  /** The value of `key` at head (or at `opts.snapshot`, on `opts.branch`). Cost: one worker round trip. */
   get(key: Key, opts?: ReadOptions): Promise<Value | undefined> {
-    return this.send('get', [key, opts])
+    return this.call('get', [key, opts], () => encodeKey(key))
   }
+  /** Values of several keys from one consistent state. Cost: one worker round trip. */
   getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]> {
-    return this.send('getMany', [keys, opts])
+    return this.call('getMany', [keys, opts], () => keys.forEach((k) => encodeKey(k)))
   }
-  put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
-    return this.send('put', [key, value, opts])
-  }
-  delete(key: Key, opts?: WriteOptions): Promise<Commit> {
-    return this.send('delete', [key, opts])
-  }
-  batch(ops: Op[], opts?: WriteOptions): Promise<Commit> {
-    return this.send('batch', [ops, opts])
-  }
-  deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
-    return this.send('deleteRange', [range, opts])
-  }
+  /** Entries in `range`, in key order (or reverse), at most `limit` (default 1000). Cost: one worker round trip. */
   scan(range: Range & ScanOptions = {}): Promise<[Key, Value][]> {
-    return this.send('scan', [range])
+    return this.call('scan', [range], () => encodeRange(range))
   }
+  /** Number of keys in `range`. Cost: one worker round trip. */
   count(range?: Range, opts?: ReadOptions): Promise<number> {
-    return this.send('count', [range, opts])
+    return this.call('count', [range, opts], () => encodeRange(range))
+  }
+  /**
+   * Streams the entries in `range`, all from the state when iteration began (pinned in the
+   * worker until the loop ends). Cost: one worker round trip per 256 entries.
+   */
+  iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
+    if (this.closed) return rejectAll(this.closed)
+    return iterateChunks(this.host, range)
   }
 
-  /** Streams entries in chunks, all from the state when iteration began. */
-  async *iterate(range: Range & ScanOptions = {}): AsyncGenerator<[Key, Value]> {
-    const { reader } = await this.send<{ reader: number }>('openReader', [{ branch: range.branch }])
-    try {
-      let left = range.limit ?? Infinity
-      let r: Range & ScanOptions = { ...range }
-      while (left > 0) {
-        const chunk = await this.send<[Key, Value][]>('scan', [{ ...r, limit: Math.min(CHUNK, left), reader }])
-        yield* chunk
-        left -= chunk.length
-        if (chunk.length < Math.min(CHUNK, left + chunk.length)) break
-        const last = chunk[chunk.length - 1]![0]
-        r = range.reverse ? { ...r, lt: last, lte: undefined } : { ...r, gt: last, gte: undefined }
-      }
-    } finally {
-      void this.send('closeReader', [reader]).catch(() => {})
-    }
+  // ---- writes: each resolves once durable ------------------------------------------------------
+
+  /**
+   * Sets `key` to `value`; resolves when durable. The value is copied when this tick's message is
+   * sent (structured clone), so a change to it later in the same tick is stored too.
+   * Cost: one worker round trip and one WAL flush, both shared by the tick.
+   */
+  put(key: Key, value: Value, opts?: WriteOptions): Promise<Commit> {
+    return this.call('put', [key, value, opts], () => (encodeKey(key), encodeValue(value)))
+  }
+  /** Deletes `key` (a no-op commit if absent). Cost: as put(). */
+  delete(key: Key, opts?: WriteOptions): Promise<Commit> {
+    return this.call('delete', [key, opts], () => encodeKey(key))
+  }
+  /** Applies all `ops` atomically: all or nothing. Cost: as put(); the ops are copied at the send. */
+  batch(ops: Op[], opts?: WriteOptions): Promise<Commit> {
+    return this.call('batch', [ops, opts], () => encodeOps(ops))
+  }
+  /** Deletes every key in `range`, dropping whole subtrees. Cost: as put(). */
+  deleteRange(range: Range, opts?: WriteOptions): Promise<Commit> {
+    return this.call('deleteRange', [range, opts], () => encodeRangeOp(range))
+  }
+  /**
+   * An optimistic transaction: reads go to the worker at the state it began on, writes are
+   * buffered (and encoded) here, and commit atomically; on a conflict `fn` runs again (up to
+   * `retries`, default 3), then ConflictError. Cost: one round trip per read, one for the commit.
+   */
+  transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number } & WriteOptions): Promise<T> {
+    if (this.closed) return Promise.reject(this.closed)
+    return runTransaction(this.host, fn, opts)
   }
 
+  // ---- snapshots, history, branches ------------------------------------------------------------
+
+  /** Records the head's root as a snapshot, in O(1). Cost: one worker round trip and one small flush. */
   snapshot(opts?: { label?: string } & WriteOptions): Promise<SnapshotInfo> {
-    return this.send('snapshot', [opts])
+    return this.call('snapshot', [opts])
   }
+  /** Every snapshot, oldest first. Cost: one worker round trip. */
   snapshots(): Promise<SnapshotInfo[]> {
-    return this.send('snapshots', [])
+    return this.call('snapshots', [])
   }
+  /** Drops a snapshot; its pages are freed by a later gc. Cost: one worker round trip. */
   dropSnapshot(id: SnapshotId): Promise<void> {
-    return this.send('dropSnapshot', [id])
+    return this.call('dropSnapshot', [id])
   }
+  /** Moves the head to snapshot `id`, as a new commit. Cost: one worker round trip, O(1) in the worker. */
   restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
-    return this.send('restore', [id, opts])
+    return this.call('restore', [id, opts])
   }
+  /** Keys that differ between two snapshots (or a snapshot and the head). Cost: one round trip; the walk grows with the change. */
   diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
-    return this.send('diff', [from, to, opts])
+    return this.call('diff', [from, to, opts])
   }
-
-  /** Back one commit in history (null: nothing to undo). History is on with retention keepLast/keepFor. */
+  /** Back one commit in history (null: nothing to undo); history is on with retention keepLast/keepFor. Cost: one round trip. */
   undo(opts?: WriteOptions): Promise<Commit | null> {
-    return this.send('undo', [opts])
+    return this.call('undo', [opts])
   }
+  /** Forward one commit in history (null: nothing to redo). Cost: one round trip. */
   redo(opts?: WriteOptions): Promise<Commit | null> {
-    return this.send('redo', [opts])
+    return this.call('redo', [opts])
   }
+  /** Changes which history snapshots are kept (saved with the store). Cost: one round trip. */
   setRetention(retention: Retention): Promise<void> {
-    return this.send('setRetention', [retention])
+    return this.call('setRetention', [retention])
   }
+  /** The retention in force. Cost: one round trip. */
   getRetention(): Promise<Required<Retention>> {
-    return this.send('getRetention', [])
+    return this.call('getRetention', [])
   }
-
-  /** A new head at main's head or at snapshot `from`, in O(1). */
+  /** A new head at main's head or at snapshot `from`, in O(1). Cost: one round trip. */
   branch(name: string, opts?: { from?: SnapshotId }): Promise<BranchInfo> {
-    return this.send('branch', [name, opts])
+    return this.call('branch', [name, opts])
   }
+  /** Every head (main first) with its history. Cost: one round trip. */
   branches(): Promise<BranchInfo[]> {
-    return this.send('branches', [])
+    return this.call('branches', [])
   }
+  /** Drops a branch; its pages are freed by a later gc. Cost: one round trip. */
   dropBranch(name: string): Promise<void> {
-    return this.send('dropBranch', [name])
+    return this.call('dropBranch', [name])
   }
-  /** The API on one branch (`{ branch: name }` filled in). */
+  /** The same API on one branch (`{ branch: name }` filled in). Cost: none (no call). */
   onBranch(name: string): BranchView {
     return new BranchView(this, name)
   }
-  /** 'leader' if this tab's worker owns the files now, 'follower' if its calls go to another tab's. */
-  role(): Promise<'leader' | 'follower'> {
-    return this.send('role', [])
-  }
-  /** Where the pages file's slots are (reachable, free, pending, leaked). */
-  space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
-    return this.send('space', [])
-  }
+
+  // ---- change events ---------------------------------------------------------------------------
 
   /**
    * Calls `listener` with each durable commit's changes to keys in `range` (of `range.branch`,
-   * default main), in commit order, from the next commit on; see the engine's subscribe(). The
-   * worker pushes events on the call port. Resolves, once the worker listens, to the function
-   * that ends the subscription.
+   * default main), in commit order, from the next commit on. Resolves, once the worker listens,
+   * to the function that ends it. Survives a change of owner (made again on the new one).
+   * Cost: one round trip; then one message per commit that touches the range.
    */
   async subscribe(range: Range & WriteOptions, listener: ChangeListener): Promise<() => void> {
     if (typeof listener !== 'function') throw new TypeError('cowdb: subscribe() takes a range and a listener function')
-    const id = this.nextListenerId++
+    const id = this.nextListener++
     this.listeners.set(id, listener)
     try {
-      await this.send('subscribe', [id, range])
+      await this.call('subscribe', [id, range])
     } catch (e) {
       this.listeners.delete(id)
       throw e
     }
     return () => {
-      if (this.listeners.delete(id)) void this.send('unsubscribe', [id]).catch(() => {})
+      if (this.listeners.delete(id) && !this.closed) void this.call('unsubscribe', [id]).catch(() => {})
     }
   }
 
-  private deliver(id: number, event: ChangeEvent): void {
-    try {
-      this.listeners.get(id)?.(event)
-    } catch (e) {
-      console.error('cowdb: a subscribe() listener threw', e)
-    }
-  }
+  // ---- maintenance -----------------------------------------------------------------------------
 
-  /** An optimistic transaction: reads go to the worker at the starting state, writes are buffered here. */
-  async transaction<T>(fn: (tx: Transaction) => Promise<T>, opts: { retries?: number } & WriteOptions = {}): Promise<T> {
-    const retries = opts.retries ?? 3
-    const at = { branch: opts.branch }
-    for (let attempt = 0; ; attempt++) {
-      const { reader, generation } = await this.send<{ reader: number; generation: number }>('openReader', [at])
-      let result: T
-      let tx: BufferedTransactionClient
-      try {
-        tx = new BufferedTransactionClient(
-          {
-            get: (key) => this.send('get', [key, { reader }]),
-            scan: (r) => this.send('scan', [{ ...r, reader }]),
-          },
-          generation,
-        )
-        result = await fn(tx)
-      } finally {
-        void this.send('closeReader', [reader]).catch(() => {})
-      }
-      const plan = tx.finish()
-      try {
-        if (plan.ops.length) await this.send('commitPlan', [plan, at])
-        return result
-      } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= retries) throw e
-      }
-    }
-  }
-
+  /** Writes what only memory holds and switches the root. Cost: one round trip; pages written since the last one. */
   checkpoint(): Promise<void> {
-    return this.send('checkpoint', [])
+    return this.call('checkpoint', [])
   }
+  /** Frees every page no root reaches. Cost: one round trip; O(live pages) in the worker, in steps. */
   gc(): Promise<GcStats> {
-    return this.send('gc', [])
+    return this.call('gc', [])
   }
-  /** The pages a head or snapshot reaches, level by level (at most `maxPages`, default 300). */
-  inspect(opts?: ReadOptions & { maxPages?: number }): Promise<PageInfo | null> {
-    return this.send('inspect', [opts])
-  }
-  /** Gives free space inside the pages file back (gc() only cuts a free tail); see the engine's compact(). */
+  /** Gives free space inside the pages file back (gc() only cuts a free tail). Cost: one round trip; copies live pages above the cut. */
   compact(): Promise<{ bytesBefore: number; bytesAfter: number; pagesCopied: number }> {
-    return this.send('compact', [])
+    return this.call('compact', [])
   }
-  /** The engine's counters, and `storage`: the page store in use, usage, quota, persisted. */
+  /** The pages a head or snapshot reaches, level by level (at most `maxPages`, default 300). Cost: one round trip. */
+  inspect(opts?: ReadOptions & { maxPages?: number }): Promise<PageInfo | null> {
+    return this.call('inspect', [opts])
+  }
+  /** Where the pages file's slots are (reachable, free, pending, leaked). Cost: one round trip; O(live pages). */
+  space(): Promise<{ slots: number; reachable: number; free: number; pending: number; leaked: number; reachableButFree: number }> {
+    return this.call('space', [])
+  }
+  /** Counters and sizes. Cost: one round trip. */
   stats(): Promise<Stats & { storage: StorageInfo }> {
-    return this.send('stats', [])
+    return this.call('stats', []) as Promise<Stats & { storage: StorageInfo }>
   }
+  /** Metrics in Prometheus text format. Cost: one round trip. */
   metrics(): Promise<string> {
-    return this.send('metrics', [])
+    return this.call('metrics', [])
   }
-  /** Checks every reachable page; `onProgress` hears from the worker as it goes. */
+  /** Checks every reachable page; `onProgress` hears from the worker as it goes. Cost: one round trip; reads every live page. */
   verify(opts: { onProgress?: (p: Progress) => void } = {}): Promise<VerifyReport> {
-    return this.withProgress('verify', opts)
+    return this.call('verify', [opts])
   }
+  /** 'leader' if this tab's worker owns the files now, 'follower' if its calls go to another tab's. Cost: one round trip. */
+  role(): Promise<'leader' | 'follower'> {
+    return this.call('role', [])
+  }
+
+  // ---- backups ---------------------------------------------------------------------------------
 
   /**
    * A backup of a snapshot (default: a new one of the head), or with `since` only the changes
    * from an older snapshot: bytes to keep anywhere, import with importBackup() or read with
-   * `dbctl --db FILE`. `onProgress` reports entries written.
+   * `dbctl --db FILE`. The bytes are transferred from the worker, not copied. `onProgress`
+   * reports entries written. Cost: one round trip; O(entries), or O(changed pages) with `since`.
    */
   exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
-    return this.withProgress('exportBackup', opts)
+    return this.call('exportBackup', [opts])
   }
-
-  /** Loads a backup as one atomic commit (full: replaces the head; incremental: needs its base imported). */
+  /**
+   * Loads a backup as one atomic commit (full: replaces the head; incremental: needs its base
+   * imported here first). `bytes` are copied to the worker, never taken: they stay usable.
+   * Cost: one round trip and one copy of the bytes; O(entries) in the worker.
+   */
   importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
-    return this.withProgress('importBackup', opts, [bytes])
+    return this.call('importBackup', [bytes, opts])
   }
 
-  /** Sends a call whose options hold an onProgress: the worker reports progress on the port. */
-  private async withProgress<T>(method: Method, opts: { onProgress?: (p: Progress) => void }, before: unknown[] = []): Promise<T> {
-    const { onProgress, ...rest } = opts ?? {}
-    if (typeof onProgress !== 'function') return this.send(method, [...before, rest])
-    const id = this.nextListenerId++
-    this.progress.set(id, onProgress)
-    try {
-      return await this.send(method, [...before, { ...rest, $progress: id }])
-    } finally {
-      this.progress.delete(id)
-    }
+  // ---- lifetime --------------------------------------------------------------------------------
+
+  /**
+   * Lets the calls already made finish, then checkpoints, closes the files and ends the worker;
+   * another tab sharing the database takes over. Later calls reject with ClosedError. Rejects
+   * with the checkpoint's error (e.g. QuotaExceededError), closed all the same. Cost: a checkpoint.
+   */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      await Promise.resolve() // calls made in this tick before close() still go
+      this.closed ??= new ClosedError('cowdb: the database is closed')
+      try {
+        await this.conn.idle()
+        await this.conn.close()
+      } finally {
+        this.end()
+      }
+    })()
+    return this.closing
   }
 
-  /** Checkpoints and closes the files, then ends the worker. */
-  async close(): Promise<void> {
-    if (this.closed) return
-    await new Promise((r) => queueMicrotask(() => r(undefined)))
-    this.closed = true
-    // calls already sent were issued before close: let them finish first
-    if (this.inFlight.size) await new Promise<void>((r) => this.idleWaiters.push(r))
-    globalThis.removeEventListener?.('pagehide', this.onPageHide)
-    try {
-      await this.remote.close()
-    } finally {
-      this.remote[Comlink.releaseProxy]()
-      this.worker.terminate()
-    }
-  }
-
-  /** Ends the worker at once, as a crash or a closed tab would (for tests). */
+  /** Ends the worker at once, as a crash or a closed tab would (for tests). Cost: O(calls waiting). */
   terminate(): void {
-    this.closed = true
-    this.worker.terminate()
-    this.port.close()
+    this.closed ??= new ClosedError('cowdb: the database is closed')
+    this.end()
   }
+
+  /** Ends the worker and tells the `close` listeners, once (`reason`: the fatal error, if one closed it). */
+  private end(reason?: Error): void {
+    if (this.ended) return
+    this.ended = true
+    globalThis.removeEventListener?.('pagehide', this.onPageHide)
+    this.conn.terminate()
+    this.listeners.clear()
+    this.dispatchEvent(new DatabaseCloseEvent(reason))
+  }
+
+  /** A call to the worker, typed from WorkerApi; `explain` says why its arguments could not be cloned. */
+  private call<M extends Method>(method: M, args: Args<M>, explain?: () => void): Promise<Returns<M>> {
+    if (this.closed) return Promise.reject(this.closed)
+    return this.conn.call(method, args, explain)
+  }
+
+  private push(p: Push): void {
+    if (p.kind === 'event') {
+      try {
+        this.listeners.get(p.subscription)?.(p.event)
+      } catch (e) {
+        console.error('cowdb: a subscribe() listener threw', e)
+      }
+    } else if (p.kind === 'error') {
+      this.dispatchEvent(new DatabaseErrorEvent(fromWire(p.error)))
+    } else if (p.kind === 'quota') {
+      this.dispatchEvent(new CustomEvent<QuotaInfo>('quota', { detail: p.info }))
+    }
+  }
+
+  /** The worker can no longer serve: closed for good, with `error` as every later call's answer. */
+  private lost(error: Error): void {
+    this.closed = error
+    this.dispatchEvent(new DatabaseErrorEvent(error))
+    this.end(error)
+  }
+}
+
+/** Starts the worker: the given one, one from a URL, or `worker.js` beside this module (the form bundlers follow). */
+function startWorker(given: BrowserOpenOptions['worker']): { worker: Worker; url?: string } {
+  if (given instanceof Worker) return { worker: given }
+  if (given !== undefined) return { worker: new Worker(given, { type: 'module' }), url: String(given) }
+  return { worker: new Worker(new URL('./worker.js', import.meta.url), { type: 'module' }), url: new URL('./worker.js', import.meta.url).href }
+}
+
+/** The buffers of a transaction's values (encoded here by tx.put) worth transferring: made here, whole, from 16 KiB. */
+function owned(ops: EncodedOp[]): ArrayBuffer[] {
+  const out: ArrayBuffer[] = []
+  for (const op of ops) {
+    if (op.type !== 'put') continue
+    const b = op.value.buffer
+    if (b instanceof ArrayBuffer && op.value.byteLength >= TRANSFER_MIN_BYTES && op.value.byteOffset === 0 && op.value.byteLength === b.byteLength) out.push(b)
+  }
+  return out
+}
+
+async function* rejectAll(e: Error): AsyncGenerator<[Key, Value]> {
+  throw e
 }

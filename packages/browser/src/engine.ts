@@ -11,7 +11,7 @@
 // - After writes, now and then, the storage estimate is checked: past `quotaWarning` of the
 //   quota, `onQuota` hears of it (once per crossing), before writes start failing.
 
-import { Database, type ChangeListener, type DatabaseOptions, type Range, type WriteOptions } from '@cowdb/core'
+import { Database, type ChangeListener, type DatabaseOptions, type Range, type Storage, type WriteOptions } from '@cowdb/core'
 import { openStorage, type IdbHooks, type OpenedStorage, type StorageOptions } from './storage.js'
 import type { StoreKind } from './idb-meta.js'
 
@@ -43,6 +43,8 @@ export type EngineHooks = {
   onQuota?: (info: QuotaInfo) => void
   /** Test hooks for the IndexedDB store's batch writes. */
   idb?: IdbHooks
+  /** Opens the engine on the storage (default Database.open; tests wrap it to inject failures). */
+  openDatabase?: (storage: Storage, options: DatabaseOptions) => Promise<Database>
 }
 
 /** Calls that write: with the IndexedDB store they resolve only once durable. */
@@ -79,7 +81,7 @@ export async function openEngine(name: string, options: EngineOptions = {}, hook
       hooks.release?.()
     }
     try {
-      return { opened, db: await Database.open(opened.storage, dbOptions) }
+      return { opened, db: await (hooks.openDatabase ?? ((st, o) => Database.open(st, o)))(opened.storage, dbOptions) }
     } catch (e) {
       for (const f of [opened.storage.pages, opened.storage.wal]) f.close()
       await opened.storage.meta.close()

@@ -1,4 +1,5 @@
 export { openDB, BrowserDatabase, type BrowserOpenOptions } from './client.js'
+export { WorkerError, UnsupportedError } from './errors.js'
 export { OpfsBlockFile } from './opfs-file.js'
 export { IdbMetaStore } from './idb-meta.js'
 export { openOpfsStorage } from './storage.js'

@@ -1,101 +1,125 @@
-// Sharing one database between tabs. The worker that holds the Web Lock `cowdb:<name>` owns the
-// files: the leader. A worker that cannot get it (the database is open in another tab, or by an
-// earlier openDB in this page) is a follower: it forwards its client's calls to the leader over a
-// BroadcastChannel and relays the answers, events and progress back. Its own request for the lock
-// waits; when the leader goes (close(), the tab closing, a crash), the lock passes to a follower,
-// which opens the files (recovery) and leads from then on, announcing itself to the others.
+// Sharing one database between tabs: a follower's side. The worker that holds the Web Lock
+// `cowdb:<name>` owns the files (the leader); a worker that cannot get it follows: it forwards its
+// client's calls to the leader over the BroadcastChannel `cowdb:<name>` and relays answers, change
+// events and progress back, while its own request for the lock waits. When the leader goes
+// (close(), its tab closing, a crash) the lock passes to a follower, which opens the files and
+// announces itself with a higher term.
 //
-// A call the old leader never received is sent again. A call it received but never answered (its
-// tab died mid-call) is sent again if it only reads; a write is rejected with ClosedError saying
-// it may or may not have committed, since nobody can know.
+// Handover never fails a call that did not run, and never runs a write twice. Every call keeps
+// the id its client gave it. A call goes to the leader this follower knows; until that leader
+// answers, it stays pending. A closing leader answers "not run" to what it did not start; when a
+// new leader announces itself, every pending call goes to it, with the same id, whatever the old
+// one said or did not say. The new leader knows from the old one's record (call-log.ts) which
+// writes already ran, and answers those from the record. The first answer to arrive wins.
 
-import type { Call, EventMessage, Method, Result, WireError } from './protocol.js'
+import type { Client } from './owner.js'
+import { ownedBuffers, type Call, type ShareMessage, type WireError } from './protocol.js'
 
-/** Messages on the channel. `to`/`from` are worker ids; a leader's messages have no `from`. */
-export type ShareMessage =
-  | { kind: 'call'; from: string; id: number; calls: Call[] }
-  | { kind: 'reply'; to: string; id: number; results: Result[] }
-  /** The leader is closing and did not run these calls: send them to the next leader. */
-  | { kind: 'not-leader'; to: string; id: number }
-  | { kind: 'event'; to: string; message: EventMessage }
-  | { kind: 'leader' }
+type Pending = { call: Call; to?: string }
 
-/** Calls that only read: safe to send again when the leader died without answering. */
-const READS = new Set<Method>(['get', 'getMany', 'scan', 'count', 'snapshots', 'diff', 'stats', 'metrics', 'verify', 'branches', 'getRetention', 'space', 'inspect', 'role', 'closeReader', 'unsubscribe'])
-
-type Pending = { calls: Call[]; resolve: (r: Result[]) => void; sent: boolean }
-
-/** A follower's side: forwards batches to the leader, and keeps what it must redo after a change of leader. */
 export class Follower {
+  /** The leader calls go to; none while the last one is closing and the next has not spoken. */
+  private leader: string | undefined
+  /** The highest term announced so far: an announcement of a lower or equal term is old news. */
+  private term = 0
+  /** Calls without an answer, by id, in call order. */
   private readonly pending = new Map<number, Pending>()
-  private nextId = 1
-  /** The subscriptions this follower's client holds, to make again on a new leader. */
-  private readonly subscriptions = new Map<number, unknown[]>()
+  /** The subscribe calls this client holds, to make again on a new leader. */
+  private readonly subscriptions = new Map<number, Call>()
+  /** Ids of internal calls (subscriptions made again): negative, so they never meet a client's. */
+  private nextInternal = -1
+  /** One past the highest id seen: `acked` when nothing is pending. */
+  private seen = 1
 
   constructor(
-    readonly me: string,
-    private readonly channel: BroadcastChannel,
-  ) {}
-
-  /** Sends a batch to the leader; resolves with its results. */
-  call(calls: Call[]): Promise<Result[]> {
-    for (const c of calls) {
-      if (c.method === 'subscribe') this.subscriptions.set(c.args[0] as number, c.args)
-      if (c.method === 'unsubscribe') this.subscriptions.delete(c.args[0] as number)
-    }
-    return new Promise((resolve) => {
-      const id = this.nextId++
-      this.pending.set(id, { calls, resolve, sent: true })
-      this.channel.postMessage({ kind: 'call', from: this.me, id, calls } satisfies ShareMessage)
-    })
+    private readonly me: string,
+    private readonly post: (m: ShareMessage) => void,
+    /** This worker's own client: answers and pushes go to it. */
+    private readonly client: Client,
+  ) {
+    post({ kind: 'who' })
   }
 
-  /** Handles a message addressed to this follower (or to every follower). */
-  receive(m: ShareMessage, toClient: (e: EventMessage) => void): void {
-    if (m.kind === 'reply') {
-      const p = this.pending.get(m.id)
-      this.pending.delete(m.id)
-      p?.resolve(m.results)
-    } else if (m.kind === 'not-leader') {
-      const p = this.pending.get(m.id)
-      if (p) p.sent = false // never ran: the next leader gets it
-    } else if (m.kind === 'event') {
-      toClient(m.message)
+  /** Forwards the client's calls to the leader (or holds them until one is known). Cost: one channel message. */
+  send(calls: Call[]): void {
+    for (const c of calls) {
+      this.pending.set(c.id, { call: c })
+      this.seen = Math.max(this.seen, c.id + 1)
+      if (c.method === 'subscribe') this.subscriptions.set(c.args[0], c)
+      if (c.method === 'unsubscribe') this.subscriptions.delete(c.args[0])
+    }
+    if (this.leader) this.forward(calls)
+  }
+
+  /** Handles a channel message meant for this follower (or for every worker). Cost: O(answers). */
+  receive(m: ShareMessage): void {
+    if (m.kind === 'results') {
+      // the channel copied them: binary values read are this worker's to transfer on
+      const transfer = new Set<ArrayBuffer>()
+      const mine = m.answers.filter((a) => {
+        const p = this.pending.get(a.id)
+        if (!p) return false // answered already (by an earlier or a later leader)
+        this.pending.delete(a.id)
+        if (a.result.ok) for (const b of ownedBuffers(p.call.method, a.result.value)) transfer.add(b)
+        return a.id > 0
+      })
+      if (mine.length) this.client.answer(mine, [...transfer])
+    } else if (m.kind === 'not-run') {
+      for (const id of m.ids) {
+        const p = this.pending.get(id)
+        if (p?.to === m.from) p.to = undefined
+      }
+      if (this.leader === m.from) this.leader = undefined // it is closing: hold calls for the next one
     } else if (m.kind === 'leader') {
-      this.redo((calls) => this.call(calls))
+      if (m.term <= this.term) return // a repeat, or a late message of an older leader
+      const changed = this.term > 0
+      this.term = m.term
+      this.leader = m.id
+      this.forward([...this.pending.values()].filter((p) => p.to !== m.id).map((p) => p.call))
+      if (changed) this.resubscribe((calls) => this.forward(calls))
+    } else if (m.kind === 'push') {
+      this.client.push(m.push)
+    } else if (m.kind === 'error') {
+      this.client.push({ kind: 'error', error: m.error })
     }
   }
 
   /**
-   * A new leader exists (another worker, or this one: `run` runs calls locally then). Calls the
-   * old leader never ran go again; calls it may have run go again if they only read; the rest
-   * fail. Subscriptions are made again, on the new leader.
+   * This worker leads now: returns every pending call in call order, to run here (through the
+   * record, like any forwarded call), and the subscriptions to make again. The follower is done.
    */
-  redo(run: (calls: Call[]) => Promise<Result[]>): void {
-    const pending = [...this.pending.values()]
+  takeover(): Call[] {
+    const calls = [...this.pending.values()].map((p) => p.call)
     this.pending.clear()
-    for (const p of pending) {
-      if (!p.sent) {
-        void run(p.calls).then(p.resolve)
-        continue
-      }
-      const each = p.calls.map((c): Promise<Result> => (READS.has(c.method) ? run([c]).then((r) => r[0]!) : Promise.resolve({ ok: false, error: lost(c) })))
-      void Promise.all(each).then(p.resolve)
-    }
-    const again = [...this.subscriptions.values()].map((args) => ({ method: 'subscribe' as const, args }))
-    if (again.length) void run(again)
+    const again: Call[] = []
+    this.resubscribe((c) => again.push(...c))
+    return [...again, ...calls]
   }
 
-  /** No leader can be had (taking over failed): every unanswered call fails with `error`. */
+  /** No leader can be had (taking over failed): every pending call fails with `error`. */
   fail(error: WireError): void {
-    for (const p of this.pending.values()) p.resolve(p.calls.map(() => ({ ok: false, error })))
+    const answers = [...this.pending.keys()].filter((id) => id > 0).map((id) => ({ id, result: { ok: false as const, error } }))
     this.pending.clear()
+    if (answers.length) this.client.answer(answers, [])
   }
-}
 
-function lost(c: Call): WireError {
-  return {
-    name: 'ClosedError',
-    message: `cowdb: the tab that had the database open went away while running ${c.method}(); it may or may not have taken effect (read to check)`,
+  /** This follower closes: the leader may forget it. */
+  bye(): void {
+    this.post({ kind: 'bye', from: this.me })
+  }
+
+  private forward(calls: Call[]): void {
+    if (!calls.length || !this.leader) return
+    const to = this.leader
+    for (const c of calls) this.pending.get(c.id)!.to = to
+    let acked = this.seen
+    for (const id of this.pending.keys()) if (id > 0 && id < acked) acked = id
+    this.post({ kind: 'call', from: this.me, to, calls, acked })
+  }
+
+  private resubscribe(send: (calls: Call[]) => void): void {
+    const again = [...this.subscriptions.values()].map((c): Call => ({ ...c, id: this.nextInternal-- }))
+    for (const c of again) this.pending.set(c.id, { call: c })
+    send(again)
   }
 }

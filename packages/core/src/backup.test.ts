@@ -20,7 +20,7 @@ describe('backups', () => {
     await src.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: i, value: { n: i } })))
     await src.put('big', 'x'.repeat(5000)) // an overflow value
     const progress: Progress[] = []
-    const full = await src.exportBackup({ onProgress: (p) => progress.push(p) })
+    const full = await src.exportBackup({ keepSnapshot: true, onProgress: (p) => progress.push(p) })
     expect(progress.at(-1)).toEqual({ phase: 'export', done: 3001, total: 3001 })
     const base = (await src.snapshots()).at(-1)!
     expect(base.label).toBe('backup')
@@ -45,10 +45,24 @@ describe('backups', () => {
     await dst.close()
   })
 
+  it('a backup of the head leaves no snapshot behind unless asked, and exports the state it began on', async () => {
+    const src = await fresh()
+    for (let i = 0; i < 100; i++) await src.put(i, i)
+    const exporting = src.exportBackup()
+    await src.put(1000, 'after the export began')
+    const backup = await exporting
+    expect(await src.snapshots()).toEqual([])
+    const dst = await fresh()
+    await dst.importBackup(backup)
+    expect(await dst.count()).toBe(100)
+    await src.close()
+    await dst.close()
+  })
+
   it('rejects damaged, truncated, foreign and out-of-order backups and changes nothing', async () => {
     const src = await fresh()
     for (let i = 0; i < 200; i++) await src.put(i, i)
-    const full = await src.exportBackup()
+    const full = await src.exportBackup({ keepSnapshot: true })
     const s1 = (await src.snapshots()).at(-1)!.id
     await src.put(1, 'one')
     const inc = await src.exportBackup({ since: s1 })

@@ -3,17 +3,27 @@
 // can import, and dbctl can read. Entries, not pages: a backup does not depend on page size or
 // slot numbers, and an incremental one is found by diffing the two snapshots' trees, so it
 // costs what changed. Keys and values travel in their stored encodings (no re-encoding).
+// The version is the store format's (docs/format.md): 2 is written; 1 (keys and values of
+// format 1) is read, each record re-encoded and transcoded as the store migration does.
 //
 //   'COWDB-BACKUP' u8 version   bytes header (JSON, BackupHeader)
 //   records: u8 type (1 put: bytes key, bytes value | 2 delete: bytes key) ... u8 0 (end)
 //   u32 xxHash32 of everything before it
 
+import type { StoredValue, Tree } from './btree.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import { checksum32 } from './checksum.js'
+import { diffTrees } from './diff.js'
 import { CorruptionError } from './errors.js'
+import { MAX_KEY_BYTES, encodeRange } from './keys.js'
+import type { Ref } from './node.js'
+import { MAX_MIGRATED_KEY_BYTES, transcodeValue, upgradeKey } from './legacy.js'
+import type { EncodedOp } from './ops.js'
+import { storedBytes } from './stored.js'
 
 const MAGIC = new TextEncoder().encode('COWDB-BACKUP')
-const VERSION = 1
+/** The version written (the store format's); every earlier one is read. */
+const VERSION = 2
 const PUT = 1
 const DELETE = 2
 const END = 0
@@ -68,10 +78,14 @@ export function isBackup(bytes: Uint8Array): boolean {
 }
 
 /**
- * Checks a backup whole (magic, version, checksum) and returns its header and records.
- * TypeError if it is not a backup; CorruptionError if it is damaged or truncated.
+ * Checks a backup whole (magic, version, checksum) and returns its header, its version and its
+ * records, in this format's encodings (a version-1 backup's keys re-encoded and values
+ * transcoded as records are read; such a key may be over MAX_KEY_BYTES, as a migrated store's).
+ * TypeError if it is not a backup; CorruptionError if it is damaged, truncated, of a later
+ * version, or holds a key that version could not have written. Cost: O(bytes) for the checksum,
+ * then O(record) per record read.
  */
-export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: () => Generator<BackupRecord> } {
+export function readBackup(bytes: Uint8Array): { header: BackupHeader; version: number; records: () => Generator<BackupRecord> } {
   if (!(bytes instanceof Uint8Array) || !isBackup(bytes)) throw new TypeError('cowdb: not a cowdb backup (bad magic)')
   if (bytes.length < MAGIC.length + 1 + 4 + 4) throw new CorruptionError('cowdb: backup is truncated')
   const sum = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(bytes.length - 4)
@@ -79,7 +93,14 @@ export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: 
   const r = new ByteReader(bytes.subarray(0, bytes.length - 4))
   r.at = MAGIC.length
   const version = r.u8()
-  if (version !== VERSION) throw new CorruptionError(`cowdb: backup version ${version} is not supported`)
+  if (version < 1 || version > VERSION) throw new CorruptionError(`cowdb: backup version ${version} is not supported (this cowdb reads versions 1 to ${VERSION}; a later version of cowdb wrote it?)`)
+  // a migrated store may hold (and so export) a key that re-encoding took over the limit
+  const limit = version === 1 ? MAX_KEY_BYTES : MAX_MIGRATED_KEY_BYTES
+  const key = (k: Uint8Array) => {
+    if (k.length === 0 || k.length > limit) throw new CorruptionError(`cowdb: backup holds a key of ${k.length} bytes`)
+    return version === 1 ? upgradeKey(k) : k
+  }
+  const value = version === 1 ? transcodeValue : (v: Uint8Array) => v
   const header = JSON.parse(r.str()) as BackupHeader
   if (typeof header.snapshot !== 'string' || typeof header.entries !== 'number') throw new CorruptionError('cowdb: backup header is malformed')
   const start = r.at
@@ -89,10 +110,48 @@ export function readBackup(bytes: Uint8Array): { header: BackupHeader; records: 
     for (;;) {
       const type = rr.u8()
       if (type === END) return
-      if (type === PUT) yield { type: 'put', key: rr.bytes(), value: rr.bytes() }
-      else if (type === DELETE) yield { type: 'delete', key: rr.bytes() }
+      if (type === PUT) yield { type: 'put', key: key(rr.bytes()), value: value(rr.bytes()) }
+      else if (type === DELETE) yield { type: 'delete', key: key(rr.bytes()) }
       else throw new CorruptionError(`cowdb: backup record type ${type} is unknown`)
     }
   }
-  return { header, records }
+  return { header, version, records }
+}
+
+/**
+ * A backup of the entries that differ from root `from` to root `to` (all of `to` when `from` is
+ * null). `pause(done, last)` runs every `every` entries and at the end: report progress, yield.
+ * Both roots must stay pinned until it resolves. Cost: O(changed pages) reads plus the entries.
+ */
+export async function exportChanges(
+  tree: Tree,
+  from: Ref | null,
+  to: Ref | null,
+  sameValue: (a: StoredValue, b: StoredValue) => boolean,
+  header: Omit<BackupHeader, 'entries'>,
+  every: number,
+  pause: (done: number, last: boolean) => Promise<void> | void,
+): Promise<Uint8Array> {
+  const out = new BackupWriter()
+  for (const c of diffTrees(tree, from, to, sameValue)) {
+    if (c.after === undefined) out.delete(c.key)
+    else out.put(c.key, storedBytes(tree.pager, c.after))
+    if (out.entries % every === 0) await pause(out.entries, false)
+  }
+  await pause(out.entries, true)
+  return out.finish(header)
+}
+
+/**
+ * The ops that load a backup onto a head (a full backup first clears it), checked: a bad key is
+ * a CorruptionError (from readBackup's records) before anything changes. `progress(done)` runs
+ * every `every` records. Cost: O(entries).
+ */
+export function importOps(header: BackupHeader, records: () => Generator<BackupRecord>, every: number, progress: (done: number) => void): EncodedOp[] {
+  const ops: EncodedOp[] = header.since === undefined ? [{ type: 'deleteRange', range: encodeRange({}) }] : []
+  for (const r of records()) {
+    ops.push(r.type === 'put' ? { type: 'put', key: r.key, value: r.value } : { type: 'delete', key: r.key })
+    if (ops.length % every === 0) progress(ops.length)
+  }
+  return ops
 }

@@ -3,12 +3,10 @@
 // copy in place, so a batch of 100,000 puts copies each touched page once. Nothing here does I/O
 // except loading pages through the pager; writing pages out is the checkpoint's job.
 
-import { compareKeys } from './keys.js'
+import { compareKeys, type KeyRange } from './keys.js'
 import { HEADER_SIZE, Node, REF_SIZE, isNode, valueLength, type Overflow, type Ref } from './node.js'
 import type { Pager } from './pager.js'
 
-/** An encoded key range; a missing bound is open. */
-export type KeyRange = { lo?: Uint8Array; loInclusive: boolean; hi?: Uint8Array; hiInclusive: boolean }
 export type StoredValue = Uint8Array | Overflow
 
 /** The tree's write context: page loading, copying, and the current epoch and generation. */
@@ -17,7 +15,12 @@ export class Tree {
   epoch = 1
   /** Generation stamped on new pages (the commit being made). */
   gen = 0
-  /** Called with each on-disk page that a write copies away from (the old page may be freeable). */
+  /** The head the commit being made writes to (whose pages onCopy reports). */
+  head = 'main'
+  /**
+   * Called with each page a write copies away from: an on-disk page, or a frozen node in memory
+   * (a retained root may reach it, and a checkpoint write it out). The old page may be freeable.
+   */
   onCopy: (old: Node) => void = () => {}
 
   constructor(readonly pager: Pager) {}
@@ -39,7 +42,7 @@ export class Tree {
     if (n.leaf) c.vals = n.vals.slice()
     else c.kids = n.kids.slice()
     c.size = n.size
-    if (n.slot >= 0) this.onCopy(n)
+    this.onCopy(n)
     return c
   }
 
@@ -205,15 +208,22 @@ function removeFrom(t: Tree, n: Node, key: Uint8Array): void {
 export function removeRange(t: Tree, root: Ref | null, r: KeyRange): Ref | null {
   if (!root) return null
   const out = rangeFrom(t, root, r)
-  if (out === root) return root
+  if (out === UNCHANGED) return root
   return out ? fixRoot(t, t.load(out)) : null
 }
 
-function rangeFrom(t: Tree, ref: Ref, r: KeyRange): Ref | null {
+/**
+ * What rangeFrom returns when nothing under a node was in the range. Not the node itself: a node
+ * private to this epoch is changed in place, so coming back as the same object says nothing.
+ */
+const UNCHANGED = Symbol('unchanged')
+
+/** Deletes the keys in `r` under `ref`: the node that replaces it, null if emptied. */
+function rangeFrom(t: Tree, ref: Ref, r: KeyRange): Ref | null | typeof UNCHANGED {
   const n = t.load(ref)
   if (n.leaf) {
     const [a, b] = leafSpan(n, r)
-    if (a >= b) return ref
+    if (a >= b) return UNCHANGED
     const w = t.writable(n)
     w.keys.splice(a, b - a)
     w.vals.splice(a, b - a)
@@ -221,32 +231,34 @@ function rangeFrom(t: Tree, ref: Ref, r: KeyRange): Ref | null {
     return w.keys.length ? w : null
   }
   const [first, last] = kidSpan(n, r)
-  if (first > last) return ref
+  if (first > last) return UNCHANGED
   const rf = rangeFrom(t, n.kids[first]!, r)
-  const rl = last !== first ? rangeFrom(t, n.kids[last]!, r) : undefined
-  if (last === first && rf === n.kids[first]) return ref
+  const rl = last !== first ? rangeFrom(t, n.kids[last]!, r) : UNCHANGED
+  // Children strictly between first and last hold only keys in range: then something changed.
+  if (rf === UNCHANGED && rl === UNCHANGED && last - first <= 1) return UNCHANGED
   const w = t.writable(n)
   // Rebuild children and separators: [0, first) kept, first and last replaced (or gone),
   // (first, last) dropped whole, (last, end) kept. A kept child's separator is the one that
   // preceded it, which still bounds it correctly once the middle is gone.
   const kids: Ref[] = []
   const seps: Uint8Array[] = []
-  const keep = (kid: Ref | null | undefined, sepBefore: Uint8Array | undefined) => {
+  const keep = (kid: Ref | null, sepBefore: Uint8Array | undefined) => {
     if (!kid) return
     if (kids.length) seps.push(sepBefore!)
     kids.push(kid)
   }
   for (let i = 0; i < first; i++) keep(w.kids[i], w.keys[i - 1])
   const cut = kids.length
-  keep(rf, w.keys[first - 1])
-  if (last !== first) keep(rl, w.keys[last - 1])
+  keep(rf === UNCHANGED ? w.kids[first]! : rf, w.keys[first - 1])
+  if (last !== first) keep(rl === UNCHANGED ? w.kids[last]! : rl, w.keys[last - 1])
   for (let i = last + 1; i < w.kids.length; i++) keep(w.kids[i], w.keys[i - 1])
   w.kids = kids
   w.keys = seps
   w.size = t.layout.measure(w)
   if (!kids.length) return null
-  // Mend the children around the cut; each mend may merge, so re-check from the left.
-  for (const i of [cut, cut - 1]) if (i >= 0 && i < w.kids.length) mendAt(t, w, i)
+  // Mend the children around the cut: both boundary children (at cut and cut + 1 when both
+  // survive) and the kept one before them. From the right, as a merge moves the ones after it.
+  for (const i of [cut + 1, cut, cut - 1]) if (i >= 0 && i < w.kids.length) mendAt(t, w, i)
   return w
 }
 
@@ -387,58 +399,86 @@ export function shortestSeparator(a: Uint8Array, b: Uint8Array): Uint8Array {
  * Cost: O(n).
  */
 export function buildSorted(t: Tree, keys: Uint8Array[], values: StoredValue[]): Node | null {
-  if (!keys.length) return null
-  const L = t.layout
-  const fill = Math.floor(L.pageSize * 0.85)
-  let level: Node[] = []
-  let bounds: [Uint8Array, Uint8Array][] = []
-  let cur = t.fresh(true)
-  let first = keys[0]!
-  for (let i = 0; i < keys.length; i++) {
-    const size = L.entrySize(keys[i]!.length, valueLength(values[i]!))
-    if (cur.keys.length && cur.size + size > fill) {
-      level.push(cur)
-      bounds.push([first, keys[i - 1]!])
-      cur = t.fresh(true)
-      first = keys[i]!
-    }
-    cur.keys.push(keys[i]!)
-    cur.vals.push(values[i]!)
-    cur.size += size
+  const b = new SortedBuilder(t)
+  for (let i = 0; i < keys.length; i++) b.add(keys[i]!, values[i]!)
+  return b.finish() as Node | null
+}
+
+/** A node being filled by SortedBuilder, with the first and last key under it. */
+type Filling = { node: Node; first: Uint8Array; last: Uint8Array }
+
+/**
+ * buildSorted one entry at a time. Each level holds only the node it is filling; a node that is
+ * full goes to `emit`, and what `emit` returns goes into its parent: with an `emit` that writes
+ * the node out and returns its DiskRef, a tree of any size is built in O(height) memory (how
+ * the format migration loads a store).
+ */
+export class SortedBuilder {
+  private readonly levels: (Filling | undefined)[] = []
+  private readonly fill: number
+
+  constructor(
+    private readonly t: Tree,
+    private readonly emit: (n: Node) => Ref = (n) => n,
+  ) {
+    this.fill = Math.floor(t.layout.pageSize * 0.85)
   }
-  level.push(cur)
-  bounds.push([first, keys[keys.length - 1]!])
-  while (level.length > 1) {
-    const next: Node[] = []
-    const nextBounds: [Uint8Array, Uint8Array][] = []
-    let b = t.fresh(false)
-    let start = 0
-    const close = (end: number) => {
-      next.push(b)
-      nextBounds.push([bounds[start]![0], bounds[end]![1]])
+
+  /** Adds the next entry (its key above every key added before). Cost: O(1) amortized. */
+  add(key: Uint8Array, value: StoredValue): void {
+    const size = this.t.layout.entrySize(key.length, valueLength(value))
+    let leaf = this.levels[0]
+    if (leaf && leaf.node.size + size > this.fill) {
+      this.close(0)
+      leaf = undefined
     }
-    b.kids.push(level[0]!)
-    b.size += REF_SIZE
-    for (let i = 1; i < level.length; i++) {
-      const sep = shortestSeparator(bounds[i - 1]![1], bounds[i]![0])
+    if (!leaf) leaf = this.levels[0] = { node: this.t.fresh(true), first: key, last: key }
+    leaf.node.keys.push(key)
+    leaf.node.vals.push(value)
+    leaf.node.size += size
+    leaf.last = key
+  }
+
+  /** The root of everything added (null if nothing was), emitted too. Cost: O(height). */
+  finish(): Ref | null {
+    if (!this.levels.length) return null
+    // closing a level may fill the one above and add a level: the length is read each time
+    for (let i = 0; i < this.levels.length - 1; i++) if (this.levels[i]) this.close(i)
+    const root = this.levels[this.levels.length - 1]!.node
+    this.levels.length = 0
+    // a top branch with a single child never happens (the level under it is never empty), but
+    // the child is the root if it does
+    return !root.leaf && root.kids.length === 1 ? root.kids[0]! : this.emit(root)
+  }
+
+  /** Emits level i's node into level i + 1. */
+  private close(i: number): void {
+    const f = this.levels[i]!
+    this.levels[i] = undefined
+    this.push(i + 1, this.emit(f.node), f.first, f.last)
+  }
+
+  /** Adds a child (keys first..last) to the branch filling at level i. */
+  private push(i: number, child: Ref, first: Uint8Array, last: Uint8Array): void {
+    const L = this.t.layout
+    const b = this.levels[i]
+    if (b) {
+      const sep = shortestSeparator(b.last, first)
       const size = L.separatorSize(sep.length)
-      if (b.kids.length > 1 && b.size + size > fill) {
-        close(i - 1)
-        b = t.fresh(false)
-        b.kids.push(level[i]!)
-        b.size += REF_SIZE
-        start = i
-        continue
+      if (b.node.kids.length < 2 || b.node.size + size <= this.fill) {
+        b.node.keys.push(sep)
+        b.node.kids.push(child)
+        b.node.size += size
+        b.last = last
+        return
       }
-      b.keys.push(sep)
-      b.kids.push(level[i]!)
-      b.size += size
+      this.close(i)
     }
-    close(level.length - 1)
-    level = next
-    bounds = nextBounds
+    const node = this.t.fresh(false)
+    node.kids.push(child)
+    node.size += REF_SIZE
+    this.levels[i] = { node, first, last }
   }
-  return level[0]!
 }
 
 /** Number of entries in `r`. Cost: O(log n + k). */

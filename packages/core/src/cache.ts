@@ -19,7 +19,7 @@ export class PageCache {
     private readonly pageCost: number,
   ) {}
 
-  /** The node at `slot` if it is page `id`. Moves it to the most recently used end. */
+  /** The node at `slot` if it is page `id`; marks it referenced (its second chance at eviction). */
   get(slot: number, id: number): Node | undefined {
     const n = this.map.get(slot)
     if (n === undefined || n.id !== id) {

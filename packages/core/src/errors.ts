@@ -42,8 +42,22 @@ export class StorageLostError extends CowdbError {
   }
 }
 
-/** This platform lacks something cowdb needs and has no fallback for; the message names it. */
-export class UnsupportedError extends CowdbError {}
+/** The platform lacks something cowdb needs and has no fallback for; the message (and `missing`) name it. */
+export class UnsupportedError extends CowdbError {
+  constructor(
+    message: string,
+    readonly missing: string[] = [],
+  ) {
+    super(message)
+  }
+}
+
+/**
+ * A value that cannot be stored (a function, a symbol, a WeakMap, a platform object, ...). The
+ * message names the type and where it is inside the value, e.g.
+ * `value.items[3].onClick is a function`. Nothing was written.
+ */
+export class DataCloneError extends CowdbError {}
 
 /** Thrown by fault-injection stores to simulate an I/O failure. */
 export class IOError extends CowdbError {}
@@ -52,6 +66,7 @@ export class IOError extends CowdbError {}
 export const errorClasses: Record<string, new (message: string) => Error> = {
   TypeError,
   RangeError,
+  DataCloneError,
   ConflictError,
   CorruptionError,
   QuotaExceededError,
@@ -70,6 +85,26 @@ export function reviveError(name: string, message: string, extra?: Record<string
   if (!(name in errorClasses)) err.name = name
   if (extra) Object.assign(err, extra)
   return err
+}
+
+/** Marks an error after which the engine stopped accepting writes (see stoppedWrites). */
+const STOPPED = Symbol.for('cowdb.stoppedWrites')
+
+/**
+ * The error for a failure after which writes cannot go on safely (the outcome of the last
+ * writes is unknown until the database is reopened and recovers): QuotaExceededError for a full
+ * disk, else IOError, with `cause` kept.
+ */
+export function stoppedWrites(cause: unknown, why: string): Error {
+  const Ctor = cause instanceof QuotaExceededError ? QuotaExceededError : IOError
+  const e = new Ctor(`cowdb: writes stopped: ${why}; close and reopen the database to recover`, { cause })
+  Object.defineProperty(e, STOPPED, { value: true })
+  return e
+}
+
+/** Whether `e` came from stoppedWrites(). */
+export function isStopped(e: unknown): boolean {
+  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[STOPPED] === true
 }
 
 /** Throws a plain Error when `cond` is false: an invariant whose breach would corrupt data. */

@@ -7,7 +7,6 @@
 // and the head to that entry's root (as a new commit), redo moves it forward, and a new commit
 // after an undo drops the entries past the cursor first (the redo branch).
 
-import { ByteReader, ByteWriter } from './bytes.js'
 import type { Ref } from './node.js'
 import type { Retention } from './types.js'
 
@@ -20,6 +19,8 @@ export type Head = {
   history: string[]
   /** Index in `history` of the entry the head is at (-1: no history yet). */
   cursor: number
+  /** The generation of the last commit that changed this head (it began there for a new branch). */
+  generation?: number
 }
 
 /** Retention with defaults filled in; history is on when keepLast or keepFor is set. */
@@ -69,17 +70,3 @@ export function expiredCount(ids: string[], createdAt: (id: string) => number, p
 
 /** What a head-changing WAL record carries besides its change: the head, and history ids to push. */
 export type Stamp = { branch: string; history: string[] }
-
-export function writeStamp(w: ByteWriter, s: Stamp): ByteWriter {
-  w.str(s.branch).u8(s.history.length)
-  for (const id of s.history) w.str(id)
-  return w
-}
-
-export function readStamp(r: ByteReader): Stamp {
-  const branch = r.str()
-  const n = r.u8()
-  const history: string[] = []
-  for (let i = 0; i < n; i++) history.push(r.str())
-  return { branch, history }
-}

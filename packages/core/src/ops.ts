@@ -1,7 +1,7 @@
 // Validated, encoded write operations, and their binary form in WAL commit records.
 
 import { ByteReader, ByteWriter } from './bytes.js'
-import type { KeyRange } from './btree.js'
+import type { KeyRange } from './keys.js'
 import { encodeKey, encodeRange } from './keys.js'
 import type { Op, Range } from './types.js'
 import { encodeValue } from './values.js'

@@ -217,6 +217,7 @@ export function decodeNode(page: Uint8Array, slot: number, h: PageHeader, layout
       n.kids.push(getRef())
     }
   }
+  if (at !== end) fail(`${end - at} payload bytes after the last entry`)
   if (chains.length) n.keyChains = chains
   n.size = layout.measure(n)
   return n
@@ -237,8 +238,14 @@ export function encodeIndexPage(page: Uint8Array, id: number, gen: number, next:
   sealPage(page, PageType.OverflowIndex, refs.length, id, gen, at - HEADER_SIZE)
 }
 
-/** Decodes a checked overflow index page: the next index page (or null) and the data pages. */
-export function decodeIndexPage(page: Uint8Array, h: PageHeader): { next: DiskRef | null; refs: DiskRef[] } {
+/**
+ * Decodes a checked overflow index page read from `slot`: the next index page (or null) and the
+ * data pages. Throws CorruptionError if its count and payload disagree. Cost: O(count).
+ */
+export function decodeIndexPage(page: Uint8Array, h: PageHeader, slot: number): { next: DiskRef | null; refs: DiskRef[] } {
+  if (h.payload !== REF_SIZE * (h.count + 1)) {
+    throw new CorruptionError(`cowdb: page ${h.id} at slot ${slot} is corrupt: ${h.count} pointers do not fill its payload of ${h.payload} bytes`, slot, h.id)
+  }
   const dv = view(page)
   let at = HEADER_SIZE
   const nextSlot = dv.getUint32(at)

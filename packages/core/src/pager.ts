@@ -109,7 +109,7 @@ export class Pager implements ChainIO {
       if (guard > this.slotCount) throw this.chainError(ref, 'index chain loops')
       if (page.header.type !== PageType.OverflowIndex) throw this.chainError(ref, `page ${cur.id} is not an index page`)
       out.push(cur)
-      const { next, refs } = decodeIndexPage(page.page, page.header)
+      const { next, refs } = decodeIndexPage(page.page, page.header, cur.slot)
       out.push(...refs)
       cur = next
       if (cur) page = this.page(cur)
@@ -126,7 +126,7 @@ export class Pager implements ChainIO {
       if (guard > this.slotCount) throw this.chainError(ref, 'index chain loops')
       if (page.header.type !== PageType.OverflowIndex) throw this.chainError(ref, `page ${cur.id} is not an index page`)
       visit(page.page, page.header, cur)
-      const { next, refs } = decodeIndexPage(page.page, page.header)
+      const { next, refs } = decodeIndexPage(page.page, page.header, cur.slot)
       for (const r of refs) {
         const d = this.page(r)
         if (d.header.type !== PageType.OverflowData) throw this.chainError(ref, `page ${r.id} is not a data page`)
@@ -202,10 +202,11 @@ export class Pager implements ChainIO {
 
   /**
    * Writes every staged page, coalescing runs of adjacent slots into one write, then flushes the
-   * file. On failure (e.g. quota) the slots go back to the free list and nothing is half-adopted.
+   * file (unless `flush` is false: the caller flushes before anything durable names the pages).
+   * On failure (e.g. quota) the slots go back to the free list and nothing is half-adopted.
    * Cost: O(staged pages) bytes written, one flush.
    */
-  writeStaged(): void {
+  writeStaged(flush = true): void {
     const slots = [...this.staged.keys()].sort((a, b) => a - b)
     try {
       for (let i = 0; i < slots.length; ) {
@@ -217,7 +218,7 @@ export class Pager implements ChainIO {
         this.counters.pagesWritten += j - i
         i = j
       }
-      this.file.flush()
+      if (flush) this.file.flush()
     } finally {
       this.staged.clear()
     }

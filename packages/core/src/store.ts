@@ -44,11 +44,18 @@ export type SnapshotRecord = {
 }
 
 /**
+ * The on-disk format this code writes (pages, WAL records, keys, values, the Meta). A store of an
+ * earlier format is migrated when it opens; a later one is refused. See docs/format.md.
+ */
+export const FORMAT_VERSION = 2
+
+/**
  * The durable state the engine needs to open: everything but the pages themselves.
  * Written as a whole, atomically (the root switch of the seed).
  */
 export type Meta = {
-  version: 1
+  /** The on-disk format (docs/format.md): FORMAT_VERSION; 1 is migrated on open. */
+  version: 1 | 2
   pageSize: number
   /** Highest generation (commit number) checkpointed. */
   generation: number
@@ -78,6 +85,12 @@ export interface MetaStore {
   load(): Promise<Meta | undefined>
   save(meta: Meta): Promise<void>
   close(): Promise<void>
+  /**
+   * Whether a save that failed may still have reached storage (a file write whose fsync failed).
+   * Then the engine saves the previous Meta again after a failure. IndexedDB: false (a failed
+   * transaction leaves nothing).
+   */
+  readonly failedSaveMayPersist?: boolean
 }
 
 /** What a Database is opened on. */

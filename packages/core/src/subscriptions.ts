@@ -3,8 +3,11 @@
 // reads the old value of each subscribed key it touches before applying (a range delete walks
 // its range) and the new value after; restore, undo and redo diff the two roots, which are
 // both immutable. Nothing is paid for keys outside every subscribed range.
+//
+// Values are decoded at delivery, after the commit is durable: a value that cannot be decoded
+// then is reported (the listener misses that event) and never fails the write that made it.
 
-import type { KeyRange } from './btree.js'
+import type { KeyRange } from './keys.js'
 import type { RawChange } from './diff.js'
 import { keyInRange } from './keys.js'
 import type { Change, Commit } from './types.js'
@@ -14,8 +17,19 @@ export type ChangeEvent = { branch: string; commit: Commit; changes: Change[] }
 export type ChangeListener = (event: ChangeEvent) => void
 
 type Subscription = { branch: string; range: KeyRange; listener: ChangeListener; since: number }
+/** A change found by a commit, decoded once (at delivery), however many subscriptions get it. */
+class PendingChange {
+  private decoded?: Change
+  constructor(
+    private readonly raw: RawChange,
+    private readonly decode: (c: RawChange) => Change,
+  ) {}
+  get(): Change {
+    return (this.decoded ??= this.decode(this.raw))
+  }
+}
 /** Events computed for a commit, posted once it is durable. */
-export type Deliveries = { sub: Subscription; event: ChangeEvent }[]
+export type Deliveries = { sub: Subscription; branch: string; commit: Commit; changes: PendingChange[] }[]
 
 /** The subscriptions one commit reports to. */
 export class Watch {
@@ -30,18 +44,18 @@ export class Watch {
   }
 
   /**
-   * The events of one commit from its changes in key order (called once); each change is
-   * decoded once, however many ranges hold it.
+   * The events of one commit from its changes in key order (called once); `decode` runs at
+   * delivery, once per change however many ranges hold it.
    */
   events(commit: Commit, changes: Iterable<RawChange>, decode: (c: RawChange) => Change): Deliveries {
-    const lists = this.subs.map(() => [] as Change[])
+    const lists = this.subs.map(() => [] as PendingChange[])
     for (const raw of changes) {
-      let change: Change | undefined
+      let change: PendingChange | undefined
       this.subs.forEach((s, i) => {
-        if (keyInRange(raw.key, s.range)) lists[i]!.push((change ??= decode(raw)))
+        if (keyInRange(raw.key, s.range)) lists[i]!.push((change ??= new PendingChange(raw, decode)))
       })
     }
-    return this.subs.flatMap((sub, i) => (lists[i]!.length ? [{ sub, event: { branch: this.branch, commit, changes: lists[i]! } }] : []))
+    return this.subs.flatMap((sub, i) => (lists[i]!.length ? [{ sub, branch: this.branch, commit, changes: lists[i]! }] : []))
   }
 }
 
@@ -50,7 +64,12 @@ export class Subscriptions {
   private readonly outbox: Deliveries = []
   private draining = false
 
-  constructor(private readonly onListenerError: (e: unknown) => void) {}
+  constructor(
+    /** A listener threw: reported, and the listener stays. */
+    private readonly onListenerError: (e: unknown) => void,
+    /** A change could not be read back for delivery (a damaged page): the commit stands. */
+    private readonly onDeliveryError: (e: unknown) => void = onListenerError,
+  ) {}
 
   /** Adds a listener for commits after generation `since`; returns its unsubscribe function. */
   add(branch: string, range: KeyRange, listener: ChangeListener, since: number): () => void {
@@ -80,8 +99,15 @@ export class Subscriptions {
 
   private drain(): void {
     this.draining = false
-    for (const { sub, event } of this.outbox.splice(0)) {
+    for (const { sub, branch, commit, changes } of this.outbox.splice(0)) {
       if (!this.subs.has(sub)) continue // unsubscribed meanwhile
+      let event: ChangeEvent
+      try {
+        event = { branch, commit, changes: changes.map((c) => c.get()) }
+      } catch (e) {
+        this.onDeliveryError(e)
+        continue
+      }
       try {
         sub.listener(event)
       } catch (e) {

@@ -5,7 +5,7 @@
 // The same class runs in the browser client, with reads going to the worker.
 
 import { bytesKey } from './bytes.js'
-import type { KeyRange } from './btree.js'
+import type { KeyRange } from './keys.js'
 import { compareKeys, decodeKey, encodeKey, encodeRange, keyInRange } from './keys.js'
 import type { EncodedOp } from './ops.js'
 import type { Key, Range, Transaction, Value } from './types.js'
@@ -94,6 +94,39 @@ export class BufferedTransaction implements Transaction {
 
 /** Keys and ranges one commit wrote, for validating transactions that started before it. */
 export type CommitFootprint = { generation: number; branch: string; keys: Uint8Array[]; ranges: KeyRange[]; all?: boolean }
+
+/** Commits remembered for validating optimistic transactions. */
+const COMMIT_LOG_LIMIT = 100_000
+
+/** The footprints of recent commits, oldest first: what transactions are validated against. */
+export class CommitLog {
+  private log: CommitFootprint[] = []
+
+  /** Remembers one commit; the oldest are forgotten past the limit. Cost: O(1) amortized. */
+  push(f: CommitFootprint): void {
+    this.log.push(f)
+    if (this.log.length > COMMIT_LOG_LIMIT) this.log.splice(0, this.log.length - COMMIT_LOG_LIMIT)
+  }
+
+  get length(): number {
+    return this.log.length
+  }
+
+  /** Forgets the commits after the first `n` (they were rolled back). */
+  truncate(n: number): void {
+    this.log.length = n
+  }
+
+  /** Forgets the commits after `generation` (they were rolled back). Cost: O(commits dropped). */
+  dropAfter(generation: number): void {
+    while (this.log.length && this.log[this.log.length - 1]!.generation > generation) this.log.pop()
+  }
+
+  /** Whether `plan` conflicts with a commit since it began (see conflicts()). */
+  conflicts(plan: TxPlan, generation: number, branch: string): boolean {
+    return conflicts(plan, this.log, generation, branch)
+  }
+}
 
 /**
  * Whether a transaction that started at `plan.startGeneration` conflicts with the commits in

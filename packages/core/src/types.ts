@@ -1,7 +1,10 @@
 // Public types of the cowdb API (the contract in API.md).
 
-/** A key: numbers < strings < binary < arrays (IndexedDB's order). */
-export type Key = string | number | Uint8Array | Key[]
+/**
+ * A key, in IndexedDB's order: numbers < dates < strings (by UTF-16 code unit) < binary < arrays
+ * (element by element). Comes back as the type it was written as. See docs/keys.md.
+ */
+export type Key = number | Date | string | Uint8Array | Key[]
 /** Any structured-cloneable value except `undefined`. */
 export type Value = unknown
 /** A page's 64-bit id as a safe integer. */
@@ -11,8 +14,15 @@ export type SnapshotId = string
 
 /** Reads at head (of `branch`, default main) or at a snapshot. */
 export type ReadOptions = { snapshot?: SnapshotId; branch?: string }
-/** Writes go to the head of `branch` (default main). */
-export type WriteOptions = { branch?: string }
+/**
+ * When a write resolves. 'strict' (default): once it is durable (the WAL flush that covers it).
+ * 'relaxed': once it is applied and logged; the flush follows within `relaxedFlushMs`, so a
+ * crash (or a failed flush, reported as the `error` event) can lose the writes of that window,
+ * never consistency. As SQLite's synchronous=NORMAL or IndexedDB's durability: 'relaxed'.
+ */
+export type Durability = 'strict' | 'relaxed'
+/** Writes go to the head of `branch` (default main), with the database's durability unless given. */
+export type WriteOptions = { branch?: string; durability?: Durability }
 export type BranchInfo = { name: string; root: PageId; generation: number; history: number; undoable: number; redoable: number }
 export type Range = { gt?: Key; gte?: Key; lt?: Key; lte?: Key }
 export type ScanOptions = ReadOptions & { limit?: number; reverse?: boolean }
@@ -37,6 +47,12 @@ export type Retention = { keepLast?: number; keepFor?: number; keepNamed?: boole
 export type OpenOptions = {
   /** Page size in bytes at create time: 4096 (default), 8192, 16384 (1024/2048 for tests). */
   pageSize?: number
+  /** When writes resolve, unless a call says otherwise (see Durability). Default 'strict'. */
+  durability?: Durability
+  /** With relaxed durability: the longest a resolved write waits for its flush. Default 100 ms. */
+  relaxedFlushMs?: number
+  /** Bytes the WAL file may keep after a checkpoint (as SQLite's journal_size_limit); it is emptied at close. Default 1 MiB. */
+  walSizeLimit?: number
   /** Byte budget of the decoded page cache. Default 64 MiB. */
   cacheBytes?: number
   retention?: Retention

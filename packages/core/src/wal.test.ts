@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { MemoryBlockFile } from './memory-store.js'
-import { RecordType, Wal } from './wal.js'
+import { RecordType } from './records.js'
+import { Wal } from './wal.js'
 
 const body = (n: number) => new Uint8Array(n).map((_, i) => (i * 31 + n) & 255)
 

@@ -15,18 +15,6 @@
 import { checksum32 } from './checksum.js'
 import type { BlockFile } from './store.js'
 
-export const enum RecordType {
-  Commit = 1,
-  Snapshot = 2,
-  DropSnapshot = 3,
-  Restore = 4,
-  /** Undo/redo: a head moves to one of its history entries. */
-  Move = 5,
-  Branch = 6,
-  DropBranch = 7,
-  Retention = 8,
-}
-
 const HEADER = 21
 
 export type ReplayResult = { records: number; tornTail: boolean; bytes: number }
@@ -47,7 +35,7 @@ export class Wal {
   constructor(readonly file: BlockFile) {}
 
   /** Stages one record; it is durable after the next `flush()`. Cost: O(body). */
-  append(type: RecordType, body: Uint8Array): void {
+  append(type: number, body: Uint8Array): void {
     const rec = new Uint8Array(HEADER + body.length)
     const dv = new DataView(rec.buffer)
     dv.setUint32(0, body.length)
@@ -92,6 +80,16 @@ export class Wal {
     this.chain = last
   }
 
+  /**
+   * After a failed flush: cuts the file back to the end of the durable records, so that no part
+   * of the failed write can be replayed, and makes that durable. Throws if it cannot.
+   * Cost: one truncate, one flush.
+   */
+  cutBack(): void {
+    this.file.truncate(this.offset)
+    this.file.flush()
+  }
+
   /** Drops staged records (their commit failed); records staged later differ from them. */
   discard(): void {
     if (this.bufferedRecords) this.attempt = (this.attempt + 1) >>> 0
@@ -100,24 +98,32 @@ export class Wal {
     this.bufferedRecords = 0
   }
 
-  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0. */
   /** Cuts the file at the end of the live records (what follows is stale anyway). */
   shrink(): void {
     if (this.file.size() > this.offset) this.file.truncate(this.offset)
   }
 
-  restart(salt: number): void {
+  /** After a checkpoint covering everything so far: a new cycle with `salt` starts at offset 0; the file keeps at most `sizeLimit` bytes. */
+  restart(salt: number, sizeLimit = Infinity): void {
     this.offset = 0
     this.chain = salt
-    // Give back space when the log grew large; the lsn check makes stale records harmless anyway.
-    if (this.file.size() > 64 * 1024 * 1024) this.file.truncate(0)
+    // Give space back past the limit (as SQLite's journal_size_limit); the records left are of
+    // the old cycle, which the new salt and lsn make unreplayable anyway.
+    if (this.file.size() > sizeLimit) this.file.truncate(sizeLimit)
+  }
+
+  /** At close, after a checkpoint that covers every record: the file is emptied. Cost: one truncate. */
+  empty(): void {
+    this.offset = 0
+    this.file.truncate(0)
+    this.file.flush()
   }
 
   /**
    * Replays records from offset 0 whose lsn continues from `fromLsn`, calling `visit` for each,
    * and positions the log after the last good one. Cost: reads the whole file once.
    */
-  replay(fromLsn: number, salt: number, visit: (type: RecordType, body: Uint8Array, lsn: number) => void): ReplayResult {
+  replay(fromLsn: number, salt: number, visit: (type: number, body: Uint8Array, lsn: number) => void): ReplayResult {
     const size = this.file.size()
     const data = new Uint8Array(size)
     if (size) this.file.read(0, data)
@@ -142,7 +148,7 @@ export class Wal {
         break
       }
       if (!ours) break
-      visit(dv.getUint8(at + 16) as RecordType, data.subarray(at + HEADER, at + HEADER + len), lsn)
+      visit(dv.getUint8(at + 16), data.subarray(at + HEADER, at + HEADER + len), lsn)
       records++
       lsn++
       chain = sum

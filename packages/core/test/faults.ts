@@ -39,6 +39,14 @@ export class CrashFile implements BlockFile {
 
   constructor(private readonly ctl: FaultController) {}
 
+  /** Starts the file with `bytes`, durable, counting no I/O call (a file found on disk). */
+  preload(bytes: Uint8Array): this {
+    this.visible = new MemoryBlockFile()
+    this.visible.write(0, bytes)
+    this.durable = cloneFile(this.visible)
+    return this
+  }
+
   read(offset: number, into: Uint8Array): number {
     if (this.ctl.crashed) throw new CrashSignal('crashed (read)')
     return this.visible.read(offset, into)

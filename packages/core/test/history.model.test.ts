@@ -207,6 +207,9 @@ async function run(cmds: Cmd[], keepLast0: number): Promise<void> {
           db = await Database.open(storage.reopen(), OPEN)
           break
       }
+      // never, at any step, a slot that some root reaches on the free list (deadlists free early)
+      const space = await db.space()
+      expect(space.reachableButFree, `${when}: reachable slots on the free list`).toBe(0)
       if (step % 10 === 9) await checkAll(when)
     }
     await checkAll('at the end')

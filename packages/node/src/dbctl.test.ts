@@ -62,7 +62,8 @@ describe('dbctl', () => {
       for (let i = 0; i < 5; i++) await dbctl('put', '--db', a, '--key', `k${i}`, '--value', String(i))
       const exported = await dbctl('export', '--db', a, '--out', full)
       expect(exported.code).toBe(0)
-      const head = JSON.parse(exported.out[0]!) as { snapshot: string; entries: number }
+      const head = JSON.parse(exported.out[0]!) as { snapshot: string; entries: number; version: number }
+      expect(head.version).toBe(2) // the backup format written (format 1 backups are still read)
       expect(head.entries).toBe(5)
       expect(exported.err.at(-1)).toBe('export: 5/5 entries')
       await dbctl('put', '--db', a, '--key', 'k1', '--value', '"changed"')

@@ -140,10 +140,11 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       metrics: async () => io.out((await db!.metrics()).trimEnd()),
       export: async () => {
         const out = need('out')
-        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, onProgress: progress('export') })
+        // keep a snapshot of what was exported: the --since of the next incremental export
+        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, keepSnapshot: true, onProgress: progress('export') })
         writeFileSync(out, bytes)
-        const { header } = readBackup(bytes)
-        io.out(line({ file: out, bytes: bytes.length, ...header }))
+        const { header, version } = readBackup(bytes)
+        io.out(line({ file: out, bytes: bytes.length, version, ...header }))
       },
       import: async () => {
         const bytes = readFileSync(need('in'))

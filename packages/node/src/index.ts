@@ -1,4 +1,5 @@
 export { open } from './open.js'
 export { FileBlockFile } from './file-store.js'
 export { FileMetaStore } from './meta-file.js'
+export { metricsHandler, PROMETHEUS_CONTENT_TYPE, type MetricsHandlerOptions, type MetricsSource } from './metrics-handler.js'
 export * from '@cowdb/core'

@@ -14,6 +14,8 @@ const HEADER = 20
 type Copy = { seq: number; meta: Meta }
 
 export class FileMetaStore implements MetaStore {
+  /** A write whose fsync failed may be on disk all the same. */
+  readonly failedSaveMayPersist = true
   private seq = 0
   private readonly files: [string, string]
 

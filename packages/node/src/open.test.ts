@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -45,7 +45,8 @@ describe('open()', () => {
   it('another process holding the store gives LockedError naming its pid; a dead holder is taken over', async () => {
     const dir = tmp()
     const child = spawn(process.execPath, ['-e', `require('fs').writeFileSync(${JSON.stringify(join(dir, 'LOCK'))}, process.pid + '\\n'); setInterval(() => {}, 1000)`])
-    await new Promise((r) => setTimeout(r, 300))
+    // wait for the child's lock file (however loaded the machine), not a fixed time
+    while (!existsSync(join(dir, 'LOCK')) || !readFileSync(join(dir, 'LOCK'), 'utf8').endsWith('\n')) await new Promise((r) => setTimeout(r, 20))
     await expect(open(dir)).rejects.toThrow(new RegExp(`locked by pid ${child.pid}`))
     child.kill('SIGKILL')
     await new Promise((r) => child.on('exit', r))

@@ -1,0 +1,227 @@
+// A worker serving one database: its own client (the page that started it) always, and the other
+// tabs' workers while it owns the files. It owns them when it holds the Web Lock `cowdb:<name>`
+// (the owner, or leader); otherwise it follows (share.ts) and queues for the lock, and when the
+// lock comes it opens the files and leads, running what its client and the others were waiting
+// for. With `share: false` a second opener waits `lockTimeout` ms for the lock, then LockedError.
+
+import { Database, type DatabaseOptions, type Storage } from '@cowdb/core'
+import { openCallLog, type CallLog } from './call-log.js'
+import { missingFeatures } from './features.js'
+import { queueForLock, tryLock, waitForLock } from './locks.js'
+import { Owner, type Client, type OwnedEngine } from './owner.js'
+import { toWire, type Call, type FromWorker, type OpenRequest, type Result, type ShareMessage, type ToWorker, type WireError } from './protocol.js'
+import { Follower } from './share.js'
+import { openEngine } from './engine.js'
+
+export type ServeOptions = {
+  /** Opens the engine on the files. Default: Database.open (tests wrap it to inject failures). */
+  openEngine?: (storage: Storage, options: DatabaseOptions) => Promise<OwnedEngine>
+}
+
+/** Starts serving the client that talks on `scope` (the worker's global scope). Cost: none until it speaks. */
+export function serve(scope: DedicatedWorkerGlobalScope, options: ServeOptions = {}): void {
+  const session = new Session(scope, options.openEngine ?? ((storage, opts) => Database.open(storage, opts)))
+  scope.onmessage = (e: MessageEvent<ToWorker>) => session.receive(e.data)
+}
+
+class Session {
+  private readonly me = crypto.randomUUID()
+  private request: OpenRequest | undefined
+  private owner: Owner | undefined
+  private follower: Follower | undefined
+  /** While this worker, promoted, opens the files. */
+  private opening: Promise<void> | undefined
+  /** Why this worker cannot serve at all (promoted, it could not open the files). */
+  private broken: WireError | undefined
+  private channel: BroadcastChannel | undefined
+  private closing = false
+  private readonly stopQueueing = new AbortController()
+  /** This worker's own client. */
+  private readonly local: Client
+  /** Other tabs' workers as clients of this owner, by worker id. */
+  private readonly peers = new Map<string, Client>()
+
+  constructor(
+    private readonly scope: DedicatedWorkerGlobalScope,
+    private readonly openEngine: NonNullable<ServeOptions['openEngine']>,
+  ) {
+    this.local = {
+      answer: (answers, transfer) => this.post({ kind: 'results', answers }, transfer),
+      push: (p) => this.post(p),
+    }
+  }
+
+  receive(m: ToWorker): void {
+    if (m.kind === 'hello') this.post({ kind: 'hello', missing: missingFeatures(m.share) })
+    else if (m.kind === 'open') void settle(() => this.open(m.request)).then((result) => this.post({ kind: 'opened', result }))
+    else if (m.kind === 'calls') this.calls(m.calls)
+    else void settle(() => this.close()).then((result) => this.post({ kind: 'closed', result }))
+  }
+
+  private calls(calls: Call[]): void {
+    const error = this.broken ?? (this.owner || this.follower ? undefined : { name: 'ClosedError', message: 'cowdb: the database is not open' })
+    if (error) return this.local.answer(calls.map((c) => ({ id: c.id, result: { ok: false, error } })), [])
+    if (this.owner) this.owner.run(this.me, calls, this.local, false)
+    else this.follower!.send(calls)
+  }
+
+  private async open(req: OpenRequest): Promise<'leader' | 'follower'> {
+    if (this.request) throw new TypeError('cowdb: this worker already has a database open')
+    this.request = req
+    const lockName = `cowdb:${req.name}`
+    if (!req.share) {
+      this.owner = await this.lead(await waitForLock(lockName, req.lockTimeout), true)
+      return 'leader'
+    }
+    const channel = (this.channel = new BroadcastChannel(lockName))
+    channel.onmessage = (e: MessageEvent<ShareMessage>) => this.onShare(e.data)
+    try {
+      const release = await tryLock(lockName)
+      if (release) {
+        this.owner = await this.lead(release, true)
+        this.announce()
+        return 'leader'
+      }
+    } catch (e) {
+      channel.close()
+      throw e
+    }
+    this.follower = new Follower(this.me, (m) => this.channel?.postMessage(m), this.local)
+    queueForLock(lockName, this.stopQueueing.signal, (release) => this.promote(release))
+    return 'follower'
+  }
+
+  /**
+   * Opens the files and the engine under the lock. `fresh`: the lock came without queueing, so no
+   * other tab waits on an answer and the call record starts empty. Cost: recovery (WAL replay).
+   */
+  private async lead(release: () => void, fresh: boolean): Promise<Owner> {
+    const req = this.request!
+    let log: CallLog | undefined
+    try {
+      // The record lives in OPFS; where OPFS cannot be opened (the IndexedDB page store's browsers)
+      // the database is shared without it: a write in flight at a change of owner may then run twice
+      if (req.share) log = await openCallLog(req.name, fresh).catch((e: unknown) => (e instanceof DOMException || e instanceof TypeError ? undefined : Promise.reject(e)))
+      const record = log
+      const engine = await openEngine(req.name, req.options, {
+        // the engine calls this last when it closes: the record, then the channel, then the lock
+        release: () => {
+          record?.close()
+          this.channel?.close()
+          this.channel = undefined
+          release()
+        },
+        onQuota: (info) => this.local.push({ kind: 'quota', info }),
+        openDatabase: (storage, options) => this.openEngine(storage, options) as Promise<Database>,
+      })
+      this.watch(engine)
+      return new Owner(engine, log, this.me)
+    } catch (e) {
+      log?.close()
+      release()
+      throw e
+    }
+  }
+
+  /** The lock came (the owner went): lead, and run what this worker's client was waiting for. */
+  private promote(release: () => void): void {
+    if (this.closing) return release()
+    this.opening = this.lead(release, false)
+      .then(
+        (owner) => {
+          this.owner = owner
+          const waiting = this.follower!.takeover()
+          this.follower = undefined
+          this.announce()
+          owner.run(this.me, waiting, this.local, true)
+        },
+        (e: unknown) => {
+          this.broken = toWire(e)
+          this.follower?.fail(this.broken)
+          this.follower = undefined
+          this.post({ kind: 'lost', error: this.broken })
+        },
+      )
+      .finally(() => (this.opening = undefined))
+  }
+
+  private onShare(m: ShareMessage): void {
+    const owner = this.owner
+    if (m.kind === 'call') {
+      if (m.to !== this.me || !owner) return
+      if (owner.isClosing) return this.channel?.postMessage({ kind: 'not-run', from: this.me, to: m.from, ids: m.calls.map((c) => c.id) } satisfies ShareMessage)
+      owner.acked(m.from, m.acked)
+      owner.run(m.from, m.calls, this.peer(m.from), true)
+    } else if (m.kind === 'who') {
+      if (owner && !owner.isClosing) this.announce()
+    } else if (m.kind === 'bye') {
+      owner?.forget(m.from)
+      this.peers.delete(m.from)
+    } else if (m.kind === 'leader' || m.kind === 'error' || m.to === this.me) {
+      this.follower?.receive(m)
+    }
+  }
+
+  private async close(): Promise<void> {
+    this.closing = true
+    this.stopQueueing.abort()
+    if (this.opening) await this.opening
+    if (this.follower) {
+      this.follower.bye()
+      this.follower = undefined
+    }
+    try {
+      await this.owner?.close()
+    } finally {
+      this.channel?.close()
+      this.channel = undefined
+    }
+  }
+
+  private announce(): void {
+    this.channel?.postMessage({ kind: 'leader', id: this.me, term: this.owner!.term } satisfies ShareMessage)
+  }
+
+  /** Another tab's worker as a client: answers and pushes go on the channel, addressed to it. */
+  private peer(id: string): Client {
+    let c = this.peers.get(id)
+    if (!c) {
+      c = {
+        answer: (answers) => this.channel?.postMessage({ kind: 'results', to: id, answers } satisfies ShareMessage),
+        push: (push) => this.channel?.postMessage({ kind: 'push', to: id, push } satisfies ShareMessage),
+      }
+      this.peers.set(id, c)
+    }
+    return c
+  }
+
+  /** The engine's background failures (its `error` event) reach this client and every follower. */
+  private watch(engine: OwnedEngine): void {
+    if (!(engine instanceof EventTarget)) return
+    engine.addEventListener('error', (e) => {
+      const error = toWire('error' in e ? e.error : e)
+      this.post({ kind: 'error', error })
+      this.channel?.postMessage({ kind: 'error', error } satisfies ShareMessage)
+    })
+  }
+
+  private post(m: FromWorker, transfer: ArrayBuffer[] = []): void {
+    this.scope.postMessage(m, transfer)
+  }
+}
+
+async function settle(run: () => Promise<unknown>): Promise<Result> {
+  try {
+    return { ok: true, value: await run() }
+  } catch (e) {
+    return { ok: false, error: toWire(e) }
+  }
+}
+
+function tryTo(f: () => void): void {
+  try {
+    f()
+  } catch {
+    // closing what failed to open: the first error is the one to report
+  }
+}

@@ -1,0 +1,210 @@
+// What one logged record does to the in-memory state: the same code runs live (after the
+// writer has logged the record) and in recovery (replaying the WAL). A commit applies its ops
+// to its head's tree; restore, undo and redo switch a head to another root; the rest changes the
+// catalog. Each commit also leaves its footprint for transaction validation and, when someone
+// listens, the events its subscribers will get once it is durable.
+
+import { buildSorted, insert, lookup, remove, removeRange, walk, type StoredValue, type Tree } from './btree.js'
+import { bytesKey } from './bytes.js'
+import type { Catalog } from './catalog.js'
+import { diffTrees, type RawChange } from './diff.js'
+import type { Stamp } from './heads.js'
+import { compareKeys } from './keys.js'
+import type { Ref } from './node.js'
+import type { EncodedOp } from './ops.js'
+import { RecordType, type LogRecord } from './records.js'
+import { toChange } from './stored.js'
+import type { Deliveries, Subscriptions, Watch } from './subscriptions.js'
+import type { Failpoints } from './failpoints.js'
+import type { Change } from './types.js'
+import type { CommitFootprint, CommitLog } from './tx.js'
+
+/** A commit applied to its head: the root before and after, and its events for subscribers. */
+export type Applied = { before: Ref | null; after: Ref | null; events: Deliveries }
+
+export class Applier {
+  /** Head root switches that took effect (commits, restores, undo/redo). */
+  rootUpdates = 0
+  /** Commits of ops that took effect. */
+  commits = 0
+
+  constructor(
+    private readonly tree: Tree,
+    private readonly catalog: Catalog,
+    private readonly subs: Subscriptions,
+    private readonly log: CommitLog,
+    private readonly sameValue: (a: StoredValue, b: StoredValue) => boolean,
+    private readonly failpoints?: Failpoints,
+  ) {}
+
+  /** A raw change decoded for a subscriber (at delivery). */
+  private readonly toChange = (c: RawChange): Change => {
+    this.failpoints?.hit('deliver')
+    return toChange(this.tree.pager, c)
+  }
+
+  /** Applies a record read back from the WAL. */
+  apply(r: LogRecord): void {
+    const c = this.catalog
+    switch (r.type) {
+      case RecordType.Commit: {
+        const generation = c.generation + 1
+        c.recordHistory(r.stamp, generation, this.ops(r.stamp, r.ops))
+        this.published(1)
+        return
+      }
+      case RecordType.Snapshot:
+        return c.addSnapshot({ ...r.snap, root: null })
+      case RecordType.DropSnapshot:
+        return c.removeSnapshot(r.id)
+      case RecordType.Restore:
+        return this.restore(r.stamp, r.id)
+      case RecordType.Move:
+        return this.move(r.branch, r.id)
+      case RecordType.Branch:
+        return c.addBranch(r.name, r.from)
+      case RecordType.DropBranch:
+        return c.dropBranch(r.name)
+      case RecordType.Retention:
+        return c.setRetention(r.policy)
+      case RecordType.Group:
+        for (const sub of r.records) this.apply(sub)
+        return
+    }
+  }
+
+  /**
+   * Applies a commit's ops to its head; returns the head's root before and after, and the
+   * events it makes for subscribers (computed now, posted once the commit is durable).
+   * Cost: O(ops log n) page loads, each touched page copied once per epoch.
+   */
+  ops(stamp: Stamp, ops: EncodedOp[]): Applied {
+    const head = this.catalog.headOf(stamp.branch)
+    const before = head.root
+    const generation = this.catalog.nextGeneration()
+    this.tree.head = stamp.branch
+    const watch = this.subs.watch(stamp.branch, generation)
+    const touched = watch ? this.valuesBefore(before, ops, watch) : undefined
+    let root = head.root
+    if (!root && ops.length >= 256 && ops.every((o) => o.type === 'put')) {
+      root = this.buildFromBatch(ops as Extract<EncodedOp, { type: 'put' }>[])
+    } else {
+      for (const op of ops) {
+        if (op.type === 'put') root = insert(this.tree, root, op.key, op.value)
+        else if (op.type === 'delete') root = remove(this.tree, root, op.key)
+        else root = removeRange(this.tree, root, op.range)
+        this.failpoints?.hit('applyOps')
+      }
+    }
+    head.root = root
+    head.generation = generation
+    // History keeps every commit's root: later commits must copy its pages, not edit them.
+    if (stamp.history.length) this.tree.freeze()
+    const footprint: CommitFootprint = { generation, branch: stamp.branch, keys: [], ranges: [] }
+    for (const op of ops) op.type === 'deleteRange' ? footprint.ranges.push(op.range) : footprint.keys.push(op.key)
+    this.log.push(footprint)
+    const events = watch && touched ? watch.events(this.catalog.commitInfo(stamp.branch), this.changesAfter(root, touched), this.toChange) : []
+    return { before, after: root, events }
+  }
+
+  /** `n` commits of ops took effect (they are durable, or replayed): counted. */
+  published(n: number): void {
+    this.rootUpdates += n
+    this.commits += n
+  }
+
+  /**
+   * The events a switch of `branch`'s head to root `to` (restore, undo, redo) will make: a diff of
+   * the two roots, both immutable. Found before the switch is logged, so a page that cannot be
+   * read fails the call while it can still leave no trace. Cost: O(changed pages) when someone
+   * listens, else O(subscriptions).
+   */
+  switchEvents(branch: string, to: Ref | null): Deliveries {
+    const generation = this.catalog.generation + 1
+    const watch = this.subs.watch(branch, generation)
+    if (!watch) return []
+    const from = this.catalog.headOf(branch).root
+    return watch.events({ generation, root: to ? to.id : 0 }, diffTrees(this.tree, from, to, this.sameValue), this.toChange)
+  }
+
+  /** Undo/redo: `branch`'s head moves to history entry `id`, as a new commit. O(1). */
+  move(branch: string, id: string, events: Deliveries = []): void {
+    const head = this.catalog.headOf(branch)
+    const at = head.history.indexOf(id)
+    if (at < 0) return // retention dropped it meanwhile (a replay with a later clock)
+    this.catalog.switchHead(branch, this.catalog.snapFor(id).root, at)
+    this.switched(branch)
+    this.subs.post(events)
+  }
+
+  /** Restore: the stamp's head moves to snapshot `id`'s root, as a new commit. O(1). */
+  restore(stamp: Stamp, id: string, events: Deliveries = []): void {
+    const head = this.catalog.headOf(stamp.branch)
+    const snap = this.catalog.snapFor(id)
+    const before = this.catalog.switchHead(stamp.branch, snap.root, undefined, snap)
+    this.switched(stamp.branch)
+    this.catalog.recordHistory(stamp, this.catalog.generation, { before, after: head.root })
+    this.subs.post(events)
+  }
+
+  /** After a head switch: counted, and logged as touching every key (transactions conflict). */
+  private switched(branch: string): void {
+    this.rootUpdates++
+    this.log.push({ generation: this.catalog.generation, branch, keys: [], ranges: [], all: true })
+  }
+
+  /**
+   * The subscribed keys a commit's ops touch, with their values before it (read before any op
+   * applies: a key no earlier op touched still has its old value, in place or not).
+   */
+  private valuesBefore(root: Ref | null, ops: EncodedOp[], watch: Watch): Map<string, RawChange> {
+    const touched = new Map<string, RawChange>()
+    const note = (key: Uint8Array, value: StoredValue | undefined) => {
+      const id = bytesKey(key)
+      if (!touched.has(id)) touched.set(id, value === undefined ? { key } : { key, before: value })
+    }
+    for (const op of ops) {
+      this.failpoints?.hit('subscriberLookup')
+      if (op.type !== 'deleteRange') {
+        if (watch.wants(op.key)) note(op.key, lookup(this.tree, root, op.key))
+      } else {
+        walk(this.tree, root, op.range, false, (key, value) => {
+          if (watch.wants(key)) note(key, value)
+          return true
+        })
+      }
+    }
+    return touched
+  }
+
+  /** The touched keys' changes after the commit, in key order; keys whose value is the same drop out. */
+  private changesAfter(root: Ref | null, touched: Map<string, RawChange>): RawChange[] {
+    const out: RawChange[] = []
+    for (const c of touched.values()) {
+      const after = lookup(this.tree, root, c.key)
+      if (after !== undefined) c.after = after
+      if (c.before === undefined ? after !== undefined : after === undefined || !this.sameValue(c.before, after)) out.push(c)
+    }
+    return out.sort((a, b) => compareKeys(a.key, b.key))
+  }
+
+  /** A big batch into an empty tree: sort once, build bottom-up (the last put of a key wins). */
+  private buildFromBatch(puts: Extract<EncodedOp, { type: 'put' }>[]): Ref | null {
+    // Sorting on one-char-per-byte strings uses the engine's native string compare (byte order),
+    // several times faster than a comparator over Uint8Arrays. The sort is stable.
+    const decorated = puts.map((op) => ({ s: bytesKey(op.key), op }))
+    decorated.sort((a, b) => (a.s < b.s ? -1 : a.s > b.s ? 1 : 0))
+    const keys: Uint8Array[] = []
+    const values: Uint8Array[] = []
+    let last = ''
+    for (const { s, op } of decorated) {
+      if (keys.length && s === last) values[values.length - 1] = op.value
+      else {
+        keys.push(op.key)
+        values.push(op.value)
+        last = s
+      }
+    }
+    return buildSorted(this.tree, keys, values)
+  }
+}
