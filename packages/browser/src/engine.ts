@@ -155,7 +155,8 @@ export async function openEngine(name: string, options: EngineOptions = {}, hook
   }
 
   const methods = new Map<string, (...args: unknown[]) => unknown>() // one function per method, not per call
-  return new Proxy({} as Database, {
+  // the target only gives the proxy Database's prototype: `instanceof Database` / `EventTarget` hold
+  return new Proxy(Object.create(Database.prototype) as Database, {
     get(_, prop) {
       if (typeof prop !== 'string') return undefined
       if (prop === 'then') return undefined // not a thenable
