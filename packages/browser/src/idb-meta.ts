@@ -19,17 +19,23 @@ export type StoreKind = 'opfs' | 'indexeddb'
 /** The head record: the Meta without its snapshot rows, and the page store it belongs with. */
 type HeadRow = Omit<Meta, 'snapshots'> & { store?: StoreKind }
 
-/** Opens (creating or upgrading) the IndexedDB database `cowdb:<name>`. Cost: one open. */
-export function connectIdb(name: string): Promise<IDBPDatabase> {
-  return openIdb(`cowdb:${name}`, 2, {
-    upgrade(db, oldVersion) {
-      if (oldVersion < 1) {
-        db.createObjectStore(HEAD)
-        db.createObjectStore(SNAPSHOTS, { keyPath: 'id' })
-      }
-      if (oldVersion < 2) db.createObjectStore(BLOCKS)
+/**
+ * Opens (creating if needed) the IndexedDB database `cowdb:<name>`, at version 1 as every cowdb
+ * has made it (a new one gets the `blocks` store too). With `blocks`, a database without that
+ * store (made by an earlier cowdb, holding no data) is upgraded to have it. Cost: one or two opens.
+ */
+export async function connectIdb(name: string, blocks = false): Promise<IDBPDatabase> {
+  const db = await openIdb(`cowdb:${name}`, 1, {
+    upgrade(db) {
+      db.createObjectStore(HEAD)
+      db.createObjectStore(SNAPSHOTS, { keyPath: 'id' })
+      db.createObjectStore(BLOCKS)
     },
   })
+  if (!blocks || db.objectStoreNames.contains(BLOCKS)) return db
+  const version = db.version + 1
+  db.close()
+  return openIdb(`cowdb:${name}`, version, { upgrade: (up) => void up.createObjectStore(BLOCKS) })
 }
 
 /**
@@ -46,11 +52,14 @@ export async function peekHead(db: IDBPDatabase): Promise<{ store: StoreKind; me
 
 /** Writes one batch (file chunks, sizes, Meta rows) in one strict transaction. Cost: one transaction. */
 export async function writeBatch(db: IDBPDatabase, batch: Batch): Promise<void> {
-  const tx = db.transaction([HEAD, SNAPSHOTS, BLOCKS], 'readwrite', { durability: 'strict' })
+  // the OPFS store's saves touch no chunks: they leave `blocks` out (a database made by an earlier cowdb has none)
+  const tx = db.transaction(batch.chunks.size ? [HEAD, SNAPSHOTS, BLOCKS] : [HEAD, SNAPSHOTS], 'readwrite', { durability: 'strict' })
   const head = tx.objectStore(HEAD)
-  const blocks = tx.objectStore(BLOCKS)
   const work: Promise<unknown>[] = []
-  for (const { file, index, bytes } of batch.chunks.values()) work.push(bytes ? blocks.put(bytes, [file, index]) : blocks.delete([file, index]))
+  if (batch.chunks.size) {
+    const blocks = tx.objectStore(BLOCKS)
+    for (const { file, index, bytes } of batch.chunks.values()) work.push(bytes ? blocks.put(bytes, [file, index]) : blocks.delete([file, index]))
+  }
   for (const [file, size] of batch.sizes) work.push(head.put(size, `size:${file}`))
   if (batch.meta) {
     const rows = tx.objectStore(SNAPSHOTS)

@@ -57,11 +57,11 @@ export async function openStorage(name: string, opts: StorageOptions = {}, hooks
   try {
     const head = await peekHead(idb)
     if (head && want !== 'auto' && head.store !== want) throw new TypeError(`cowdb: '${name}' keeps its pages in ${head.store}, not ${want}`)
-    if (head?.store === 'indexeddb' || (!head && want === 'indexeddb')) return await openIdbStore(name, idb, !head, hooks)
+    if (head?.store === 'indexeddb' || (!head && want === 'indexeddb')) return await openIdbStore(name, await withBlocks(name, idb), !head, hooks)
     const dir = await opfsDir(name)
     if (typeof dir === 'string') {
       if (head || want === 'opfs') throw new UnsupportedError(`cowdb: '${name}' keeps its pages in OPFS, and this browser context cannot open OPFS (${dir})`)
-      return { ...(await openIdbStore(name, idb, true, hooks)), fallbackReason: dir }
+      return { ...(await openIdbStore(name, await withBlocks(name, idb), true, hooks)), fallbackReason: dir }
     }
     const files = await existingFiles(dir)
     if (head) {
@@ -74,7 +74,7 @@ export async function openStorage(name: string, opts: StorageOptions = {}, hooks
     const opened = await openOpfsFiles(name, dir)
     if (typeof opened === 'string') {
       if (head || want === 'opfs') throw new UnsupportedError(`cowdb: '${name}' keeps its pages in OPFS, and this browser context has no OPFS sync access handles (${opened})`)
-      return { ...(await openIdbStore(name, idb, true, hooks)), fallbackReason: opened }
+      return { ...(await openIdbStore(name, await withBlocks(name, idb), true, hooks)), fallbackReason: opened }
     }
     const { pages, wal, mirror } = opened
     const meta = new IdbMetaStore(idb, 'opfs', undefined, (m) => {
@@ -92,6 +92,13 @@ export async function openStorage(name: string, opts: StorageOptions = {}, hooks
     idb.close()
     throw e
   }
+}
+
+/** The connection, with the `blocks` store the IndexedDB page store needs (see connectIdb). */
+async function withBlocks(name: string, idb: IDBPDatabase): Promise<IDBPDatabase> {
+  if (idb.objectStoreNames.contains('blocks')) return idb
+  idb.close()
+  return connectIdb(name, true)
 }
 
 async function openIdbStore(name: string, idb: IDBPDatabase, created: boolean, hooks: IdbHooks): Promise<OpenedStorage> {
