@@ -75,7 +75,7 @@ export function matrix(results: BrowserResult[]): string {
   lines.push('  event, no details): openDB fails with WorkerError, never hangs. A worker started from a blob')
   lines.push('  module that loads the worker module with import() loads every time there (tried by hand; not')
   lines.push("  in cowdb's worker start yet). The suite opens again in a new tab of the session there.")
-  const notes = rs.flatMap((r) => r.cases.flatMap((c) => (c.notes ?? []).map((n) => `${r.version}, "${c.name}": ${n}`)))
+  const notes = rs.flatMap((r) => r.cases.flatMap((c) => (c.notes ?? []).map((n) => `${r.version}, "${c.name}": ${n.replace(/ \(https?:[^)]*\)/g, "")}`)))
   const fails = rs.flatMap((r) => r.cases.filter((c) => !c.ok).map((c) => `${r.version}, "${c.name}": ${firstLine(c.error)}`))
   if (notes.length) {
     lines.push('')
