@@ -19,9 +19,17 @@ import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runne
 import { encodeValue } from '@cowdb/core/values'
 import { Connection, transfer } from './connection.js'
 import { UnsupportedError } from './errors.js'
+import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
+import { requestPersistence } from './persist.js'
 import { TRANSFER_MIN_BYTES, fromWire, type Args, type Method, type Push, type Returns } from './protocol.js'
 
-export type BrowserOpenOptions = OpenOptions & {
+export type BrowserOpenOptions = OpenOptions &
+  Omit<EngineOptions, keyof OpenOptions> & {
+  /**
+   * Ask the browser to keep this origin's storage through eviction (navigator.storage.persist()).
+   * The answer is not waited for (it may be a prompt); `persistence` holds it, stats().storage.persisted the state.
+   */
+  persist?: boolean
   /**
    * Share the database with other tabs (default true): the first opener owns the files, later
    * ones forward their calls to it and take over when it goes. Their own open options are
@@ -46,7 +54,8 @@ export type BrowserOpenOptions = OpenOptions & {
  * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
  * has it open, this one shares it: calls go to that owner, and this one takes over when the owner
  * closes. Never hangs: a worker that fails to load or answer rejects with WorkerError, a browser
- * without OPFS sync access handles, Web Locks or BroadcastChannel with UnsupportedError.
+ * without Web Locks, IndexedDB or BroadcastChannel with UnsupportedError; without OPFS sync
+ * access handles the pages go to IndexedDB (docs/storage.md).
  * Cost: loading the worker, then the open (recovery replays the WAL) or joining the owner.
  */
 export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
@@ -61,6 +70,8 @@ export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<Bro
  * or for good after a fatal error, then `event.reason`).
  */
 export class BrowserDatabase extends EventTarget implements DatabaseApi {
+  /** The answer to `persist: true` (navigator.storage.persist()); null when not asked or not answerable. */
+  persistence: Promise<boolean | null> = Promise.resolve(null)
   private closed: Error | undefined
   private closing: Promise<void> | undefined
   private ended = false
@@ -89,12 +100,13 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   static async open(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
     if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: openDB options must be an object')
-    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, ...options } = opts
+    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, persist, ...options } = opts
     if (typeof Worker === 'undefined') throw new UnsupportedError('cowdb: this environment has no Web Workers (in Node, use @cowdb/node)', ['Worker'])
     const { worker, url } = startWorker(given)
     let db: BrowserDatabase | undefined
     const conn = new Connection(worker, url, { push: (p) => db?.push(p), lost: (e) => db?.lost(e) })
     db = new BrowserDatabase(name, conn)
+    if (persist) db.persistence = requestPersistence()
     try {
       await conn.hello(share, workerTimeout)
       await conn.open({ name, options, lockTimeout, share })
@@ -284,8 +296,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     return this.call('space', [])
   }
   /** Counters and sizes. Cost: one round trip. */
-  stats(): Promise<Stats> {
-    return this.call('stats', [])
+  stats(): Promise<Stats & { storage: StorageInfo }> {
+    return this.call('stats', []) as Promise<Stats & { storage: StorageInfo }>
   }
   /** Metrics in Prometheus text format. Cost: one round trip. */
   metrics(): Promise<string> {
@@ -374,6 +386,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
       this.dispatchEvent(new DatabaseErrorEvent(fromWire(p.error)))
     } else if (p.kind === 'catalog') {
       this.dispatchEvent(new DatabaseCatalogEvent(p.change))
+    } else if (p.kind === 'quota') {
+      this.dispatchEvent(new CustomEvent<QuotaInfo>('quota', { detail: p.info }))
     }
   }
 

@@ -18,7 +18,7 @@ export { OTHER as TENANT_OTHER_LABEL, TENANT_LABELS } from './tenants.js'
 export { iterateChunks, runTransaction, ITERATE_CHUNK, type ReaderHost, type TxHost, type ReaderOptions, type Reader } from './tx-runner.js'
 export { MAIN } from './heads.js'
 export type { ChangeEvent, ChangeListener } from './subscriptions.js'
-export { readBackup, isBackup, type BackupHeader } from './backup.js'
+export { readBackup, isBackup, type BackupHeader, type ExportOptions } from './backup.js'
 export type { PageInfo } from './inspect.js'
 export { Failpoints, FAILPOINTS, type FailpointName } from './failpoints.js'
 // types that exported signatures name (so the API reference can show them)
