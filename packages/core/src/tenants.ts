@@ -26,8 +26,12 @@ import type { Writer } from './writer.js'
 export const TENANT_LABELS = 50
 /** The label of the series that sums the tenants beyond the labelled ones. */
 export const OTHER = '__other__'
-/** metrics() reuses the space each tenant alone holds for this long (a walk of every live page). */
-const SPACE_MAX_AGE_MS = 60_000
+/**
+ * metrics() reuses the space each tenant alone holds (a walk of every live page) for at least a
+ * minute, and for 20 times as long as the last walk took: the walks take at most 5% of the time.
+ */
+const SPACE_MIN_AGE_MS = 60_000
+const SPACE_AGE_PER_WALK = 20
 /** Pages the walk visits between yields, as the gc's marking does. */
 const STEP_PAGES = 256
 /** Walks that meet a page freed meanwhile (a snapshot dropped while it ran) start over this often. */
@@ -38,7 +42,7 @@ export type TenantHost = { catalog: Catalog; tree: Tree; writer: Writer; pageSiz
 
 export class Tenants {
   /** The last walk of the space each tenant alone holds (pages), and when it ran. */
-  private space: { at: number; pages: Map<string, number> } | undefined
+  private space: { at: number; took: number; pages: Map<string, number> } | undefined
   private walking: Promise<Map<string, number>> | null = null
 
   constructor(private readonly h: TenantHost) {}
@@ -136,8 +140,9 @@ export class Tenants {
   private async walkWithRetries(): Promise<Map<string, number>> {
     for (let attempt = 1; ; attempt++) {
       try {
+        const started = now()
         const pages = await this.walk()
-        this.space = { at: now(), pages }
+        this.space = { at: now(), took: now() - started, pages }
         return pages
       } catch (e) {
         if (!(e instanceof CorruptionError) || attempt >= WALK_TRIES) throw e
@@ -191,14 +196,16 @@ export class Tenants {
    * kept and the bytes only it holds. The `labels` largest tenants (by those bytes, then name)
    * get their own series; the others are summed in one series labelled OTHER (snapshot age: the
    * oldest of theirs). The bytes come from the last walk of every live page (exclusivePages);
-   * one older than a minute starts a new walk in the background, and until a first one has
-   * ended there is no bytes series (and the ranking is by name).
+   * one older than a minute (and than 20 times what it took) starts a new walk in the
+   * background, and until a first one has ended there is no bytes series (and the ranking is by
+   * name).
    * Cost: O(tenants log tenants + snapshots); the walk runs apart.
    */
   metrics(): Metric[] {
     const { catalog } = this.h
     const heads = catalog.tenantHeads()
-    if (heads.length && (!this.space || now() - this.space.at > SPACE_MAX_AGE_MS)) this.exclusivePages().catch(() => {}) // the next scrape tries again
+    const stale = !this.space || now() - this.space.at > Math.max(SPACE_MIN_AGE_MS, SPACE_AGE_PER_WALK * this.space.took)
+    if (heads.length && stale) this.exclusivePages().catch(() => {}) // the next scrape tries again
     const pages = this.space?.pages ?? new Map<string, number>()
     const counts = this.snapshotCounts()
     const newest = new Map<string, number>()
@@ -223,7 +230,7 @@ export class Tenants {
     series('cow_tenant_root_updates_total', "Root switches of the tenant's head (commits, restores, undo, redo) since open.", 'counter', (r) => r.updates)
     series('cow_tenant_snapshot_age_seconds', "Age of the tenant's newest named snapshot (0: none).", 'gauge', (r) => r.age)
     series('cow_tenant_snapshots', 'Snapshots the tenant keeps (named and history).', 'gauge', (r) => r.snapshots)
-    if (this.space) series('cow_tenant_exclusive_bytes', 'Bytes of the pages only the tenant reaches (freed if it is dropped), from a walk of every live page run at most once a minute.', 'gauge', (r) => r.bytes)
+    if (this.space) series('cow_tenant_exclusive_bytes', 'Bytes of the pages only the tenant reaches (freed if it is dropped), from the last walk of every live page (walks at least a minute apart, at most 5% of the time).', 'gauge', (r) => r.bytes)
     return out
   }
 
