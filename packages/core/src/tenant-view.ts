@@ -10,16 +10,14 @@ import { SnapshotNotFoundError } from './errors.js'
 import { MAIN, validBranchName } from './heads.js'
 import type { Progress, Retention, SnapshotId, SnapshotInfo, TenantInfo, TenantOptions } from './types.js'
 
-type On = { branch?: string }
-
 /** What a tenant handle needs from a database: a branch handle's calls and the tenant calls. */
 export interface TenantTarget extends BranchTarget {
-  snapshots(opts?: On): Promise<SnapshotInfo[]>
-  dropSnapshot(id: SnapshotId, opts?: On): Promise<void>
-  setRetention(retention: Retention, opts?: On): Promise<void>
-  getRetention(opts?: On): Promise<Required<Retention>>
-  exportBackup(opts?: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void } & On): Promise<Uint8Array>
-  importBackup(bytes: Uint8Array, opts?: { onProgress?: (p: Progress) => void; tenant?: boolean } & On): Promise<SnapshotInfo>
+  snapshots(opts?: { branch?: string }): Promise<SnapshotInfo[]>
+  dropSnapshot(id: SnapshotId, opts?: { branch?: string }): Promise<void>
+  setRetention(retention: Retention, opts?: { branch?: string }): Promise<void>
+  getRetention(opts?: { branch?: string }): Promise<Required<Retention>>
+  exportBackup(opts?: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void; branch?: string }): Promise<Uint8Array>
+  importBackup(bytes: Uint8Array, opts?: { onProgress?: (p: Progress) => void; tenant?: boolean; branch?: string }): Promise<SnapshotInfo>
   tenants(opts?: { space?: boolean }): Promise<TenantInfo[]>
   createTenant(name: string, opts?: TenantOptions): Promise<TenantInfo>
   dropTenant(name: string): Promise<void>
@@ -41,7 +39,7 @@ export class TenantView extends BranchView {
     super(target, validTenantName(name))
   }
 
-  private get on(): On {
+  private get on(): { branch: string } {
     return { branch: this.name }
   }
 
