@@ -54,13 +54,15 @@ function crossBrowser(browser) {
 }
 
 const counts = []
+const minutes = (ms) => `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`
 for (const [name, title, suite] of suites) {
   console.log(`\n> ${title}`)
-  counts.push([name, suite()])
+  const started = Date.now()
+  counts.push([name, suite(), Date.now() - started])
 }
 rmSync(reports, { recursive: true, force: true })
 console.log('')
-for (const [name, c] of counts) console.log(`${name}: ${c.passed} passed, ${c.failed} failed`)
+for (const [name, c, ms] of counts) console.log(`${name}: ${c.passed} passed, ${c.failed} failed (${minutes(ms)})`)
 const total = counts.reduce((t, [, c]) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed }), { passed: 0, failed: 0 })
 console.log(`total: ${total.passed} passed, ${total.failed} failed`)
 process.exit(total.failed === 0 ? 0 : 1)
