@@ -11,6 +11,7 @@
 
 import type { Pager } from './pager.js'
 import type { Wal } from './wal.js'
+import { WAL_SIZE_LIMIT } from './options.js'
 
 /** The adaptive WAL threshold never goes below this (a checkpoint costs a Meta save). */
 const WAL_MIN_BYTES = 256 * 1024
@@ -19,7 +20,7 @@ const DIRTY_MIN_PAGES = 64
 /** A checkpoint is due once the unwritten pages reach this share of the live ones. */
 const DIRTY_SHARE = 1 / 8
 
-export type PacingOptions = { adaptiveCheckpoints: boolean; walCheckpointBytes: number; walSizeLimit: number }
+export type PacingOptions = { adaptiveCheckpoints: boolean; walCheckpointBytes: number; walSizeLimit: number | undefined }
 
 export class Pacing {
   /** Pages created, and pages only in memory that died, since the last checkpoint. */
@@ -65,12 +66,14 @@ export class Pacing {
 
   /**
    * Bytes the WAL file keeps after a checkpoint (as SQLite's journal_size_limit: less to grow
-   * again): a quarter of the live pages' bytes, no floor (a small store's WAL would otherwise
-   * outweigh it), and at most walSizeLimit.
+   * again): walSizeLimit when given; else a quarter of the live pages' bytes, no floor (a small
+   * store's WAL would otherwise outweigh it), at most 1 MiB; 1 MiB with a fixed
+   * walCheckpointBytes. Cost: O(1).
    */
   walKeepBytes(): number {
-    if (!this.opts.adaptiveCheckpoints) return this.opts.walSizeLimit
-    return Math.min(this.opts.walSizeLimit, (this.livePages() * this.pager.pageSize) / 4)
+    if (this.opts.walSizeLimit !== undefined) return this.opts.walSizeLimit
+    if (!this.opts.adaptiveCheckpoints) return WAL_SIZE_LIMIT
+    return Math.min(WAL_SIZE_LIMIT, Math.floor((this.livePages() * this.pager.pageSize) / 4))
   }
 
   /** Slots in use (live, or waiting to be freed). */

@@ -164,6 +164,27 @@ describe('space that comes back by itself', () => {
     await db.close()
     expect(storage.wal.size()).toBe(0)
   })
+  it('keeps at most a quarter of the live pages in the WAL file unless walSizeLimit is given, which it keeps as given', async () => {
+    for (const walSizeLimit of [undefined, 1 << 30]) {
+      const storage = new MemoryStorage()
+      const db = await Database.open(storage, { pageSize: 1024, checkpointDelayMs: 0, walSizeLimit })
+      await db.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: key(i), value: 'v'.repeat(100) })))
+      // overwrites of a few keys: WAL bytes grow, few pages change, so the WAL calls the checkpoints
+      let peak = 0
+      for (let b = 0; b < 300; b++) {
+        await db.batch(Array.from({ length: 4 }, (_, i) => ({ type: 'put' as const, key: key(i * 500), value: `${b}`.repeat(300) })))
+        peak = Math.max(peak, storage.wal.size())
+      }
+      await db.checkpoint()
+      // a quarter of the slots in use when the WAL restarted: at most all the file's slots
+      const quarter = ((await db.space()).slots * 1024) / 4
+      expect(peak, `walSizeLimit ${walSizeLimit}: the WAL grew past a quarter of the pages file`).toBeGreaterThan(quarter)
+      if (walSizeLimit === undefined) expect(storage.wal.size()).toBeLessThanOrEqual(quarter)
+      else expect(storage.wal.size()).toBeGreaterThan(quarter) // not cut below the limit given
+      await db.close()
+      expect(storage.wal.size()).toBe(0)
+    }
+  })
 })
 
 describe('relaxed durability', () => {

@@ -67,7 +67,7 @@ export type OpenOptions = {
   durability?: Durability
   /** With relaxed durability: the longest a resolved write waits for its flush. Default 100 ms. */
   relaxedFlushMs?: number
-  /** Bytes the WAL file may keep after a checkpoint (as SQLite's journal_size_limit); it is emptied at close. Default 1 MiB. */
+  /** Bytes the WAL file may keep after a checkpoint (as SQLite's journal_size_limit); it is emptied at close. Default: a quarter of the live pages' bytes, at most 1 MiB (docs/architecture.md, "Checkpoint pacing"). */
   walSizeLimit?: number
   /** Byte budget of the decoded page cache. Default 64 MiB. */
   cacheBytes?: number

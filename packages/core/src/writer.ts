@@ -44,8 +44,8 @@ export type WriterOptions = {
   largeCommitBytes: number
   /** The longest a relaxed commit waits for its flush. */
   relaxedFlushMs: number
-  /** Bytes the WAL file may keep after a checkpoint. */
-  walSizeLimit: number
+  /** Bytes the WAL file may keep after a checkpoint, as given at open (unset: pacing.ts derives it). */
+  walSizeLimit: number | undefined
 }
 
 type TurnOptions = { flushFirst?: boolean; front?: boolean; checkpoint?: boolean }
