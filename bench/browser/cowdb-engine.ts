@@ -11,7 +11,7 @@ export function cowdbEngine(store: 'opfs' | 'indexeddb'): Engine {
   let snapshotId = ''
   const files = async () => {
     const s = await db.stats()
-    return { pages: s.fileBytes, wal: s.walBytes }
+    return { pages: s.fileBytes, wal: s.walFileBytes } // the WAL file, not only its records
   }
   return {
     version: store === 'opfs' ? 'cowdb (workspace source)' : 'cowdb, IndexedDB page store (workspace source)',

@@ -536,7 +536,7 @@ export class Database extends EventTarget implements DatabaseApi {
     this.check()
     return {
       ...this.pager.stats(), ...this.catalog.stats(), ...this.checkpointer.stats(), ...this.space_.stats(),
-      fileBytes: this.storage.pages.size(), walBytes: this.wal.offset, rootUpdates: this.applier.rootUpdates, commits: this.applier.commits,
+      fileBytes: this.storage.pages.size(), walBytes: this.wal.offset, walFileBytes: this.wal.file.size(), rootUpdates: this.applier.rootUpdates, commits: this.applier.commits,
       backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
       recoveredRecords: this.recovery.records, recoveredTornTail: this.recovery.tornTail,
     }

@@ -179,6 +179,7 @@ describe('space that comes back by itself', () => {
       // a quarter of the slots in use when the WAL restarted: at most all the file's slots
       const quarter = ((await db.space()).slots * 1024) / 4
       expect(peak, `walSizeLimit ${walSizeLimit}: the WAL grew past a quarter of the pages file`).toBeGreaterThan(quarter)
+      expect((await db.stats()).walFileBytes).toBe(storage.wal.size())
       if (walSizeLimit === undefined) expect(storage.wal.size()).toBeLessThanOrEqual(quarter)
       else expect(storage.wal.size()).toBeGreaterThan(quarter) // not cut below the limit given
       await db.close()

@@ -90,6 +90,8 @@ export type Stats = {
   pagesFree: number
   fileBytes: number
   walBytes: number
+  /** Size of the WAL file: walBytes, or more when it keeps room from an earlier cycle (up to walSizeLimit after a checkpoint; 0 after close). */
+  walFileBytes: number
   snapshots: number
   cacheHits: number
   cacheMisses: number
