@@ -31,8 +31,9 @@ export function cowdbEngine(store: 'opfs' | 'indexeddb'): Engine {
       db = await openEngine(name, { store })
       return ms
     },
-    // every cowdb commit is durable (WAL write + flush, or its IndexedDB batch, before the promise settles)
-    commit: async (key, value) => void (await db.put(key, value)),
+    // durable: the WAL write + flush (or its IndexedDB batch) before the promise settles; relaxed:
+    // settles before the flush, which follows within relaxedFlushMs (100 ms)
+    commit: async (key, value, durability) => void (await db.put(key, value, durability === 'relaxed' ? { durability: 'relaxed' } : undefined)),
     get: (key) => db.get(key),
     getMany: (keys) => db.getMany(keys),
     scan: async (from, limit) => (await db.scan({ gte: from, limit })).length,

@@ -51,10 +51,10 @@ const WORKLOADS: Workload[] = [
   },
   {
     id: 'commitsRelaxed',
-    workload: 'same, peers relaxed',
+    workload: 'same, relaxed',
     unit: 'commits/s',
     higherIsBetter: true,
-    note: "cowdb unchanged (always durable); IndexedDB/Dexie 'relaxed'; SQLite synchronous=NORMAL",
+    note: "cowdb durability 'relaxed' (flushed within 100 ms); IndexedDB/Dexie 'relaxed'; SQLite synchronous=NORMAL",
     run: (c, s) => c.call('commits', s.commits, 'relaxed'),
   },
   { id: 'bytesChurn', workload: 'bytes on disk per key after overwriting a random 50% (batches of 1,000)', unit: 'B/key', higherIsBetter: false, note: `no call after the last write; measured ${CHURN_IDLE_MS / 1000} s later`, run: (c) => c.call('churn') },
