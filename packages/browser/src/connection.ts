@@ -158,6 +158,7 @@ export class Connection {
       case 'event':
       case 'error':
       case 'catalog':
+      case 'shared':
         return this.on.push(m)
       case 'lost':
         this.fail(fromWire(m.error))

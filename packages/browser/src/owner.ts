@@ -5,6 +5,7 @@
 
 import type { Database, Progress, Reader } from '@cowdb/core'
 import type { CallLog } from './call-log.js'
+import type { Publisher } from './publisher.js'
 import { METHODS, ownedBuffers, toWire, type Answer, type Args, type Call, type Engine, type EngineMethod, type Method, type Push, type Result, type SessionApi, type SessionMethod, type WireError } from './protocol.js'
 
 /** The engine as the owner uses it: the callable methods, plus subscribe and close. */
@@ -25,7 +26,7 @@ function callEngine<M extends EngineMethod>(engine: { [K in EngineMethod]: (...a
 function callSession<M extends SessionMethod>(session: { [K in SessionMethod]: (...a: SessionArgs[K]) => unknown }, method: M, args: SessionArgs[M]): unknown {
   return session[method](...args)
 }
-const SESSION: Record<SessionMethod, true> = { subscribe: true, unsubscribe: true, role: true }
+const SESSION: Record<SessionMethod, true> = { subscribe: true, unsubscribe: true, role: true, warm: true }
 const isSession = (c: Call): c is Extract<Call, { method: SessionMethod }> => Object.hasOwn(SESSION, c.method)
 
 export class Owner {
@@ -46,6 +47,8 @@ export class Owner {
     private readonly log: CallLog | undefined,
     /** This worker's id: the origin of its own client's calls. */
     private readonly me: string,
+    /** Publishes pages for this worker's page to read from shared memory, when it can (publisher.ts). */
+    private readonly publisher?: Publisher,
   ) {}
 
   /** The owner's term (see CallLog.term); 0 when not shared. */
@@ -128,6 +131,7 @@ export class Owner {
    */
   async close(): Promise<void> {
     this.closing = true
+    this.publisher?.stop()
     while (this.inflight.size) await Promise.allSettled([...this.inflight])
     await new Promise((r) => setTimeout(r)) // answers go out (they flush in microtasks)
     for (const off of this.subscriptions.values()) off()
@@ -173,6 +177,7 @@ export class Owner {
         this.subscriptions.delete(key)
       },
       role: () => (origin === this.me ? 'leader' : 'follower'),
+      warm: (reads) => this.publisher?.warm(reads),
     }
   }
 

@@ -9,14 +9,14 @@
 //   coalesced per microtask, so one slow call never holds back the others sent with it.
 // - Errors cross as { name, message, slot?, pageId? } and are rebuilt with the same class.
 
-import type { CatalogChange, ChangeEvent, Database, Progress, Range, WriteOptions } from '@cowdb/core'
+import type { CatalogChange, ChangeEvent, Database, Key, Progress, Range, ReadOptions, WriteOptions } from '@cowdb/core'
 import { reviveError } from '@cowdb/core/errors'
 
 /** 'read': may run again after a change of owner. 'write': runs at most once (handover dedupes by call id). */
 export type Access = 'read' | 'write'
 
 /**
- * Every method the worker answers. Engine methods are the engine's own (Database); the last three
+ * Every method the worker answers. Engine methods are the engine's own (Database); the last four
  * the worker answers itself, per client (SessionApi).
  */
 export const METHODS = {
@@ -26,7 +26,7 @@ export const METHODS = {
   put: 'write', delete: 'write', batch: 'write', deleteRange: 'write', commitPlan: 'write', snapshot: 'write', dropSnapshot: 'write', restore: 'write', undo: 'write', redo: 'write',
   branch: 'write', dropBranch: 'write', setRetention: 'write', checkpoint: 'write', gc: 'write', compact: 'write',
   exportBackup: 'write', importBackup: 'write',
-  subscribe: 'read', unsubscribe: 'read', role: 'read',
+  subscribe: 'read', unsubscribe: 'read', role: 'read', warm: 'read',
 } as const satisfies Record<string, Access>
 
 export type Method = keyof typeof METHODS
@@ -39,7 +39,12 @@ export interface SessionApi {
   unsubscribe(subscription: number): void
   /** Whether the calling client's worker owns the files. */
   role(): 'leader' | 'follower'
+  /** Publishes to the shared page cache the pages these reads walk (the client could not find one there). */
+  warm(reads: WarmRead[]): void
 }
+
+/** A read the main thread could not answer from the shared page cache (shared-cache.ts). */
+export type WarmRead = { at?: ReadOptions } & ({ keys: Key[] } | { range: Range; reverse: boolean; limit: number })
 
 export type SessionMethod = keyof SessionApi
 export type EngineMethod = Exclude<Method, SessionMethod>
@@ -59,7 +64,8 @@ export type Answer = { id: number; result: Result }
 type ErrorFields = { slot?: number; pageId?: number; path?: string }
 export type WireError = { name: string; message: string } & ErrorFields
 
-export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number; share: boolean }
+/** `sharedCacheBytes`: the size of the shared page cache the client wants (0: none; see client.ts). */
+export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number; share: boolean; sharedCacheBytes: number }
 
 /** Client → its worker (the worker's own port). */
 export type ToWorker =
@@ -77,6 +83,8 @@ export type Push =
   | { kind: 'error'; error: WireError }
   /** Snapshots, branches, a head's history position or retention changed: the `catalog` event. */
   | { kind: 'catalog'; change: CatalogChange }
+  /** This worker owns the files now and publishes its pages here: reads may come from it (this tab only). */
+  | { kind: 'shared'; buffer: SharedArrayBuffer }
 
 /** Worker → its client. */
 export type FromWorker =

@@ -10,6 +10,7 @@ import { missingFeatures } from './features.js'
 import { queueForLock, tryLock, waitForLock } from './locks.js'
 import { Owner, type Client, type OwnedEngine } from './owner.js'
 import { toWire, type Call, type FromWorker, type OpenRequest, type Result, type ShareMessage, type ToWorker, type WireError } from './protocol.js'
+import { Publisher } from './publisher.js'
 import { Follower } from './share.js'
 import { openOpfsStorage } from './storage.js'
 
@@ -112,7 +113,9 @@ class Session {
       }
       const engine = await this.openEngine(storage, req.options)
       this.watch(engine)
-      return new Owner(engine, log, this.me)
+      const publisher = Publisher.start(storage, req.sharedCacheBytes)
+      if (publisher) this.post({ kind: 'shared', buffer: publisher.buffer })
+      return new Owner(engine, log, this.me, publisher)
     } catch (e) {
       log?.close()
       if (storage) for (const f of [storage.pages, storage.wal]) tryTo(() => f.close())

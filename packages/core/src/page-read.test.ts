@@ -8,8 +8,7 @@ import { Database } from './database.js'
 import { DurableFeed } from './durable.js'
 import { decodeKey, encodeKey, encodeRange } from './keys.js'
 import { MemoryStorage } from './memory-store.js'
-import type { Node } from './node.js'
-import { encodeShared, visitRange } from './page-publish.js'
+import { PagePublisher } from './page-publish.js'
 import { MISS, entryOffsets, maxEntries, readCount, readRange, readValue, type PageSource } from './page-read.js'
 import type { Key, Range } from './types.js'
 import { decodeValue } from './values.js'
@@ -68,20 +67,14 @@ class ArraySource implements PageSource {
   }
 }
 
-/** Every page the head of `db` reaches, encoded for sharing (those that can be); the root id. */
-function publish(storage: MemoryStorage): { pages: Map<number, Uint8Array>; root: number; unshareable: number } {
+/** Every page the head reaches, handed over by the publisher (as a reader missing them gets them); the root id. */
+function publish(storage: MemoryStorage): { pages: Map<number, Uint8Array>; root: number } {
   const feed = DurableFeed.of(storage.pages)!
-  const root = feed.heads.roots.get('main') ?? null
   const pages = new Map<number, Uint8Array>()
-  let unshareable = 0
-  visitRange(feed, root, encodeRange({}), false, Infinity, (n: Node) => {
-    if (pages.has(n.id)) return
-    expect(feed.frozen(n)).toBe(true)
-    const page = new Uint8Array(feed.layout.pageSize)
-    if (encodeShared(n, page, feed.layout, (r, len) => feed.readChain(r, len))) pages.set(n.id, page)
-    else unshareable++
-  })
-  return { pages, root: root ? root.id : 0, unshareable }
+  const publisher = new PagePublisher(feed, { has: (id) => pages.has(id), put: (id, page) => void pages.set(id, page.slice()) })
+  const root = publisher.roots().heads.find(([name]) => name === 'main')![1]
+  publisher.warmRange(undefined, encodeRange({}), false, Infinity)
+  return { pages, root }
 }
 
 const smallKey: fc.Arbitrary<Key> = fc.oneof(

@@ -1,0 +1,80 @@
+// The publisher (page-publish.ts) over the durable feed (durable.ts): what it hands over at each
+// durability point, and what it never hands over (state that is not durable, nodes that may
+// still change, pages it handed over before).
+import { describe, expect, it } from 'vitest'
+import { Database } from './database.js'
+import { DurableFeed } from './durable.js'
+import { encodeKey } from './keys.js'
+import { MemoryStorage } from './memory-store.js'
+import { PagePublisher } from './page-publish.js'
+import { checkPage } from './page.js'
+
+async function setup(opts = {}) {
+  const storage = new MemoryStorage()
+  const db = await Database.open(storage, { pageSize: 1024, checkpointDelayMs: 0, ...opts })
+  const feed = DurableFeed.of(storage.pages)!
+  const pages = new Map<number, Uint8Array>()
+  const publisher = new PagePublisher(feed, { has: (id) => pages.has(id), put: (id, page) => void pages.set(id, page.slice()) }, 64)
+  const head = () => publisher.roots().heads.find(([n]) => n === 'main')![1]
+  return { db, feed, pages, publisher, head }
+}
+
+describe('PagePublisher', () => {
+  it('hands over each commit path once, only after the flush, as checked pages', async () => {
+    const { db, feed, pages, publisher, head } = await setup()
+    let heard = 0
+    feed.listen(() => heard++)
+    await db.batch(Array.from({ length: 40 }, (_, i) => ({ type: 'put' as const, key: i, value: `v${i}` })))
+    expect(heard).toBe(1)
+    const root = head()
+    expect(pages.has(root)).toBe(true)
+    for (const [id, page] of pages) expect(checkPage(page, 0, id).id).toBe(id) // magic, checksum, id
+    const before = new Set(pages.keys())
+    expect(publisher.roots().generation).toBe(1)
+    expect(pages.size).toBe(before.size) // nothing new: nothing handed over again
+
+    // a relaxed put is applied before it is durable: not published until its flush
+    const pending = db.put(7, 'seven', { durability: 'relaxed' })
+    const commit = await pending
+    expect(publisher.roots().generation).toBeLessThan(commit.generation)
+    expect(head()).toBe(root)
+    await db.put(8, 'eight') // flushes both
+    const after = publisher.roots()
+    expect(after.generation).toBeGreaterThanOrEqual(commit.generation + 1)
+    const fresh = [...pages.keys()].filter((id) => !before.has(id))
+    expect(fresh.length).toBeGreaterThan(0)
+    expect(fresh).toContain(head())
+    await db.close()
+  })
+
+  it('hands over at most its budget per call, root first; a reader missing the rest gets them by warming', async () => {
+    const { db, pages, publisher, head } = await setup()
+    await db.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: i, value: `value ${i}` })))
+    const root = head()
+    expect(pages.size).toBe(64)
+    expect(pages.has(root)).toBe(true)
+    const count = pages.size
+    publisher.warmKeys(undefined, [encodeKey(2999)])
+    expect(pages.size).toBeGreaterThan(count) // the path to 2999 was past the budget
+    await db.close()
+  })
+
+  it('lists durable snapshots, drops dropped ones, and counts nodes that only a chain can hold', async () => {
+    const { db, pages, publisher } = await setup()
+    await db.put('a', 1)
+    const s = await db.snapshot({ label: 'x' })
+    expect(publisher.roots().snapshots.map(([id]) => id)).toEqual([s.id])
+    await db.dropSnapshot(s.id)
+    expect(publisher.roots().snapshots).toEqual([])
+    await db.put('big', 'b'.repeat(5000)) // inline in memory until a checkpoint chains it
+    publisher.roots()
+    expect(publisher.unshareable).toBe(1)
+    const root = publisher.roots().heads[0]![1]
+    expect(pages.has(root)).toBe(false)
+    await db.checkpoint()
+    publisher.warmKeys(undefined, [encodeKey('big')]) // on disk now: its leaf holds a chain pointer
+    expect(publisher.roots().heads[0]![1]).toBe(root)
+    expect(pages.has(root)).toBe(true)
+    await db.close()
+  })
+})
