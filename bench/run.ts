@@ -1,5 +1,5 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser.
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser|shared.
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -19,6 +19,7 @@ import { keyCodec } from './keys.ts'
 import { migrateBench } from './migrate.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
+import { sharedReadsRows } from './shared.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -115,7 +116,7 @@ if (only === undefined || only === 'node' || only === 'soak') {
   print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept`, await soak(total))
 }
 
-if (only === undefined || only === 'browser') {
+if (only === undefined || only === 'browser' || only === 'shared') {
   const server = await createServer({ configFile: join(root, 'bench/vite.config.ts'), server: { host: '0.0.0.0', port: 5198, strictPort: true }, logLevel: 'error' })
   await server.listen()
   const profile = mkdtempSync(join(tmpdir(), 'cowdb-bench-profile-'))
@@ -145,39 +146,42 @@ if (only === undefined || only === 'browser') {
     const n = quick ? 10_000 : 100_000
     const [reads, reps] = [quick ? 5_000 : 20_000, quick ? 1 : 3]
     console.log(`\nChromium ${chromiumVersion}: ${n} random keys, 100-byte values (persistent profile)`)
-    const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
-    print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
-    const trips = (await page.evaluate((n) => (window as any).roundTrips(n), Math.min(reads, 10_000))) as Record<string, number | string>
-    print('Browser: what the main thread pays per call (values encoded in the client vs structured clone)', (await page.evaluate(([n, reps]) => (window as any).clientCost(n, reps), [quick ? 2_000 : 10_000, quick ? 3 : 7])) as Row[])
-    print('Browser: round trips to a worker that does nothing (the floor of an awaited read; cowdb uses postMessage)', Object.entries(trips).map(([way, perSecond]) => ({ workload: way, unit: 'trips/s', peers: { 'round trips': perSecond }, higherIsBetter: true })))
+    if (only !== 'shared') {
+      const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
+      print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
+      const trips = (await page.evaluate((n) => (window as any).roundTrips(n), Math.min(reads, 10_000))) as Record<string, number | string>
+      print('Browser: what the main thread pays per call (values encoded in the client vs structured clone)', (await page.evaluate(([n, reps]) => (window as any).clientCost(n, reps), [quick ? 2_000 : 10_000, quick ? 3 : 7])) as Row[])
+      print('Browser: round trips to a worker that does nothing (the floor of an awaited read; cowdb uses postMessage)', Object.entries(trips).map(([way, perSecond]) => ({ workload: way, unit: 'trips/s', peers: { 'round trips': perSecond }, higherIsBetter: true })))
 
-    type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
-    const peersOn = async (p: Page, labels: string[]) => (await p.evaluate(([n, reads, reps, labels]) => (window as any).peersBench(n, reads, reps, labels), [n, reads, reps, labels] as const)) as Figures
-    const figures: Figures = { ...(await peersOn(page, ['cowdb'])) }
-    for (const [label, host] of [['IndexedDB', '127.0.0.2'], ['Dexie', '127.0.0.3']] as const) {
-      const own = await openPage(host)
-      Object.assign(figures, await peersOn(own, [label]))
-      await own.close()
+      type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
+      const peersOn = async (p: Page, labels: string[]) => (await p.evaluate(([n, reads, reps, labels]) => (window as any).peersBench(n, reads, reps, labels), [n, reads, reps, labels] as const)) as Figures
+      const figures: Figures = { ...(await peersOn(page, ['cowdb'])) }
+      for (const [label, host] of [['IndexedDB', '127.0.0.2'], ['Dexie', '127.0.0.3']] as const) {
+        const own = await openPage(host)
+        Object.assign(figures, await peersOn(own, [label]))
+        await own.close()
+      }
+      Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw']))
+      const peers = { rows: (await page.evaluate(([f, n, reads]) => (window as any).peerRows(f, n, reads), [figures, n, reads] as const)) as Row[], versions: Object.fromEntries(Object.entries(figures).map(([l, f]) => [l, f.version])) }
+      const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
+      print(peersTitle, peers.rows)
+      if (!quick) print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
+      const levelPage = await context.newPage()
+      await levelPage.goto('http://localhost:5198/level.html')
+      await levelPage.waitForFunction(() => document.body.textContent === 'ready')
+      const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
+      print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
+      versions['browser-level'] = packageVersion('browser-level')
+      await levelPage.close()
+
+      versions.chromium = chromiumVersion
+      for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)
+      versions.engines = peers.versions
+      console.log('\nversions:', JSON.stringify(versions, null, 2))
+
+      await chartRatios(context, peersTitle, peers.rows, quick)
     }
-    Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw']))
-    const peers = { rows: (await page.evaluate(([f, n, reads]) => (window as any).peerRows(f, n, reads), [figures, n, reads] as const)) as Row[], versions: Object.fromEntries(Object.entries(figures).map(([l, f]) => [l, f.version])) }
-    const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
-    print(peersTitle, peers.rows)
-    if (!quick) print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
-    const levelPage = await context.newPage()
-    await levelPage.goto('http://localhost:5198/level.html')
-    await levelPage.waitForFunction(() => document.body.textContent === 'ready')
-    const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
-    print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
-    versions['browser-level'] = packageVersion('browser-level')
-    await levelPage.close()
-
-    versions.chromium = chromiumVersion
-    for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)
-    versions.engines = peers.versions
-    console.log('\nversions:', JSON.stringify(versions, null, 2))
-
-    await chartRatios(context, peersTitle, peers.rows, quick)
+    print(`Browser: reads that never leave the tab (${n.toLocaleString('en-US')} keys, cross-origin isolated page)`, await sharedReadsRows(context, page, 'http://localhost:5198/', n, quick))
   } finally {
     await context.close()
     await server.close()

@@ -7,6 +7,6 @@ onmessage = (e: MessageEvent<{ buffer: SharedArrayBuffer; pages: [number, Uint8A
   const writer = new SharedCacheWriter(e.data.buffer)
   postMessage('started')
   const end = performance.now() + e.data.ms
-  while (performance.now() < end) for (const [id, page] of e.data.pages) writer.put(id, page)
+  while (performance.now() < end) for (const [id, page] of e.data.pages) writer.put(id, (into) => (into.set(page), true))
   postMessage(writer.written)
 }

@@ -216,22 +216,25 @@ export class SharedCacheWriter extends Views {
   }
 
   /**
-   * Publishes page `id` (an encoded tree page that will never change), evicting an entry of its
-   * buckets if they are full: an empty one first, else the first the clock finds unused since it
-   * last passed (second chance). Cost: O(pageSize).
+   * Publishes page `id` (a tree page that will never change), written in place by `encode`,
+   * evicting an entry of its buckets if they are full: an empty one first, else the first the
+   * clock finds unused since it last passed (second chance). True if it is there now (or was).
+   * Cost: O(pageSize).
    */
-  put(id: number, page: Uint8Array): void {
-    if (this.has(id)) return
+  put(id: number, encode: (into: Uint8Array) => boolean): boolean {
+    if (this.has(id)) return true
     const e = this.victim()
     const seq = this.i32[e >> 2]!
     Atomics.store(this.i32, e >> 2, seq + 1) // odd: readers of this entry give up
     this.f64[(e + 8) >> 3] = id
-    this.bytes.set(page, e + ENTRY_HEAD)
+    const page = this.bytes.subarray(e + ENTRY_HEAD, e + ENTRY_HEAD + this.pageSize)
     const dir = this.u16.subarray((e + ENTRY_HEAD + this.pageSize) >> 1, (e + this.stride) >> 1)
-    if (entryOffsets(page, dir) < 0) this.f64[(e + 8) >> 3] = 0 // cannot be indexed: leave it empty
+    const ok = encode(page) && entryOffsets(page, dir) >= 0
+    if (!ok) this.f64[(e + 8) >> 3] = 0 // nothing usable: the entry is empty
     this.i32[(e + 4) >> 2] = 1 // a second chance for what was just published
     Atomics.store(this.i32, e >> 2, seq + 2)
-    this.written++
+    if (ok) this.written++
+    return ok
   }
 
   /** Entry `i` (0..7) of the two buckets entryOf() looked at last. */

@@ -14,7 +14,10 @@ async function setup(opts = {}) {
   const db = await Database.open(storage, { pageSize: 1024, checkpointDelayMs: 0, ...opts })
   const feed = DurableFeed.of(storage.pages)!
   const pages = new Map<number, Uint8Array>()
-  const publisher = new PagePublisher(feed, { has: (id) => pages.has(id), put: (id, page) => void pages.set(id, page.slice()) }, 64)
+  const publisher = new PagePublisher(feed, { has: (id) => pages.has(id), put: (id, encode) => {
+      const page = new Uint8Array(feed.layout.pageSize)
+      return encode(page) && (pages.set(id, page), true)
+    } }, 64)
   const head = () => publisher.roots().heads.find(([n]) => n === 'main')![1]
   return { db, feed, pages, publisher, head }
 }

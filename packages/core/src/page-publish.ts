@@ -19,8 +19,11 @@ import type { ReadOptions } from './types.js'
 export interface PageSink {
   /** Whether page `id` is there already. */
   has(id: number): boolean
-  /** Takes page `id` (an encoded tree page that never changes; copied). */
-  put(id: number, page: Uint8Array): void
+  /**
+   * Makes room for page `id` and lets `encode` write it in place (pageSize bytes); false if
+   * `encode` could not (then nothing of it stays).
+   */
+  put(id: number, encode: (into: Uint8Array) => boolean): boolean
 }
 
 /** The durable roots as page ids: 0 for an empty tree, -1 for one that cannot be published yet. */
@@ -52,7 +55,7 @@ export function encodeShared(n: Node, page: Uint8Array, layout: Layout, readChai
 export class PagePublisher {
   /** Frozen nodes in memory already handed over (or found not shareable): never looked at again. */
   private readonly seen = new WeakSet<Node>()
-  private readonly page: Uint8Array
+  private readonly readChain = (r: DiskRef, length: number) => this.feed.readChain(r, length)
   /** Pages handed to the sink, and tree nodes that could not be encoded as one page. */
   published = 0
   unshareable = 0
@@ -62,9 +65,7 @@ export class PagePublisher {
     private readonly sink: PageSink,
     /** The most pages one roots() call hands over (a bulk load's pages come when read). */
     private readonly budget = 256,
-  ) {
-    this.page = new Uint8Array(feed.layout.pageSize)
-  }
+  ) {}
 
   /**
    * The durable roots as page ids, after handing over the frozen pages only memory holds that are
@@ -126,11 +127,7 @@ export class PagePublisher {
 
   private publish(n: Node): void {
     this.seen.add(n)
-    if (!encodeShared(n, this.page, this.feed.layout, (r, len) => this.feed.readChain(r, len))) {
-      this.unshareable++
-      return
-    }
-    this.sink.put(n.id, this.page)
-    this.published++
+    if (this.sink.put(n.id, (into) => encodeShared(n, into, this.feed.layout, this.readChain))) this.published++
+    else this.unshareable++
   }
 }

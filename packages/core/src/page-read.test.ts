@@ -71,7 +71,10 @@ class ArraySource implements PageSource {
 function publish(storage: MemoryStorage): { pages: Map<number, Uint8Array>; root: number } {
   const feed = DurableFeed.of(storage.pages)!
   const pages = new Map<number, Uint8Array>()
-  const publisher = new PagePublisher(feed, { has: (id) => pages.has(id), put: (id, page) => void pages.set(id, page.slice()) })
+  const publisher = new PagePublisher(feed, { has: (id) => pages.has(id), put: (id, encode) => {
+      const page = new Uint8Array(feed.layout.pageSize)
+      return encode(page) && (pages.set(id, page), true)
+    } })
   const root = publisher.roots().heads.find(([name]) => name === 'main')![1]
   publisher.warmRange(undefined, encodeRange({}), false, Infinity)
   return { pages, root }
