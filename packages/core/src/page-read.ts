@@ -13,7 +13,7 @@
 
 import type { KeyRange } from './keys.js'
 import { HEADER_SIZE, REF_SIZE } from './node.js'
-import { KEY_OVERFLOW, MAGIC, PageType, VALUE_OVERFLOW } from './page.js'
+import { KEY_OVERFLOW, MAGIC, PageType, VALUE_OVERFLOW } from './page-format.js'
 
 /** What a read answers when a page it needs is not there (or changed under it): ask the engine. */
 export const MISS: unique symbol = Symbol('cowdb: page missing')

@@ -22,17 +22,9 @@ import { checksum32 } from './checksum.js'
 import { CorruptionError } from './errors.js'
 import { HEADER_SIZE, Node, Overflow, REF_SIZE, type DiskRef, type Layout, type Ref, isNode } from './node.js'
 
-export const MAGIC = 0xc0db
-export const enum PageType {
-  Branch = 1,
-  Leaf = 2,
-  OverflowData = 3,
-  OverflowIndex = 4,
-}
-/** Leaf entry and separator flags: the key (or the value) is an overflow pointer, not inline. */
-export const KEY_OVERFLOW = 1
-export const VALUE_OVERFLOW = 2
-export const NO_SLOT = 0xffffffff
+import { KEY_OVERFLOW, MAGIC, NO_SLOT, PageType, VALUE_OVERFLOW } from './page-format.js'
+
+export { KEY_OVERFLOW, MAGIC, NO_SLOT, PageType, VALUE_OVERFLOW }
 
 /** Writes the header fields and the checksum of a filled page. Cost: O(pageSize). */
 export function sealPage(page: Uint8Array, type: PageType, count: number, id: number, gen: number, payload: number): void {
