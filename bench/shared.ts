@@ -20,7 +20,7 @@ export async function sharedReadsRows(context: BrowserContext, page: Page, base:
   /** A read phase while the writer page commits to `store`; with the writer's commits per second. */
   const writing = async (kind: 'cowdb' | 'idb', store: string, run: () => Promise<Phase>) => {
     const rate = writerPage.evaluate(([k, s, n]) => (window as any).writer(k, s, n), [kind, store, n] as const) as Promise<number>
-    await page.waitForTimeout(500) // the writer is committing before the reads start
+    await writerPage.waitForFunction(() => (window as any).writerCommits() >= 20) // it is committing before the reads start
     const r = await run()
     await writerPage.evaluate(() => (window as any).stopWriting())
     return { ...r, writer: await rate }
