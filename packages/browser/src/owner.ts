@@ -47,9 +47,10 @@ export class Owner {
     private readonly log: CallLog | undefined,
     /** This worker's id: the origin of its own client's calls. */
     private readonly me: string,
-    /** Publishes pages for this worker's page to read from shared memory, when it can (publisher.ts). */
-    private readonly publisher?: Publisher,
   ) {}
+
+  /** Publishes pages for the tabs that read from shared memory (publisher.ts), once one does. */
+  publisher: Publisher | undefined
 
   /** The owner's term (see CallLog.term); 0 when not shared. */
   get term(): number {

@@ -9,7 +9,7 @@
 //   coalesced per microtask, so one slow call never holds back the others sent with it.
 // - Errors cross as { name, message, slot?, pageId? } and are rebuilt with the same class.
 
-import type { CatalogChange, ChangeEvent, Database, Key, Progress, Range, ReadOptions, WriteOptions } from '@cowdb/core'
+import type { CatalogChange, ChangeEvent, Database, Key, Progress, PublishedRoots, Range, ReadOptions, WriteOptions } from '@cowdb/core'
 import { reviveError } from '@cowdb/core/errors'
 
 /** 'read': may run again after a change of owner. 'write': runs at most once (handover dedupes by call id). */
@@ -116,6 +116,16 @@ export type ShareMessage =
   | { kind: 'push'; to: string; push: Push }
   | { kind: 'error'; error: WireError }
   | { kind: 'catalog'; change: CatalogChange }
+  /** A follower whose page reads from shared memory wants the owner's published pages (a cache of `bytes`). */
+  | { kind: 'want-pages'; from: string; bytes: number }
+  /** The owner published: the roots, and the pages new since its last such message (before any answer of that flush). */
+  | PagesMessage
+
+/**
+ * The owner's publish, for followers' shared caches (publisher.ts, mirror.ts). `term`: the owner's
+ * (call-log.ts); page ids are unique within one owner only, so a cache holds one term's pages.
+ */
+export type PagesMessage = { kind: 'pages'; term: number; pageSize: number; roots: PublishedRoots; pages: [number, Uint8Array][] }
 
 /** Serializes an error for the wire: class name, message, and the fields typed errors carry. */
 export function toWire(e: unknown): WireError {

@@ -1,37 +1,75 @@
 // The worker's side of shared-memory reads: while this worker owns the files, it publishes the
-// durable roots and pages into the shared page cache (shared-cache.ts) that its page's main thread
-// reads. At every durability point of the engine (durable.ts) it publishes, in a microtask queued
-// then, before any answer of that flush is posted (so a write that resolved in this tab is
-// already there when its page reads), the new roots and the commits' copied paths. When the page
+// durable roots and pages into a page cache (shared-cache.ts) that its page's main thread reads,
+// and sends the same to the other tabs' workers that asked (mirror.ts keeps their copy). At every
+// durability point of the engine (durable.ts) it publishes, in a microtask queued then, before
+// any answer of that flush is posted (so a write that resolved, in this tab or another, is
+// already there when its page reads), the new roots and the commits' copied paths. When a page
 // could not find a page, it asks (warm()) and the pages that read walks are published.
 
-import { DurableFeed, PagePublisher, encodeKey, encodeRange, type Storage } from '@cowdb/core'
-import type { WarmRead } from './protocol.js'
+import { DurableFeed, PagePublisher, encodeKey, encodeRange, type PageSink, type Storage } from '@cowdb/core'
+import type { PagesMessage, WarmRead } from './protocol.js'
 import { SharedCacheWriter, createSharedCache } from './shared-cache.js'
 
+export type PublisherOptions = {
+  /** Bytes of the cache (when it makes a new one). */
+  bytes: number
+  /** A cache buffer to publish into (a follower's mirror, when it takes over: emptied first); else a new one. */
+  buffer?: ArrayBufferLike
+  /** Sends a publish to the other tabs' workers (the BroadcastChannel). */
+  broadcast?: (m: PagesMessage) => void
+  /** The owner's term (call-log.ts), sent with each publish. */
+  term?: number
+}
+
 export class Publisher {
-  readonly buffer: SharedArrayBuffer
+  /** The cache: a SharedArrayBuffer when this worker can share memory with its page (cross-origin isolated). */
+  readonly buffer: ArrayBufferLike
   private readonly cache: SharedCacheWriter
   private readonly pages: PagePublisher
   private readonly off: () => void
+  /** Followers that want the pages, by worker id. */
+  private readonly followers = new Set<string>()
+  /** Pages written since the last broadcast, for the followers. */
+  private fresh: [number, Uint8Array][] = []
   private queued = false
   private stopped = false
 
   /**
-   * Starts publishing the engine opened on `storage` into a new cache of about `bytes`, if this
-   * worker can share memory with its page (cross-origin isolated) and `bytes` > 0; else undefined.
-   * Cost: O(heads + snapshots) now, then a publish per durability point.
+   * Starts publishing the engine opened on `storage`: into `opts.buffer`, or a new cache of about
+   * `opts.bytes`. Undefined if the engine has no durable feed. Cost: O(heads + snapshots) now,
+   * then a publish per durability point.
    */
-  static start(storage: Storage, bytes: number): Publisher | undefined {
-    if (!(bytes > 0) || typeof SharedArrayBuffer === 'undefined' || !globalThis.crossOriginIsolated) return undefined
+  static start(storage: Storage, opts: PublisherOptions): Publisher | undefined {
     const feed = DurableFeed.of(storage.pages)
-    return feed && new Publisher(feed, bytes)
+    return feed && new Publisher(feed, opts)
   }
 
-  private constructor(feed: DurableFeed, bytes: number) {
-    this.buffer = createSharedCache(bytes, feed.layout.pageSize)
+  /** Whether this worker can share memory with its page: a cache its page could read. */
+  static get canShare(): boolean {
+    return typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true
+  }
+
+  private constructor(
+    feed: DurableFeed,
+    private readonly opts: PublisherOptions,
+  ) {
+    this.buffer = opts.buffer ?? createSharedCache(opts.bytes, feed.layout.pageSize)
     this.cache = new SharedCacheWriter(this.buffer)
-    this.pages = new PagePublisher(feed, this.cache)
+    if (opts.buffer) this.cache.clear() // another owner's pages: their ids may be issued again
+    const sink: PageSink = {
+      has: (id) => this.cache.has(id),
+      put: (id, encode) => {
+        if (this.cache.has(id)) return true
+        if (!this.cache.put(id, encode)) return false
+        if (this.followers.size) this.fresh.push([id, this.cache.lastPage.slice()])
+        return true
+      },
+      needed: (id) => {
+        const page = this.followers.size ? this.cache.copyOf(id) : undefined
+        if (page) this.fresh.push([id, page])
+      },
+    }
+    this.pages = new PagePublisher(feed, sink)
     this.off = feed.listen(() => this.schedule())
     this.publish()
   }
@@ -39,6 +77,17 @@ export class Publisher {
   /** Pages published so far, and tree nodes that could not be (a value only a chain can hold). */
   get counts(): { published: number; unshareable: number } {
     return { published: this.pages.published, unshareable: this.pages.unshareable }
+  }
+
+  /** Follower `id` wants the pages from now on: it gets the roots at once, pages as they are published. Cost: a publish. */
+  follow(id: string): void {
+    this.followers.add(id)
+    this.publish()
+  }
+
+  /** Follower `id` went. Cost: O(1). */
+  unfollow(id: string): void {
+    this.followers.delete(id)
   }
 
   /**
@@ -84,8 +133,11 @@ export class Publisher {
   }
 
   private roots(): void {
-    const r = this.pages.roots()
-    this.cache.setRoots(r.generation, r.heads, r.snapshots)
+    const roots = this.pages.roots()
+    this.cache.setRoots(roots.generation, roots.heads, roots.snapshots)
+    if (!this.followers.size || !this.opts.broadcast) return
+    this.opts.broadcast({ kind: 'pages', term: this.opts.term ?? 0, pageSize: this.cache.pageSize, roots, pages: this.fresh })
+    this.fresh = []
   }
 
   /** A failure here must never reach the engine: publishing stops, reads go to the worker. */

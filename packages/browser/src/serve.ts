@@ -10,8 +10,8 @@ import { missingFeatures } from './features.js'
 import { queueForLock, tryLock, waitForLock } from './locks.js'
 import { Owner, type Client, type OwnedEngine } from './owner.js'
 import { toWire, type Call, type FromWorker, type OpenRequest, type Result, type ShareMessage, type ToWorker, type WireError } from './protocol.js'
-import { Publisher } from './publisher.js'
 import { Follower } from './share.js'
+import { SharedReads } from './shared-reads.js'
 import { openOpfsStorage } from './storage.js'
 
 export type ServeOptions = {
@@ -41,6 +41,8 @@ class Session {
   private readonly local: Client
   /** Other tabs' workers as clients of this owner, by worker id. */
   private readonly peers = new Map<string, Client>()
+  /** This worker's part in shared-memory reads (set at open). */
+  private shared: SharedReads | undefined
 
   constructor(
     private readonly scope: DedicatedWorkerGlobalScope,
@@ -70,6 +72,7 @@ class Session {
     if (this.request) throw new TypeError('cowdb: this worker already has a database open')
     this.request = req
     const lockName = `cowdb:${req.name}`
+    this.shared = new SharedReads(this.me, req.sharedCacheBytes, (m) => this.post(m), req.share ? (m) => this.channel?.postMessage(m) : undefined)
     if (!req.share) {
       this.owner = await this.lead(await waitForLock(lockName, req.lockTimeout), true)
       return 'leader'
@@ -88,6 +91,7 @@ class Session {
       throw e
     }
     this.follower = new Follower(this.me, (m) => this.channel?.postMessage(m), this.local)
+    this.shared.following()
     queueForLock(lockName, this.stopQueueing.signal, (release) => this.promote(release))
     return 'follower'
   }
@@ -113,9 +117,9 @@ class Session {
       }
       const engine = await this.openEngine(storage, req.options)
       this.watch(engine)
-      const publisher = Publisher.start(storage, req.sharedCacheBytes)
-      if (publisher) this.post({ kind: 'shared', buffer: publisher.buffer })
-      return new Owner(engine, log, this.me, publisher)
+      const owner = new Owner(engine, log, this.me)
+      this.shared!.leading(storage, owner)
+      return owner
     } catch (e) {
       log?.close()
       if (storage) for (const f of [storage.pages, storage.wal]) tryTo(() => f.close())
@@ -149,6 +153,8 @@ class Session {
 
   private onShare(m: ShareMessage): void {
     const owner = this.owner
+    this.shared?.onShare(m)
+    if (m.kind === 'pages' || m.kind === 'want-pages') return
     if (m.kind === 'call') {
       if (m.to !== this.me || !owner) return
       if (owner.isClosing) return this.channel?.postMessage({ kind: 'not-run', from: this.me, to: m.from, ids: m.calls.map((c) => c.id) } satisfies ShareMessage)

@@ -63,7 +63,7 @@ class Views {
   readonly stride: number
   readonly base: number
 
-  constructor(readonly buffer: SharedArrayBuffer) {
+  constructor(readonly buffer: ArrayBufferLike) {
     this.bytes = new Uint8Array(buffer)
     this.view = new DataView(buffer)
     this.i32 = new Int32Array(buffer)
@@ -92,13 +92,16 @@ class Views {
 }
 
 /**
- * A new cache buffer of about `bytes` bytes for pages of `pageSize` (at least two buckets).
+ * A new cache buffer of about `bytes` bytes for pages of `pageSize` (at least two buckets): a
+ * SharedArrayBuffer where this context may share memory (cross-origin isolated), else a plain
+ * one (an owner whose own page cannot share keeps its cache for the other tabs' sake).
  * Cost: O(1) (the memory is the OS's zero pages until written).
  */
-export function createSharedCache(bytes: number, pageSize: number): SharedArrayBuffer {
+export function createSharedCache(bytes: number, pageSize: number): ArrayBufferLike {
   const stride = entryStride(pageSize)
   const buckets = Math.max(2, Math.floor((bytes - HEADER - ROOTS_BYTES) / (stride * WAYS)))
-  const buffer = new SharedArrayBuffer(HEADER + ROOTS_BYTES + buckets * WAYS * stride)
+  const size = HEADER + ROOTS_BYTES + buckets * WAYS * stride
+  const buffer = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
   const i32 = new Int32Array(buffer)
   i32.set([MAGIC, VERSION, pageSize, buckets * WAYS, buckets, 0, 0, ROOTS_BYTES])
   return buffer
@@ -202,7 +205,12 @@ export class SharedCacheWriter extends Views {
   /** Pages written since the cache was made. */
   written = 0
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** The page the last put() wrote (valid until the next put). */
+  get lastPage(): Uint8Array {
+    return this.page
+  }
+
+  constructor(buffer: ArrayBufferLike) {
     super(buffer)
     this.page = new Uint8Array(this.pageSize)
     this.dir = new Uint16Array(maxEntries(this.pageSize))
@@ -222,6 +230,12 @@ export class SharedCacheWriter extends Views {
     return this.entryOf(id) >= 0
   }
 
+  /** A copy of page `id`'s bytes, if the cache holds it (the writer's own view: no check needed). Cost: O(pageSize). */
+  copyOf(id: number): Uint8Array | undefined {
+    const e = this.entryOf(id)
+    return e < 0 ? undefined : this.bytes.slice(e + ENTRY_HEAD, e + ENTRY_HEAD + this.pageSize)
+  }
+
   /**
    * Publishes page `id` (a tree page that will never change), written in place by `encode`,
    * evicting an entry of its buckets if they are full: an empty one first, else the first the
@@ -238,7 +252,7 @@ export class SharedCacheWriter extends Views {
     this.f64[(e + 8) >> 3] = id
     this.bytes.set(this.page, e + ENTRY_HEAD)
     this.u16.set(this.dir.subarray(0, entries), (e + ENTRY_HEAD + this.pageSize) >> 1)
-    this.i32[(e + 4) >> 2] = 1 // a second chance for what was just published
+    this.i32[(e + 4) >> 2] = 0 // no second chance until a reader uses it: pages in use outlive new ones
     Atomics.store(this.i32, e >> 2, seq + 2)
     this.written++
     return true
@@ -306,5 +320,21 @@ export class SharedCacheWriter extends Views {
   /** Readers find nothing any more (the owner closes): every read asks the worker. Cost: O(1). */
   retract(): void {
     this.setRoots(-1, [], [])
+  }
+
+  /**
+   * Empties the cache: the roots, then every entry. For a cache filled by another owner: page ids
+   * are unique within one engine instance, and the next owner issues again the ids of pages that
+   * never reached the disk. Cost: O(entries).
+   */
+  clear(): void {
+    this.retract()
+    for (let e = this.base; e < this.base + this.entries * this.stride; e += this.stride) {
+      if (this.f64[(e + 8) >> 3] === 0) continue
+      const seq = this.i32[e >> 2]!
+      Atomics.store(this.i32, e >> 2, seq + 1)
+      this.f64[(e + 8) >> 3] = 0
+      Atomics.store(this.i32, e >> 2, seq + 2)
+    }
   }
 }

@@ -24,6 +24,8 @@ export interface PageSink {
    * `encode` could not (then nothing of it stays).
    */
   put(id: number, encode: (into: Uint8Array) => boolean): boolean
+  /** A reader that missed needs page `id`, which the sink has (readers elsewhere may lack it). */
+  needed?(id: number): void
 }
 
 /** The durable roots as page ids: 0 for an empty tree, -1 for one that cannot be published yet. */
@@ -116,11 +118,13 @@ export class PagePublisher {
     return this.feed.heads.roots.get(at?.branch ?? MAIN) ?? null
   }
 
-  /** Loads pages as the engine's walks do, handing over each frozen one the sink lacks. */
+  /** Loads pages as the engine's walks do, handing over each frozen one the sink lacks (and telling it of the others). */
   private readonly watching: PageLoader = {
     load: (ref) => {
       const n = this.feed.load(ref)
-      if (this.feed.frozen(n) && !this.sink.has(n.id)) this.publish(n)
+      if (!this.feed.frozen(n)) return n
+      if (!this.sink.has(n.id)) this.publish(n)
+      else this.sink.needed?.(n.id)
       return n
     },
   }
