@@ -54,13 +54,11 @@ export type BrowserOpenOptions = OpenOptions &
   workerTimeout?: number
   /**
    * Bytes of the page cache the worker shares with this page, from which get, getMany, scan and
-   * count are answered on the main thread with no message (docs/guide.md, "Reads without a round
-   * trip"). Only on a cross-origin isolated page (COOP and COEP headers), and only while this
+   * count are answered on the main thread with no message (docs/shared-reads.md). Only on a cross-origin isolated page (COOP and COEP headers), and only while this
    * tab's worker owns the files. Default 32 MiB; 0 turns it off.
    */
   sharedCacheBytes?: number
 }
-
 
 /**
  * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
