@@ -11,6 +11,7 @@ export default defineConfig({
   resolve: {
     // a package name maps to its index, a subpath (@cowdb/core/errors) to that source file
     alias: [
+      { find: /^@cowdb\/sync$/, replacement: src('sync') },
       { find: /^@cowdb\/core$/, replacement: src('core') },
       { find: /^@cowdb\/core\/(.*)$/, replacement: sub('core') },
       { find: /^@cowdb\/browser$/, replacement: src('browser') },

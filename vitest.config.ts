@@ -9,6 +9,8 @@ export default defineConfig({
   resolve: {
     // a package name maps to its index, a subpath (@cowdb/core/errors) to that source file
     alias: [
+      { find: /^@cowdb\/sync\/server$/, replacement: fileURLToPath(new URL('./packages/sync/src/server/index.ts', import.meta.url)) },
+      { find: /^@cowdb\/sync$/, replacement: src('sync') },
       { find: /^@cowdb\/core$/, replacement: src('core') },
       { find: /^@cowdb\/core\/(.*)$/, replacement: sub('core') },
       { find: /^@cowdb\/node$/, replacement: src('node') },

@@ -1,5 +1,6 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|soak|browser|shared.
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|tenants|soak|sync|browser|peers|shared|ab
+// (peers: only the browser peer tables, Chromium and Firefox; shared: only the reads that never leave the tab).
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -17,8 +18,10 @@ import { ClassicLevel } from 'classic-level'
 import { CowdbLevel } from '@cowdb/level'
 import { keyCodec } from './keys.ts'
 import { migrateBench } from './migrate.ts'
+import { syncBench } from './sync.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
+import { tenantsBench } from './tenants.ts'
 import { sharedReadsRows } from './shared.ts'
 
 const args = process.argv.slice(2)
@@ -101,6 +104,12 @@ async function nodeLevel(n: number): Promise<Row[]> {
   }
 }
 
+if (only === undefined || only === 'node' || only === 'tenants') {
+  const [tenants, keys] = quick ? [100, 1000] : [1000, 1000]
+  console.log(`\ntenants: ${tenants} tenants of ${keys} keys in one store`)
+  print(`Node: ${tenants.toLocaleString('en-US')} tenants of ${keys.toLocaleString('en-US')} keys in one store`, await tenantsBench(tenants, keys, quick ? 2000 : 5000))
+}
+
 if (only === undefined || only === 'ab') {
   // the commit before database.ts was split: the split and the commit-path work beside it
   const ref = args.includes('--ab-ref') ? args[args.indexOf('--ab-ref') + 1]! : '7c5b7f1'
@@ -110,13 +119,17 @@ if (only === undefined || only === 'ab') {
   print(`Node: ${base ? `commit ${base}` : 'this tree'} vs commit ${ref} (same run, alternating rounds)`, await abBench(root, ref, n, quick ? 3 : 9, base))
 }
 
+if (only === undefined || only === 'sync') {
+  print('Sync: throughput, live latency, and a sync after one changed key (server in-process)', await syncBench(quick))
+}
+
 if (only === undefined || only === 'node' || only === 'soak') {
   const total = quick ? 100_000 : 1_000_000
   console.log(`\nsoak: ${total} overwrites of 10,000 keys, commits of 10, retention keepLast: 10`)
   print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept`, await soak(total))
 }
 
-if (only === undefined || only === 'browser' || only === 'shared') {
+if (only === undefined || only === 'browser' || only === 'peers' || only === 'shared') {
   const server = await createServer({ configFile: join(root, 'bench/vite.config.ts'), server: { host: '0.0.0.0', port: 5198, strictPort: true }, logLevel: 'error' })
   await server.listen()
   const profile = mkdtempSync(join(tmpdir(), 'cowdb-bench-profile-'))
@@ -146,13 +159,15 @@ if (only === undefined || only === 'browser' || only === 'shared') {
     const n = quick ? 10_000 : 100_000
     const [reads, reps] = [quick ? 5_000 : 20_000, quick ? 1 : 3]
     console.log(`\nChromium ${chromiumVersion}: ${n} random keys, 100-byte values (persistent profile)`)
-    if (only !== 'shared') {
+    if (only !== 'peers' && only !== 'shared') {
       const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
       print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
       const trips = (await page.evaluate((n) => (window as any).roundTrips(n), Math.min(reads, 10_000))) as Record<string, number | string>
       print('Browser: what the main thread pays per call (values encoded in the client vs structured clone)', (await page.evaluate(([n, reps]) => (window as any).clientCost(n, reps), [quick ? 2_000 : 10_000, quick ? 3 : 7])) as Row[])
       print('Browser: round trips to a worker that does nothing (the floor of an awaited read; cowdb uses postMessage)', Object.entries(trips).map(([way, perSecond]) => ({ workload: way, unit: 'trips/s', peers: { 'round trips': perSecond }, higherIsBetter: true })))
+    }
 
+    if (only !== 'shared') {
       type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
       const peersOn = async (p: Page, labels: string[]) => (await p.evaluate(([n, reads, reps, labels]) => (window as any).peersBench(n, reads, reps, labels), [n, reads, reps, labels] as const)) as Figures
       const figures: Figures = { ...(await peersOn(page, ['cowdb'])) }
@@ -161,18 +176,21 @@ if (only === undefined || only === 'browser' || only === 'shared') {
         Object.assign(figures, await peersOn(own, [label]))
         await own.close()
       }
-      Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw']))
+      Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw', 'cowdb IDB store']))
       const peers = { rows: (await page.evaluate(([f, n, reads]) => (window as any).peerRows(f, n, reads), [figures, n, reads] as const)) as Row[], versions: Object.fromEntries(Object.entries(figures).map(([l, f]) => [l, f.version])) }
       const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
       print(peersTitle, peers.rows)
-      if (!quick) print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
-      const levelPage = await context.newPage()
-      await levelPage.goto('http://localhost:5198/level.html')
-      await levelPage.waitForFunction(() => document.body.textContent === 'ready')
-      const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
-      print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
-      versions['browser-level'] = packageVersion('browser-level')
-      await levelPage.close()
+      if (only !== 'peers') {
+        const levelPage = await context.newPage()
+        await levelPage.goto('http://localhost:5198/level.html')
+        await levelPage.waitForFunction(() => document.body.textContent === 'ready')
+        const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
+        print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
+        versions['browser-level'] = packageVersion('browser-level')
+        await levelPage.close()
+      }
+      print(`Browser: cowdb's IndexedDB page store vs raw IndexedDB and cowdb on OPFS, Chromium (${n.toLocaleString('en-US')} keys)`, fallbackRows(peers.rows))
+      if (!quick && only !== 'peers') print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
 
       versions.chromium = chromiumVersion
       for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)
@@ -180,13 +198,64 @@ if (only === undefined || only === 'browser' || only === 'shared') {
       console.log('\nversions:', JSON.stringify(versions, null, 2))
 
       await chartRatios(context, peersTitle, peers.rows, quick)
+      await firefoxPeers(n, reads, reps)
     }
-    print(`Browser: reads that never leave the tab (${n.toLocaleString('en-US')} keys, cross-origin isolated page)`, await sharedReadsRows(context, page, 'http://localhost:5198/', n, quick))
+    if (only === undefined || only === 'browser' || only === 'shared') {
+      print(`Browser: reads that never leave the tab (${n.toLocaleString('en-US')} keys, cross-origin isolated page)`, await sharedReadsRows(context, page, 'http://localhost:5198/', n, quick))
+    }
   } finally {
     await context.close()
     await server.close()
     rmSync(profile, { recursive: true, force: true })
   }
+}
+
+/**
+ * The same peer workloads in Firefox ESR (puppeteer-core over WebDriver BiDi, persistent
+ * profile): cowdb on OPFS, cowdb's IndexedDB page store, IndexedDB, SQLite-WASM.
+ */
+async function firefoxPeers(n: number, reads: number, reps: number): Promise<void> {
+  const path = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr'
+  if (!existsSync(path)) {
+    console.log(`\nFirefox: ${path} is missing (npm test installs firefox-esr), its table is skipped`)
+    return
+  }
+  const { default: puppeteer } = await import('puppeteer-core')
+  const profile = mkdtempSync(join(tmpdir(), 'cowdb-bench-firefox-'))
+  const browser = await puppeteer.launch({ browser: 'firefox', executablePath: path, headless: true, userDataDir: profile, protocolTimeout: 0 })
+  try {
+    const version = (await browser.version()).replace(/^firefox\//, 'Firefox ')
+    const page = (await browser.pages())[0] ?? (await browser.newPage())
+    page.on('console', (m) => m.type() === 'log' && console.log(`  [firefox] ${m.text()}`))
+    await page.goto('http://localhost:5198/')
+    await page.waitForFunction(() => document.body.textContent === 'ready', { timeout: 120_000 })
+    console.log(`\n${version}: ${n} random keys, 100-byte values (persistent profile)`)
+    const labels = ['cowdb', 'cowdb IDB store', 'IndexedDB', 'SQLite-WASM']
+    const figures = await page.evaluate((n, reads, reps, labels) => (window as any).peersBench(n, reads, reps, labels), n, reads, reps, labels)
+    const all = (await page.evaluate((f, n, reads) => (window as any).peerRows(f, n, reads), figures, n, reads)) as Row[]
+    const rows = all.map((r) => ({ ...r, peers: Object.fromEntries(Object.entries(r.peers).filter(([l]) => labels.includes(l))) }))
+    print(`Browser (${version}): cowdb and its peers, each in its own worker (${n.toLocaleString('en-US')} keys)`, rows)
+    print(`Browser: cowdb's IndexedDB page store vs raw IndexedDB and cowdb on OPFS, ${version} (${n.toLocaleString('en-US')} keys)`, fallbackRows(rows))
+    versions.firefox = version
+  } finally {
+    await browser.close()
+    rmSync(profile, { recursive: true, force: true })
+  }
+}
+
+/** cowdb's IndexedDB page store as the subject, against raw IndexedDB and cowdb on OPFS (from a peers table). */
+function fallbackRows(rows: Row[]): Row[] {
+  const pick = ['bulk load', 'point-in-time copy', 'single-put durable commits', 'random point reads, loop', 'range scan', 'bytes on disk per key after load']
+  return rows
+    .filter((r) => pick.some((p) => r.workload.includes(p)) && typeof r.peers['cowdb IDB store'] === 'number')
+    .map((r) => ({
+      workload: r.workload,
+      unit: r.unit,
+      cowdb: r.peers['cowdb IDB store'] as number,
+      peers: { IndexedDB: r.peers.IndexedDB ?? 'not run', 'cowdb on OPFS': r.cowdb ?? 'not run' },
+      higherIsBetter: r.higherIsBetter,
+      note: 'the subject (cowdb column) is the IndexedDB page store',
+    }))
 }
 
 mkdirSync(join(root, 'bench/results'), { recursive: true })

@@ -14,7 +14,7 @@ const SHOWN = 200
 const TOO_MANY = 20_000
 
 const name = (p: Point) => (p.kind === 'head' ? 'now' : p.kind === 'history' ? `commit #${num(p.generation)}` : `“${p.label}”`)
-const readOf = (p: Point) => (p.id ? { snapshot: p.id } : { branch: app.branch })
+const readOf = (p: Point) => (p.id ? { snapshot: p.id, branch: app.branch } : { branch: app.branch })
 
 /**
  * The number of changes from `from` to `to` when this page saw the commit between them (`to`'s

@@ -20,8 +20,8 @@ function draw(): void {
   const s = app.sample?.stats
   if (!s) return
   const n = (k: string) => Number(s[k] ?? 0)
-  const named = app.catalog.snapshots.filter((x) => x.kind !== 'history').length
-  const history = app.catalog.snapshots.length - named
+  const named = n('namedSnapshots') // the engine's counts: every head's, tenants' too
+  const history = n('historyEntries')
   const hits = n('cacheHits')
   const misses = n('cacheMisses')
   const groups: [string, [string, string, string?][]][] = [
@@ -30,6 +30,7 @@ function draw(): void {
       [
         [`keys at the head of ${app.branch}`, keysAtHead === undefined ? '…' : num(keysAtHead)],
         ['branches', num(app.catalog.branches.length)],
+        ['tenants', num(app.catalog.tenants.length), 'isolated heads, each with its own snapshots and retention (docs/tenants.md)'],
         ['snapshots kept', `${num(s.snapshots)} = ${num(named)} named + ${num(history)} history`, 'the engine counts history entries (one per commit, for undo) as snapshots too'],
         ['generation (commits ever)', num(s.generation)],
       ],

@@ -1,6 +1,6 @@
-// The heads the page can work on. Today one group, branches; multi-tenant streams will add a
-// group of tenants (each a head with its own snapshot stream): a HeadGroup lists its heads and
-// says what can be done with one, and the card and the header menu draw every group the same way.
+// The heads the page can work on, in groups: branches, and tenants (tenants.ts: isolated heads,
+// each with its own snapshot stream). A HeadGroup lists its heads and says what can be done with
+// one, and the card and the header menu draw every group the same way.
 import type { BranchInfo } from '@cowdb/browser'
 import { app } from './app.ts'
 import { countKeys } from './counts.ts'
@@ -9,11 +9,16 @@ import { $, coalesce, h } from './dom.ts'
 import { act, fail } from './feedback.ts'
 import { num, plural } from './format.ts'
 import { sampleSoon } from './live.ts'
+import { newTenant, tenantsGroup } from './tenants.ts'
 import { branchFrom } from './timeline.ts'
 
 export type HeadRow = { name: string; detail: string; current: boolean; droppable: boolean }
 export type HeadGroup = {
   title: string
+  /** What one head of the group is called ('branch', 'tenant'). */
+  noun: string
+  /** What dropping one does, for the confirmation (`keys`: its key count). */
+  dropBody(keys: number): string
   rows(): Promise<HeadRow[]>
   drop(name: string): Promise<void>
 }
@@ -23,6 +28,8 @@ const keys = new Map<string, number>()
 /** Branches: main first, then by name; each with its key count and history. */
 const branches: HeadGroup = {
   title: 'Branches',
+  noun: 'branch',
+  dropBody: (n) => `Its head (${plural(n, 'key')}) and its history go; pages only it reached are freed by the next garbage collection.`,
   async rows() {
     const list: BranchInfo[] = app.catalog.branches
     const counts = await Promise.all(list.map((b) => countKeys({}, { branch: b.name })))
@@ -37,8 +44,8 @@ const branches: HeadGroup = {
   drop: (name) => app.db.dropBranch(name),
 }
 
-/** Every group of heads; a tenants group goes here. */
-export const groups: HeadGroup[] = [branches]
+/** Every group of heads. */
+export const groups: HeadGroup[] = [branches, tenantsGroup(keys)]
 
 async function draw(): Promise<void> {
   if (!app.shows('history')) return // counting every branch's keys is O(keys): only when seen
@@ -49,6 +56,7 @@ async function draw(): Promise<void> {
       return h(
         'section',
         { class: 'head-group', 'aria-label': g.title },
+        groups.length > 1 ? h('h3', { class: 'head-group-title' }, g.title) : null,
         h(
           'ul',
           { class: 'list heads' },
@@ -64,13 +72,12 @@ async function draw(): Promise<void> {
                 r.droppable
                   ? h('button', {
                       class: 'ghost tiny danger',
-                      'aria-label': `drop branch ${r.name}`,
+                      'aria-label': `drop ${g.noun} ${r.name}`,
                       onclick: async () => {
-                        const n = keys.get(r.name) ?? 0
-                        const yes = await ask({ title: `Drop branch ${r.name}?`, body: `Its head (${plural(n, 'key')}) and its history go; pages only it reached are freed by the next garbage collection.`, confirm: 'Drop branch', danger: true })
+                        const yes = await ask({ title: `Drop ${g.noun} ${r.name}?`, body: g.dropBody(keys.get(r.name) ?? 0), confirm: `Drop ${g.noun}`, danger: true })
                         if (yes === undefined) return
                         if (app.branch === r.name) app.switchBranch('main')
-                        await act(null, () => g.drop(r.name), () => `dropped branch ${r.name}`)
+                        await act(null, () => g.drop(r.name), () => `dropped ${g.noun} ${r.name}`)
                         sampleSoon()
                       },
                     }, 'drop')
@@ -88,7 +95,7 @@ async function draw(): Promise<void> {
 /** The header's menu of heads. */
 function drawMenu(): void {
   const select = $<HTMLSelectElement>('branch-select')
-  const names = app.catalog.branches.map((b) => b.name)
+  const names = app.heads.map((b) => b.name)
   if (!names.includes(app.branch)) names.push(app.branch)
   select.replaceChildren(...names.map((n) => h('option', { value: n, selected: n === app.branch }, n)))
 }
@@ -97,6 +104,7 @@ function drawMenu(): void {
 export function wireHeads(): void {
   $<HTMLSelectElement>('branch-select').addEventListener('change', (e) => app.switchBranch((e.target as HTMLSelectElement).value))
   $('new-branch').onclick = () => void branchFrom(undefined)
+  $('new-tenant').onclick = () => void newTenant(undefined)
   const redraw = coalesce(draw, 1000, fail) // counting keys is O(keys): at most once a second
   app.on(['catalog', 'select'], () => {
     drawMenu()

@@ -19,6 +19,8 @@ export type LiveHooks = {
 }
 
 const VISIBLE_MS = 1000
+/** Tenants whose snapshots each sample lists (besides the one worked on). */
+const TENANT_SNAPSHOTS = 20
 const HIDDEN_MS = 5000
 
 const subs = new Map<string, () => void>()
@@ -37,7 +39,7 @@ function onCommit(e: ChangeEvent): void {
 
 /** Subscribes to heads that appeared, ends those of heads that went. */
 async function syncSubscriptions(): Promise<void> {
-  const names = new Set(app.catalog.branches.map((b) => b.name))
+  const names = new Set(app.heads.map((b) => b.name))
   for (const [name, off] of subs) if (!names.has(name)) (off(), subs.delete(name))
   for (const name of names) {
     if (subs.has(name)) continue
@@ -49,13 +51,16 @@ async function syncSubscriptions(): Promise<void> {
 
 async function sample(): Promise<void> {
   const db = app.db
-  const [stats, metrics, snapshots, branches, now] = await Promise.all([db.stats(), db.metrics(), db.snapshots(), db.branches(), db.role()])
-  const key = JSON.stringify([snapshots.map((s) => s.id), branches])
+  const [stats, metrics, main, branches, tenants, now] = await Promise.all([db.stats(), db.metrics(), db.snapshots(), db.branches(), db.tenants({ space: true }), db.role()])
+  // a tenant's snapshots are listed through it: those of the first few tenants and of the one worked on
+  const shown = tenants.filter((t, i) => i < TENANT_SNAPSHOTS || t.name === app.branch)
+  const snapshots = [...main, ...(await Promise.all(shown.map((t) => db.snapshots({ branch: t.name }).catch(() => [])))).flat()]
+  const key = JSON.stringify([snapshots.map((s) => s.id), branches, tenants])
   if (key !== catalogKey) {
     catalogKey = key
-    const had = app.catalog.branches.some((b) => b.name === app.branch)
-    app.catalog = { snapshots, branches }
-    if (had && !branches.some((b) => b.name === app.branch)) app.switchBranch('main') // dropped, here or elsewhere
+    const had = app.heads.some((b) => b.name === app.branch)
+    app.catalog = { snapshots, branches, tenants }
+    if (had && !app.heads.some((b) => b.name === app.branch)) app.switchBranch('main') // dropped, here or elsewhere
     if (app.at && !snapshots.some((s) => s.id === app.at)) app.select(undefined) // aged out or dropped
     await syncSubscriptions()
     app.emit('catalog')

@@ -13,7 +13,7 @@ const levels = (root: PageInfo | null): PageInfo[][] => {
   for (let row = root ? [root] : []; row.length; row = row.flatMap((p) => p.children ?? [])) out.push(row)
   return out
 }
-const readOf = (p: Point) => (p.id ? { snapshot: p.id } : { branch: app.branch })
+const readOf = (p: Point) => (p.id ? { snapshot: p.id, branch: app.branch } : { branch: app.branch })
 const name = (p: Point) => (p.kind === 'head' ? 'now' : p.kind === 'history' ? `commit #${num(p.generation)}` : `“${p.label}”`)
 
 /** Pages drawn, in reading order, for the keyboard cursor. */

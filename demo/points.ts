@@ -21,7 +21,7 @@ const branchOf = (s: SnapshotInfo) => s.branch ?? 'main'
 
 /** The points of `branch`, oldest first, the head last. Cost: O(snapshots log snapshots). */
 export function pointsOf(catalog: Catalog, branch: string): Point[] {
-  const head: BranchInfo | undefined = catalog.branches.find((b) => b.name === branch)
+  const head: BranchInfo | undefined = [...catalog.branches, ...catalog.tenants].find((b) => b.name === branch)
   const mine = catalog.snapshots.filter((s) => branchOf(s) === branch).sort((a, b) => (a.id < b.id ? -1 : 1))
   const history = mine.filter((s) => s.kind === 'history')
   // history[undoable] is where the head is; entries after it are undone

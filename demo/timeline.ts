@@ -9,6 +9,7 @@ import { act } from './feedback.ts'
 import { ago, clock, num, plural } from './format.ts'
 import { sampleSoon } from './live.ts'
 import { indexOf, pointsOf, snapshotOfHead, type Point } from './points.ts'
+import { newTenant } from './tenants.ts'
 
 let points: Point[] = []
 
@@ -48,7 +49,7 @@ function drawWhere(): void {
   badge.className = `badge ${p.kind}${p.undone ? ' undone' : ''}`
   $('at-label').textContent = describe(p)
   $('at-detail').textContent = p.kind === 'head' ? `${plural(points.length - 1, 'point')} behind it` : `${clock(p.createdAt)} · ${ago(p.createdAt)}${p.undone ? ' · redo brings it back' : ''}`
-  const head = app.catalog.branches.find((b) => b.name === app.branch)
+  const head = app.heads.find((b) => b.name === app.branch)
   $<HTMLButtonElement>('undo').disabled = !head || head.undoable === 0
   $<HTMLButtonElement>('redo').disabled = !head || head.redoable === 0
   $('undo').title = head ? `Undo (Ctrl+Z): ${plural(head.undoable, 'step')} back kept` : 'Undo'
@@ -81,7 +82,8 @@ function move(step: 'undo' | 'redo'): void {
 
 /** Asks for a branch name and makes the branch at `from` (a snapshot id) or the head. Cost: O(1) in the engine. */
 export async function branchFrom(from: Point | undefined): Promise<void> {
-  const taken = new Set(app.catalog.branches.map((b) => b.name))
+  if (app.isTenant(app.branch)) return newTenant(from && from.kind !== 'head' ? from : undefined, describe) // a tenant's points clone into tenants
+  const taken = new Set(app.heads.map((b) => b.name))
   const name = await ask({
     title: from && from.kind !== 'head' ? `New branch from ${describe(from)}` : `New branch from the head of ${app.branch}`,
     body: 'A branch is a second head sharing every page with where it starts: O(1), nothing copied until one of them writes.',

@@ -109,7 +109,7 @@ test('a worker that cannot serve rejects openDB with a typed error that says wha
   expect(r.silent).toMatchObject({ name: 'WorkerError', worker: true })
   expect(r.silent!.message).toMatch(/did not answer within 1500 ms.*`worker` option/)
   expect(r.unsupported).toMatchObject({ name: 'UnsupportedError', unsupported: true })
-  expect(r.unsupported!.missing).toEqual(['OPFS sync access handles (FileSystemFileHandle.createSyncAccessHandle)'])
+  expect(r.unsupported!.missing).toEqual(['Web Locks (navigator.locks)'])
   expect(r.fine).toBe('opened')
 })
 

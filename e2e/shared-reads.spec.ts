@@ -189,3 +189,37 @@ test('a tab that takes over the files reads from shared memory from then on', as
   })
   expect(leader).toEqual({ role: 'leader', values: ['v7', 'v499', 1], hits: 1, shared: true })
 })
+
+test("tenants: a tenant's head is read from shared memory, its snapshots only through it (as the engine rules); the IndexedDB page store reads through the worker", async ({ page }) => {
+  await openTestPage(page)
+  const r = await page.evaluate(async () => {
+    const w = window as any
+    const db = await w.cowdb.openDB('tenant-reads', { pageSize: 1024 })
+    await db.put('k', 'main')
+    await db.createTenant('acme')
+    await db.put('k', 'acme', { branch: 'acme' })
+    const snap = await db.snapshot({ branch: 'acme' })
+    await db.put('k', 'acme later', { branch: 'acme' })
+    await db.get('k', { branch: 'acme' }) // publishes the pages it walks
+    const hits = db.sharedReads().hits
+    const head = await db.get('k', { branch: 'acme' })
+    const headHit = db.sharedReads().hits - hits
+    const unscoped = await db.get('k', { snapshot: snap.id }).then((v: unknown) => `value ${String(v)}`, (e: Error) => e.name)
+    const scoped = await db.get('k', { snapshot: snap.id, branch: 'acme' })
+    const fromMain = await db.get('k')
+    await db.close()
+    const idb = await w.cowdb.openDB('tenant-reads-idb', { store: 'indexeddb' })
+    await idb.put('x', 1)
+    const viaIdb = { get: await idb.get('x'), count: await idb.count(), stats: idb.sharedReads() }
+    await idb.close()
+    return { head, headHit, unscoped, scoped, fromMain, viaIdb }
+  })
+  expect(r).toEqual({
+    head: 'acme later',
+    headHit: 1,
+    unscoped: 'SnapshotNotFoundError',
+    scoped: 'acme',
+    fromMain: 'main',
+    viaIdb: { get: 1, count: 1, stats: { shared: false, hits: 0, misses: 0 } },
+  })
+})

@@ -37,6 +37,10 @@ beforeAll(async () => {
   try {
     for (let i = 0; i < 200; i++) await db.put(`k${i}`, { i })
     await db.snapshot({ label: 'ops test' })
+    await db.createTenant('acme') // the per-tenant series exist once a tenant does
+    await db.tenant('acme').put('k', 1)
+    await db.tenant('acme').snapshot()
+    await db.tenants({ space: true }) // the walk behind cow_tenant_exclusive_bytes
     await db.get('k1')
     await db.gc()
     const families = parsePrometheus(await db.metrics()) as { name: string; type: string }[]
@@ -101,7 +105,7 @@ describe('ops/prometheus/cowdb-rules.yml', () => {
     const names = new Set(metricsIn(rules))
     for (const n of names) expect(emitted.has(family(n, histograms)), n).toBe(true)
     for (const seed of SEED) expect([...names].some((n) => family(n, histograms) === seed), seed).toBe(true)
-    for (const alert of ['CowdbPagesCreatedHigh', 'CowdbSnapshotStale', 'CowdbGcSlow', 'CowdbRootUpdatesDropped', 'CowdbBackgroundErrors']) {
+    for (const alert of ['CowdbPagesCreatedHigh', 'CowdbSnapshotStale', 'CowdbGcSlow', 'CowdbRootUpdatesDropped', 'CowdbBackgroundErrors', 'CowdbTenantSnapshotStale']) {
       expect(rules).toContain(`alert: ${alert}`)
       expect(file('./prometheus/cowdb-rules.test.yml')).toContain(`alertname: ${alert}`)
     }

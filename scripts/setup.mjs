@@ -46,3 +46,22 @@ export function ensureChromium() {
   }
   return path
 }
+
+/**
+ * The other browsers of the cross-browser suite (e2e/xb): Debian's firefox-esr, and WebKitGTK's
+ * MiniBrowser with its WebDriver (webkit2gtk-driver) under Xvfb; installed when missing.
+ * Returns the ones available (a failed install leaves the suite to report the browser missing).
+ */
+export function ensureOtherBrowsers() {
+  for (const [path, pkg] of [
+    ['/usr/bin/firefox-esr', 'firefox-esr'],
+    ['/usr/bin/WebKitWebDriver', 'webkit2gtk-driver'],
+    ['/usr/bin/Xvfb', 'xvfb'],
+  ]) {
+    if (!existsSync(path)) aptInstall(pkg, `${pkg} (cross-browser tests)`)
+  }
+  const have = []
+  if (existsSync('/usr/bin/firefox-esr')) have.push('firefox')
+  if (existsSync('/usr/bin/WebKitWebDriver') && existsSync('/usr/bin/Xvfb')) have.push('webkit')
+  return have
+}

@@ -5,13 +5,15 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ensureChromium, ensureInstalled, run } from './setup.mjs'
+import { ensureChromium, ensureInstalled, ensureOtherBrowsers, run } from './setup.mjs'
 import { promtoolChecks } from './steps/promtool.mjs'
+import { syncOnPostgres } from './steps/sync-postgres.mjs'
 import { levelSuite, packTests } from './steps/pack.mjs'
 
 ensureInstalled()
 if (run('node', ['scripts/pnpm.mjs', 'run', '-r', 'build']) !== 0) process.exit(1)
 const chromium = ensureChromium()
+ensureOtherBrowsers()
 const reports = mkdtempSync(join(tmpdir(), 'cowdb-test-'))
 const env = { ...process.env, CHROMIUM_PATH: chromium }
 const read = (f) => (existsSync(f) ? JSON.parse(readFileSync(f, 'utf8')) : undefined)
@@ -36,16 +38,31 @@ const suites = [
   }],
   ['pack', 'install-and-run tests (test/pack: pnpm pack, npm install into apps outside the repo; Vite, webpack, esbuild, Node, dbctl, example)', () => packTests(reports, env)],
   ['level', 'abstract-level suite on @cowdb/level (tape, every assertion counted)', () => levelSuite(reports)],
+  ['sync on postgres', 'sync suites on a real Postgres (Debian postgresql, temporary cluster)', () => syncOnPostgres(env, reports)],
+  ...['firefox', 'webkit', 'chromium'].map((b) => [`xb ${b}`, `cross-browser tests (e2e/xb) in ${b}${b === 'chromium' ? ': the IndexedDB store and partial clearing' : ''}`, () => crossBrowser(b)]),
 ]
 
+/** The cross-browser suite in one browser (a browser that could not be installed or started fails). */
+function crossBrowser(browser) {
+  const dir = join(reports, `xb-${browser}`)
+  const code = run('npx', ['tsx', 'e2e/xb/run.ts'], { env: { ...env, XB_BROWSERS: browser, XB_RESULTS: dir } })
+  const r = read(join(dir, `${browser}.json`))
+  if (!r) return { passed: 0, failed: 1 }
+  const cases = r.cases.filter((c) => !c.skipped)
+  const failed = cases.filter((c) => !c.ok).length
+  return { passed: cases.length - failed, failed: failed + (code !== 0 && !failed ? 1 : 0) }
+}
+
 const counts = []
+const minutes = (ms) => `${Math.floor(ms / 60_000)}m ${Math.round((ms % 60_000) / 1000)}s`
 for (const [name, title, suite] of suites) {
   console.log(`\n> ${title}`)
-  counts.push([name, suite()])
+  const started = Date.now()
+  counts.push([name, suite(), Date.now() - started])
 }
 rmSync(reports, { recursive: true, force: true })
 console.log('')
-for (const [name, c] of counts) console.log(`${name}: ${c.passed} passed, ${c.failed} failed`)
+for (const [name, c, ms] of counts) console.log(`${name}: ${c.passed} passed, ${c.failed} failed (${minutes(ms)})`)
 const total = counts.reduce((t, [, c]) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed }), { passed: 0, failed: 0 })
 console.log(`total: ${total.passed} passed, ${total.failed} failed`)
 process.exit(total.failed === 0 ? 0 : 1)

@@ -7,6 +7,7 @@ import { connect, type Client } from './rpc.ts'
 /** Each engine's worker; `new Worker(new URL(...))` must be written out literally for Vite. */
 const ENGINES: Record<string, () => Worker> = {
   cowdb: () => new Worker(new URL('./cowdb-worker.ts', import.meta.url), { type: 'module' }),
+  'cowdb IDB store': () => new Worker(new URL('./cowdb-idb-worker.ts', import.meta.url), { type: 'module' }),
   IndexedDB: () => new Worker(new URL('./indexeddb-worker.ts', import.meta.url), { type: 'module' }),
   Dexie: () => new Worker(new URL('./dexie-worker.ts', import.meta.url), { type: 'module' }),
   'SQLite-WASM': () => new Worker(new URL('./sqlite-worker.ts', import.meta.url), { type: 'module' }),

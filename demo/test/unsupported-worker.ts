@@ -1,5 +1,5 @@
-// cowdb's worker in a scope without OPFS sync access handles, as in a browser that lacks them
+// cowdb's worker in a scope without Web Locks, as in a browser that lacks them
 // (e2e/boundary.spec.ts): openDB must reject with UnsupportedError naming the feature. Imports run
 // in order, so the feature is gone before the worker starts.
-import './no-sync-handles.ts'
+import './no-web-locks.ts'
 import '@cowdb/browser/worker'

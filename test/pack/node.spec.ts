@@ -92,13 +92,14 @@ export const rows: [unknown, unknown][] = await db.scan({ gte: 'a', lt: 'b', sna
 // @ts-expect-error a key cannot be an object
 await db.put({ not: 'a key' }, 1)
 `,
-    'tsconfig.node.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: [], lib: ['ES2022'] }, files: ['node.ts'] }),
+    // as a Node app is set up: Node's types (a Database is an EventTarget, Node's global)
+    'tsconfig.node.json': JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, types: ['node'], lib: ['ES2022'] }, files: ['node.ts'] }),
     // as Vite's templates set it up: DOM types, and skipLibCheck (@cowdb/browser's declarations name
     // FileSystemSyncAccessHandle, which TypeScript has in its WebWorker library only)
     'tsconfig.bundler.json': JSON.stringify({ compilerOptions: { module: 'ESNext', moduleResolution: 'Bundler', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: true, types: [], lib: ['ES2022', 'DOM', 'DOM.Iterable'] }, files: ['browser.ts'] }),
   })
   try {
-    expect(npmInstall(app, [...browserish, 'node'].map(tarball))).toEqual([])
+    expect(npmInstall(app, [...[...browserish, 'node'].map(tarball), '@types/node@20'])).toEqual([])
     sh(process.execPath, [tools.tsc, '-p', 'tsconfig.node.json'], { cwd: app })
     sh(process.execPath, [tools.tsc, '-p', 'tsconfig.bundler.json'], { cwd: app })
   } finally {

@@ -8,8 +8,9 @@
 // naming the key. The client carries no engine: it imports errors, the codecs and the op and
 // transaction helpers from side-effect-free modules of @cowdb/core.
 
-import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
+import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
+import { TenantView } from '@cowdb/core/tenant-view'
 import { ClosedError } from '@cowdb/core/errors'
 import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from '@cowdb/core/events'
 import { encodeKey, encodeRange } from '@cowdb/core/keys'
@@ -18,14 +19,22 @@ import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runne
 import { encodeValue } from '@cowdb/core/values'
 import { Connection, transfer } from './connection.js'
 import { UnsupportedError } from './errors.js'
+import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
 import type { FastReader } from './fast-read.js'
 import { PendingWrites } from './pending-writes.js'
+import { requestPersistence } from './persist.js'
 import { TRANSFER_MIN_BYTES, fromWire, type Args, type Method, type Push, type Returns, type WarmRead } from './protocol.js'
 
 /** The default size of the shared page cache of a cross-origin isolated page. */
 const SHARED_CACHE_BYTES = 32 * 1024 * 1024
 
-export type BrowserOpenOptions = OpenOptions & {
+export type BrowserOpenOptions = OpenOptions &
+  Omit<EngineOptions, keyof OpenOptions> & {
+  /**
+   * Ask the browser to keep this origin's storage through eviction (navigator.storage.persist()).
+   * The answer is not waited for (it may be a prompt); `persistence` holds it, stats().storage.persisted the state.
+   */
+  persist?: boolean
   /**
    * Share the database with other tabs (default true): the first opener owns the files, later
    * ones forward their calls to it and take over when it goes. Their own open options are
@@ -45,19 +54,18 @@ export type BrowserOpenOptions = OpenOptions & {
   workerTimeout?: number
   /**
    * Bytes of the page cache the worker shares with this page, from which get, getMany, scan and
-   * count are answered on the main thread with no message (docs/guide.md, "Reads without a round
-   * trip"). Only on a cross-origin isolated page (COOP and COEP headers), and only while this
+   * count are answered on the main thread with no message (docs/shared-reads.md). Only on a cross-origin isolated page (COOP and COEP headers), and only while this
    * tab's worker owns the files. Default 32 MiB; 0 turns it off.
    */
   sharedCacheBytes?: number
 }
 
-
 /**
  * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
  * has it open, this one shares it: calls go to that owner, and this one takes over when the owner
  * closes. Never hangs: a worker that fails to load or answer rejects with WorkerError, a browser
- * without OPFS sync access handles, Web Locks or BroadcastChannel with UnsupportedError.
+ * without Web Locks, IndexedDB or BroadcastChannel with UnsupportedError; without OPFS sync
+ * access handles the pages go to IndexedDB (docs/storage.md).
  * Cost: loading the worker, then the open (recovery replays the WAL) or joining the owner.
  */
 export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
@@ -73,6 +81,8 @@ export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<Bro
  * or for good after a fatal error, then `event.reason`).
  */
 export class BrowserDatabase extends EventTarget implements DatabaseApi {
+  /** The answer to `persist: true` (navigator.storage.persist()); null when not asked or not answerable. */
+  persistence: Promise<boolean | null> = Promise.resolve(null)
   private closed: Error | undefined
   private closing: Promise<void> | undefined
   private ended = false
@@ -109,13 +119,14 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   static async open(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
     if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: openDB options must be an object')
-    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, sharedCacheBytes = SHARED_CACHE_BYTES, ...options } = opts
+    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, sharedCacheBytes = SHARED_CACHE_BYTES, persist, ...options } = opts
     if (typeof sharedCacheBytes !== 'number' || !(sharedCacheBytes >= 0)) throw new TypeError(`cowdb: sharedCacheBytes must be a number >= 0, got ${String(sharedCacheBytes)}`)
     if (typeof Worker === 'undefined') throw new UnsupportedError('cowdb: this environment has no Web Workers (in Node, use @cowdb/node)', ['Worker'])
     const { worker, url } = startWorker(given)
     let db: BrowserDatabase | undefined
     const conn = new Connection(worker, url, { push: (p) => db?.push(p), lost: (e) => db?.lost(e) })
     db = new BrowserDatabase(name, conn)
+    if (persist) db.persistence = requestPersistence()
     try {
       await conn.hello(share, workerTimeout)
       await conn.open({ name, options, lockTimeout, share, sharedCacheBytes: globalThis.crossOriginIsolated === true ? sharedCacheBytes : 0 })
@@ -203,13 +214,13 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   snapshot(opts?: { label?: string } & WriteOptions): Promise<SnapshotInfo> {
     return this.call('snapshot', [opts])
   }
-  /** Every snapshot, oldest first. Cost: one worker round trip. */
-  snapshots(): Promise<SnapshotInfo[]> {
-    return this.call('snapshots', [])
+  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it). Cost: one worker round trip. */
+  snapshots(opts?: WriteOptions): Promise<SnapshotInfo[]> {
+    return this.call('snapshots', [opts])
   }
   /** Drops a snapshot; its pages are freed by a later gc. Cost: one worker round trip. */
-  dropSnapshot(id: SnapshotId): Promise<void> {
-    return this.call('dropSnapshot', [id])
+  dropSnapshot(id: SnapshotId, opts?: WriteOptions): Promise<void> {
+    return this.call('dropSnapshot', [id, opts])
   }
   /** Moves the head to snapshot `id`, as a new commit. Cost: one worker round trip, O(1) in the worker. */
   restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
@@ -227,13 +238,13 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   redo(opts?: WriteOptions): Promise<Commit | null> {
     return this.call('redo', [opts])
   }
-  /** Changes which history snapshots are kept (saved with the store). Cost: one round trip. */
-  setRetention(retention: Retention): Promise<void> {
-    return this.call('setRetention', [retention])
+  /** Changes which history snapshots are kept: the database's, or with `{ branch }` that head's own (saved with the store). Cost: one round trip. */
+  setRetention(retention: Retention, opts?: WriteOptions): Promise<void> {
+    return this.call('setRetention', [retention, opts])
   }
   /** The retention in force. Cost: one round trip. */
-  getRetention(): Promise<Required<Retention>> {
-    return this.call('getRetention', [])
+  getRetention(opts?: WriteOptions): Promise<Required<Retention>> {
+    return this.call('getRetention', [opts])
   }
   /** A new head at main's head or at snapshot `from`, in O(1). Cost: one round trip. */
   branch(name: string, opts?: { from?: SnapshotId }): Promise<BranchInfo> {
@@ -250,6 +261,25 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   /** The same API on one branch (`{ branch: name }` filled in). Cost: none (no call). */
   onBranch(name: string): BranchView {
     return new BranchView(this, name)
+  }
+
+  // ---- tenants: isolated heads, each with its own snapshot stream and retention (docs/tenants.md)
+
+  /** A new tenant: empty, or an O(1) clone of another tenant's head or snapshot (`from`). Cost: one round trip. */
+  createTenant(name: string, opts?: TenantOptions): Promise<TenantInfo> {
+    return this.call('createTenant', [name, opts])
+  }
+  /** Drops a tenant and every snapshot of it; pages only it reached are freed in the background. Cost: one round trip. */
+  dropTenant(name: string): Promise<void> {
+    return this.call('dropTenant', [name])
+  }
+  /** Every tenant by name; with `{ space: true }`, the bytes only each one holds (a walk of every live page). Cost: one round trip. */
+  tenants(opts?: { space?: boolean }): Promise<TenantInfo[]> {
+    return this.call('tenants', [opts])
+  }
+  /** A handle on one tenant: the API scoped to it, its own snapshots, retention, backups, clone and drop. Cost: none (no call). */
+  tenant(name: string): TenantView {
+    return new TenantView(this, name)
   }
 
   // ---- change events ---------------------------------------------------------------------------
@@ -298,8 +328,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     return this.call('space', [])
   }
   /** Counters and sizes. Cost: one round trip. */
-  stats(): Promise<Stats> {
-    return this.call('stats', [])
+  stats(): Promise<Stats & { storage: StorageInfo }> {
+    return this.call('stats', []) as Promise<Stats & { storage: StorageInfo }>
   }
   /** Metrics in Prometheus text format. Cost: one round trip. */
   metrics(): Promise<string> {
@@ -322,7 +352,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * `dbctl --db FILE`. The bytes are transferred from the worker, not copied. `onProgress`
    * reports entries written. Cost: one round trip; O(entries), or O(changed pages) with `since`.
    */
-  exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
+  exportBackup(opts: { snapshot?: SnapshotId; since?: SnapshotId; keepSnapshot?: boolean; onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<Uint8Array> {
     return this.call('exportBackup', [opts])
   }
   /**
@@ -330,7 +360,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
    * imported here first). `bytes` are copied to the worker, never taken: they stay usable.
    * Cost: one round trip and one copy of the bytes; O(entries) in the worker.
    */
-  importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
+  importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void; tenant?: boolean } & WriteOptions = {}): Promise<SnapshotInfo> {
     return this.call('importBackup', [bytes, opts])
   }
 
@@ -423,6 +453,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
       this.dispatchEvent(new DatabaseCatalogEvent(p.change))
     } else if (p.kind === 'shared') {
       this.shared(p.buffer)
+    } else if (p.kind === 'quota') {
+      this.dispatchEvent(new CustomEvent<QuotaInfo>('quota', { detail: p.info }))
     }
   }
 

@@ -159,6 +159,7 @@ export class Connection {
       case 'error':
       case 'catalog':
       case 'shared':
+      case 'quota':
         return this.on.push(m)
       case 'lost':
         this.fail(fromWire(m.error))

@@ -15,12 +15,5 @@ export class WorkerError extends CowdbError {
   }
 }
 
-/** The browser lacks something cowdb needs; `missing` names each feature. */
-export class UnsupportedError extends CowdbError {
-  constructor(
-    message: string,
-    readonly missing: string[],
-  ) {
-    super(message)
-  }
-}
+/** The browser lacks something cowdb needs; `missing` names each feature (core's class: it also crosses from the worker). */
+export { UnsupportedError } from '@cowdb/core/errors'

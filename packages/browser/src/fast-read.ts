@@ -99,13 +99,14 @@ export class FastReader {
   /**
    * Runs `read` on the root the options name, once more if it missed a page (it may have been
    * rewritten under it); NO_ROOT if the roots are not published, older than this tab's writes, or
-   * lack that head or snapshot.
+   * lack that head or snapshot (or it is a snapshot read scoped to a head other than main).
    */
   private twice<T>(read: (root: number) => T | typeof MISS, at: ReadOptions): T | typeof MISS | typeof NO_ROOT {
     for (let attempt = 0; attempt < 2; attempt++) {
       const roots = this.cache.currentRoots()
       if (!roots || roots.generation < this.pending.generation) return NO_ROOT
-      const root = at.snapshot !== undefined ? roots.snapshot(at.snapshot) : roots.head(at.branch ?? 'main')
+      // the published snapshots are those a read at main sees; one scoped to another head asks the worker
+      const root = at.snapshot === undefined ? roots.head(at.branch ?? 'main') : at.branch === undefined || at.branch === 'main' ? roots.snapshot(at.snapshot) : undefined
       if (root === undefined || root < 0) return NO_ROOT
       const got = read(root)
       if (got !== MISS) return got

@@ -6,8 +6,7 @@ export function missingFeatures(share: boolean): string[] {
   const g = globalThis as { navigator?: Navigator; indexedDB?: unknown; BroadcastChannel?: unknown; FileSystemFileHandle?: { prototype: object } }
   const missing: string[] = []
   if (typeof g.navigator?.locks?.request !== 'function') missing.push('Web Locks (navigator.locks)')
-  if (typeof g.navigator?.storage?.getDirectory !== 'function') missing.push('OPFS (navigator.storage.getDirectory)')
-  if (!g.FileSystemFileHandle || !('createSyncAccessHandle' in g.FileSystemFileHandle.prototype)) missing.push('OPFS sync access handles (FileSystemFileHandle.createSyncAccessHandle)')
+  // OPFS is not required: without sync access handles the pages go to IndexedDB (storage.ts)
   if (!g.indexedDB) missing.push('IndexedDB')
   if (share && typeof g.BroadcastChannel !== 'function') missing.push('BroadcastChannel')
   return missing

@@ -52,9 +52,12 @@ export class Owner {
   /** Publishes pages for the tabs that read from shared memory (publisher.ts), once one does. */
   publisher: Publisher | undefined
 
-  /** The owner's term (see CallLog.term); 0 when not shared. */
+  /** When this owner started: its term when there is no record (no OPFS), still larger than any earlier owner's. */
+  private readonly startedAt = Date.now()
+
+  /** The owner's term (see CallLog.term); without a record, the time it started. */
   get term(): number {
-    return this.log?.term ?? 0
+    return this.log?.term ?? this.startedAt
   }
 
   /** Set once close() starts: forwarded calls are answered "not run" from then on. */

@@ -10,6 +10,7 @@
 // - Errors cross as { name, message, slot?, pageId? } and are rebuilt with the same class.
 
 import type { CatalogChange, ChangeEvent, Database, Key, Progress, PublishedRoots, Range, ReadOptions, WriteOptions } from '@cowdb/core'
+import type { QuotaInfo } from './engine.js'
 import { reviveError } from '@cowdb/core/errors'
 
 /** 'read': may run again after a change of owner. 'write': runs at most once (handover dedupes by call id). */
@@ -26,6 +27,7 @@ export const METHODS = {
   put: 'write', delete: 'write', batch: 'write', deleteRange: 'write', commitPlan: 'write', snapshot: 'write', dropSnapshot: 'write', restore: 'write', undo: 'write', redo: 'write',
   branch: 'write', dropBranch: 'write', setRetention: 'write', checkpoint: 'write', gc: 'write', compact: 'write',
   exportBackup: 'write', importBackup: 'write',
+  tenants: 'read', createTenant: 'write', dropTenant: 'write',
   subscribe: 'read', unsubscribe: 'read', role: 'read', warm: 'read',
 } as const satisfies Record<string, Access>
 
@@ -61,7 +63,7 @@ export type Call = { [M in Method]: { id: number; method: M; args: Args<M>; prog
 export type Result = { ok: true; value: unknown } | { ok: false; error: WireError }
 export type Answer = { id: number; result: Result }
 /** The fields typed errors carry besides name and message: where a page is damaged, where in a value. */
-type ErrorFields = { slot?: number; pageId?: number; path?: string }
+type ErrorFields = { slot?: number; pageId?: number; path?: string; lost?: string; missing?: string[] }
 export type WireError = { name: string; message: string } & ErrorFields
 
 /** `sharedCacheBytes`: the size of the shared page cache the client wants (0: none; see client.ts). */
@@ -85,6 +87,8 @@ export type Push =
   | { kind: 'catalog'; change: CatalogChange }
   /** This worker owns the files now and publishes its pages here: reads may come from it (this tab only). */
   | { kind: 'shared'; buffer: SharedArrayBuffer }
+  /** Storage use passed the `quotaWarning` share of the quota: the database's `quota` event. */
+  | { kind: 'quota'; info: QuotaInfo }
 
 /** Worker → its client. */
 export type FromWorker =
@@ -135,6 +139,8 @@ export function toWire(e: unknown): WireError {
   if (typeof f.slot === 'number') w.slot = f.slot
   if (typeof f.pageId === 'number') w.pageId = f.pageId
   if (typeof f.path === 'string') w.path = f.path
+  if (typeof f.lost === 'string') w.lost = f.lost
+  if (Array.isArray(f.missing)) w.missing = f.missing
   return w
 }
 

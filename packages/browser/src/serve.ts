@@ -12,7 +12,7 @@ import { Owner, type Client, type OwnedEngine } from './owner.js'
 import { toWire, type Call, type FromWorker, type OpenRequest, type Result, type ShareMessage, type ToWorker, type WireError } from './protocol.js'
 import { Follower } from './share.js'
 import { SharedReads } from './shared-reads.js'
-import { openOpfsStorage } from './storage.js'
+import { openEngine } from './engine.js'
 
 export type ServeOptions = {
   /** Opens the engine on the files. Default: Database.open (tests wrap it to inject failures). */
@@ -102,28 +102,34 @@ class Session {
    */
   private async lead(release: () => void, fresh: boolean): Promise<Owner> {
     const req = this.request!
-    let storage: Storage | undefined
     let log: CallLog | undefined
+    let storage: Storage | undefined
     try {
-      storage = await openOpfsStorage(req.name)
-      if (req.share) log = await openCallLog(req.name, fresh)
+      // The record lives in OPFS; where OPFS cannot be opened (the IndexedDB page store's browsers)
+      // the database is shared without it: a write in flight at a change of owner may then run twice
+      if (req.share) log = await openCallLog(req.name, fresh).catch((e: unknown) => (e instanceof DOMException || e instanceof TypeError ? undefined : Promise.reject(e)))
       const record = log
-      // the engine calls this last when it closes: the record, then the channel, then the lock
-      storage.release = () => {
-        record?.close()
-        this.channel?.close()
-        this.channel = undefined
-        release()
-      }
-      const engine = await this.openEngine(storage, req.options)
+      const engine = await openEngine(req.name, req.options, {
+        // the engine calls this last when it closes: the record, then the channel, then the lock
+        release: () => {
+          record?.close()
+          this.channel?.close()
+          this.channel = undefined
+          release()
+        },
+        onQuota: (info) => this.local.push({ kind: 'quota', info }),
+        openDatabase: (storage, options) => this.openEngine(storage, options) as Promise<Database>,
+        // pages are shared from OPFS stores only: the IndexedDB store's page reads are async
+        opened: (opened) => {
+          storage = opened.kind === 'opfs' ? opened.storage : undefined
+        },
+      })
       this.watch(engine)
       const owner = new Owner(engine, log, this.me)
-      this.shared!.leading(storage, owner)
+      if (storage) this.shared!.leading(storage, owner)
       return owner
     } catch (e) {
       log?.close()
-      if (storage) for (const f of [storage.pages, storage.wal]) tryTo(() => f.close())
-      if (storage) tryTo(() => void storage!.meta.close())
       release()
       throw e
     }

@@ -13,7 +13,7 @@
 import { countRange, type StoredValue, type Tree } from './btree.js'
 import { branchOf, type Catalog } from './catalog.js'
 import { PROGRESS_EVERY } from './options.js'
-import type { Progress } from './types.js'
+import type { Progress, SnapshotInfo } from './types.js'
 import { ByteReader, ByteWriter } from './bytes.js'
 import { checksum32 } from './checksum.js'
 import { diffTrees } from './diff.js'
@@ -194,16 +194,16 @@ export async function exportBackupOf(
 ): Promise<Uint8Array> {
   if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: exportBackup() takes { snapshot?, since?, keepSnapshot?, onProgress?, branch? }')
   const { catalog } = src
-  const from = opts.since === undefined ? undefined : catalog.snapFor(opts.since)
-  const branch = branchOf(opts)
-  if (opts.snapshot !== undefined) catalog.snapFor(opts.snapshot)
+  const branch = branchOf(opts) // the snapshots it names must be ones this head may see
+  const from = opts.since === undefined ? undefined : catalog.snapFor(opts.since, branch)
+  if (opts.snapshot !== undefined) catalog.snapFor(opts.snapshot, branch)
   else catalog.headOf(branch)
   const taken = opts.snapshot === undefined && opts.keepSnapshot ? await take.snapshot('backup', branch) : undefined
   const id = opts.snapshot ?? taken?.id
   // the state exported: a snapshot, or the head as it is now (named by a fresh, unretained id)
   const to = id !== undefined ? catalog.snapFor(id) : { id: catalog.hlc.next(), label: undefined, createdAt: Date.now() }
-  const a = catalog.pin(from ? { snapshot: from.id } : 'empty')
-  const b = catalog.pin(id !== undefined ? { snapshot: id } : { branch })
+  const a = catalog.pin(from ? { snapshot: from.id, branch } : 'empty')
+  const b = catalog.pin({ snapshot: id, branch })
   try {
     const total = from ? 0 : countRange(src.tree, b.root, encodeRange(undefined))
     const header = { snapshot: to.id, ...(from ? { since: from.id } : {}), createdAt: to.createdAt, ...(to.label !== undefined ? { label: to.label } : {}) }
@@ -220,4 +220,23 @@ export async function exportBackupOf(
     catalog.unpin(a.id)
     catalog.unpin(b.id)
   }
+}
+
+/**
+ * Database.importBackup: the backup's ops onto the head of `opts.branch`, committed by `commit`
+ * with the label of the snapshot that marks it, in one record (both take effect, or neither).
+ * The `backup:<id>` base an incremental backup needs must be a snapshot that head may see.
+ * Cost: O(entries) to read, then one commit of that many ops.
+ */
+export async function importBackupOf(
+  catalog: Catalog,
+  bytes: Uint8Array,
+  opts: { onProgress?: (p: Progress) => void; branch?: string },
+  commit: (ops: EncodedOp[], branch: string, label: string) => Promise<{ snapshot?: SnapshotInfo }>,
+): Promise<SnapshotInfo> {
+  const branch = branchOf(opts)
+  const plan = importPlan(bytes, (label) => catalog.hasLabel(label, branch), opts.onProgress)
+  const done = await commit(plan.ops, branch, plan.label)
+  opts.onProgress?.({ phase: 'import', done: plan.entries, total: plan.entries })
+  return done.snapshot!
 }

@@ -1,5 +1,6 @@
 // A handle on one branch: the Database API with `{ branch }` filled in on every call. Works over
 // anything that takes `{ branch }` options (the engine, the browser client), so it is written once.
+// The handle's branch wins over a `branch` in the caller's options.
 
 import { SnapshotNotFoundError } from './errors.js'
 import type { ChangeListener } from './subscriptions.js'
@@ -37,10 +38,10 @@ export class BranchView {
   }
 
   get(key: Key, opts: ReadOptions = {}) {
-    return this.db.get(key, { ...this.at, ...opts })
+    return this.db.get(key, { ...opts, ...this.at })
   }
   getMany(keys: Key[], opts: ReadOptions = {}) {
-    return this.db.getMany(keys, { ...this.at, ...opts })
+    return this.db.getMany(keys, { ...opts, ...this.at })
   }
   put(key: Key, value: Value) {
     return this.db.put(key, value, this.at)
@@ -55,13 +56,13 @@ export class BranchView {
     return this.db.deleteRange(range, this.at)
   }
   scan(range: Range & ScanOptions = {}) {
-    return this.db.scan({ ...this.at, ...range })
+    return this.db.scan({ ...range, ...this.at })
   }
   iterate(range: Range & ScanOptions = {}) {
-    return this.db.iterate({ ...this.at, ...range })
+    return this.db.iterate({ ...range, ...this.at })
   }
   count(range: Range = {}, opts: ReadOptions = {}) {
-    return this.db.count(range, { ...this.at, ...opts })
+    return this.db.count(range, { ...opts, ...this.at })
   }
   snapshot(opts: { label?: string } = {}) {
     return this.db.snapshot({ ...opts, ...this.at })

@@ -1,8 +1,9 @@
 // The catalog of roots: every root the engine keeps alive, and nothing else. Heads (the main
-// line and branches, each with its undo history and cursor), snapshots (named and history),
-// and the roots pinned by open readers; the generation counter; the retention policy; the
-// snapshot-id clock. A root that gains a second holder (a snapshot, a branch, a reader, a
-// head switch) freezes the tree here: later writes must copy its pages, not edit them.
+// line, branches and tenants, each with its undo history and cursor), snapshots (named and
+// history), and the roots pinned by open readers; the generation counter; the snapshot-id clock.
+// Which heads are tenants and which retention each follows is streams.ts's. A root that gains a
+// second holder (a snapshot, a branch, a reader, a head switch) freezes the tree here: later
+// writes must copy its pages, not edit them.
 //
 // It also knows the newest generation any snapshot or reader holds (`retainedGen`): pages newer
 // than that are the head's alone, which is what makes the cheap free path (space.ts) safe.
@@ -10,8 +11,9 @@
 import type { Tree } from './btree.js'
 import { DeadLists, type Dead } from './deadlist.js'
 import { ClosedError, SnapshotNotFoundError } from './errors.js'
-import { MAIN, expiredCount, historyOn, pushHistory, retentionPolicy, validBranchName, type Head, type RetentionPolicy, type Stamp } from './heads.js'
+import { MAIN, TenantStart, expiredCount, historyOn, pushHistory, validBranchName, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
+import { Streams } from './streams.js'
 import type { Ref } from './node.js'
 import type { Meta, SnapshotRecord } from './store.js'
 import type { BranchInfo, Commit, ReadOptions, Retention, SnapshotId, SnapshotInfo, WriteOptions } from './types.js'
@@ -46,10 +48,9 @@ export class Catalog {
   private retained = -1
   /** The number of the last commit (every head shares one counter). */
   private gen: number
-  private policy: RetentionPolicy
+  /** Which heads are tenants, and the retention each follows. */
+  readonly streams: Streams
   readonly hlc: Hlc
-  /** Whether the retention given at open differs from the saved one (the next checkpoint saves it). */
-  readonly retentionChangedAtOpen: boolean
   /** Hook: a snapshot, history entry or branch went; `schedule`: start a gc soon (space.ts). */
   onDropped: (schedule: boolean) => void = () => {}
   /** Hook: something only a checkpoint saves changed (retention, branches). */
@@ -65,10 +66,8 @@ export class Catalog {
   ) {
     this.hlc = new Hlc(clock)
     this.hlc.observe(meta.hlc)
-    const saved = retentionPolicy(meta.extra?.retention as Retention | undefined)
-    this.policy = retentionPolicy(retention, saved)
     // a retention given at open is kept for later opens (saved by the next checkpoint)
-    this.retentionChangedAtOpen = JSON.stringify(this.policy) !== JSON.stringify(saved)
+    this.streams = new Streams(meta.extra, retention)
     for (const h of meta.heads) this.heads.set(h.name, { name: h.name, root: h.root, history: [], cursor: -1, generation: h.generation })
     if (!this.heads.has(MAIN)) this.heads.set(MAIN, { name: MAIN, root: null, history: [], cursor: -1 })
     this.gen = meta.generation
@@ -115,8 +114,9 @@ export class Catalog {
     this.gen = generation
   }
 
+  /** The database's retention: every head without its own follows it. */
   get retention(): RetentionPolicy {
-    return this.policy
+    return this.streams.retention
   }
 
   /** The newest generation any snapshot or reader holds; pages newer than it are the head's alone. */
@@ -164,7 +164,7 @@ export class Catalog {
 
   /** A commit's stamp: its head, and the history ids it pushes (none when history is off). */
   stampFor(branch: string): Stamp {
-    if (!historyOn(this.policy)) return { branch, history: [] }
+    if (!historyOn(this.streams.policyOf(branch))) return { branch, history: [] }
     const head = this.headOf(branch)
     // the first commit with history also records the state it starts from, to undo back to
     const first = !head.history.length && !this.stampedSinceFlush.has(branch)
@@ -216,7 +216,7 @@ export class Catalog {
       this.snaps.set(id, { id, root, generation: gen, createdAt: parseHlc(id)?.wall ?? 0, kind: 'history', branch: stamp.branch })
       this.dead.retain(stamp.branch, gen)
       this.hlc.observe(id)
-      const dropped = pushHistory(head, id, (x) => this.snaps.get(x)?.createdAt ?? 0, this.policy, this.clock())
+      const dropped = pushHistory(head, id, (x) => this.snaps.get(x)?.createdAt ?? 0, this.streams.policyOf(stamp.branch), this.clock())
       for (const gone of dropped) this.forgetSnapshot(gone)
       if (dropped.length) this.onDropped(false)
     }
@@ -256,12 +256,58 @@ export class Catalog {
   }
 
   dropBranch(name: string): void {
-    for (const s of [...this.snaps.values()]) if (s.kind === 'history' && s.branch === name) this.removeSnapshot(s.id)
+    this.dropHead(name, (s) => s.kind === 'history') // its named snapshots stay, with their retained roots
+  }
+
+  /**
+   * A new tenant: an empty head, or a clone of tenant `from`'s head (start Head) or of snapshot
+   * `from` (start Snapshot), sharing every page with it. Cost: O(1).
+   */
+  addTenant(name: string, start: TenantStart, from: string, retention?: RetentionPolicy): void {
+    let root: Ref | null = null
+    if (start !== TenantStart.Empty) {
+      const origin = start === TenantStart.Head ? this.headOf(from) : this.snapFor(from)
+      root = origin.root
+      this.tree.freeze() // the two share these pages now
+      this.dead.share(start === TenantStart.Head ? from : (origin as Snap).branch, this.gen)
+    }
+    this.dead.drop(name)
+    if (root) this.dead.share(name, this.gen)
+    this.heads.set(name, { name, root, history: [], cursor: -1, generation: this.gen })
+    this.streams.add(name, true, retention)
+    this.onChanged()
+  }
+
+  /** A tenant goes with every snapshot of its stream: what only it reached is the gc's. Cost: O(snapshots). */
+  dropTenant(name: string): void {
+    this.dropHead(name, () => true)
+  }
+
+  /** Removes head `name` and its snapshots that `drop` picks; its own groups go to the gc. */
+  private dropHead(name: string, drop: (s: Snap) => boolean): void {
+    const head = this.heads.get(name)
+    if (head) head.history = []
+    for (const s of [...this.snaps.values()]) if (s.branch === name && drop(s)) this.forgetSnapshot(s.id)
     this.heads.delete(name)
-    // its named snapshots stay, with their retained roots; its own groups go to the gc
+    this.streams.forget(name)
     this.dead.forget(name)
+    this.recomputeRetained()
     this.onChanged()
     this.onDropped(true)
+  }
+
+  /** Head `name`, which must be a tenant (`tenant: true`) or must not be one (`false`): TypeError otherwise. */
+  headOfKind(name: string, tenant: boolean): Head {
+    const h = this.headOf(name)
+    if (this.streams.isTenant(name) !== tenant) throw new TypeError(`cowdb: ${JSON.stringify(name)} is ${tenant ? 'a branch, not a tenant' : 'a tenant: use dropTenant()'}`)
+    return h
+  }
+
+  /** Whether a name is free for a new head: no head has it, and no snapshot's stream (of a dropped branch) carries it. */
+  nameFree(name: string): boolean {
+    if (this.heads.has(name)) return false
+    for (const s of this.snaps.values()) if (s.branch === name) return false
+    return true
   }
 
   branchInfo(h: Head): BranchInfo {
@@ -275,18 +321,30 @@ export class Catalog {
     }
   }
 
-  /** Every head: main first, then branches by name. Cost: O(heads log heads). */
+  /** Every head but tenants: main first, then branches by name. Cost: O(heads log heads). */
   branchInfos(): BranchInfo[] {
-    const list = [...this.heads.values()].sort((a, b) => (a.name === MAIN ? -1 : b.name === MAIN ? 1 : a.name < b.name ? -1 : 1))
+    const list = [...this.heads.values()].filter((h) => !this.streams.isTenant(h.name)).sort((a, b) => (a.name === MAIN ? -1 : b.name === MAIN ? 1 : a.name < b.name ? -1 : 1))
     return list.map((h) => this.branchInfo(h))
+  }
+
+  /** Every tenant's head, by name. Cost: O(heads log heads). */
+  tenantHeads(): Head[] {
+    return [...this.heads.values()].filter((h) => this.streams.isTenant(h.name)).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   }
 
   // ---- snapshots ------------------------------------------------------------------------------
 
-  snapFor(id: SnapshotId): Snap {
+  /**
+   * Snapshot `id`; with `scope` (the head a call works on), only if that head may see it: a
+   * tenant sees its own snapshots only, and a tenant's snapshots are seen only through it. Else
+   * SnapshotNotFoundError, as for an id that does not exist. Cost: O(1).
+   */
+  snapFor(id: SnapshotId, scope?: string): Snap {
     if (typeof id !== 'string') throw new TypeError(`cowdb: a snapshot id is a string, got ${typeof id}`)
     const s = this.snaps.get(id)
-    if (!s) throw new SnapshotNotFoundError(`cowdb: no snapshot ${JSON.stringify(id)}`)
+    if (!s || (scope !== undefined && !this.streams.sees(scope, s.branch))) {
+      throw new SnapshotNotFoundError(`cowdb: no snapshot ${JSON.stringify(id)}${scope === undefined ? '' : ` on ${this.streams.isTenant(scope) ? 'tenant' : 'head'} ${JSON.stringify(scope)}`}`)
+    }
     return s
   }
 
@@ -310,17 +368,8 @@ export class Catalog {
 
   /** A new named snapshot of `branch`'s head (not added yet: its record is logged first). */
   newSnapshot(label: string | undefined, branch: string): Snap {
-    const snap: Snap = {
-      id: this.hlc.next(),
-      root: this.headOf(branch).root,
-      generation: this.gen,
-      createdAt: 0,
-      kind: 'named',
-      branch,
-      ...(label !== undefined ? { label } : {}),
-    }
-    snap.createdAt = parseHlc(snap.id)!.wall
-    return snap
+    const id = this.hlc.next()
+    return { id, root: this.headOf(branch).root, generation: this.gen, createdAt: parseHlc(id)!.wall, kind: 'named', branch, ...(label !== undefined ? { label } : {}) }
   }
 
   /** Adds a snapshot of its branch's head as it is now. */
@@ -336,16 +385,27 @@ export class Catalog {
     this.snaps.set(snap.id, snap)
     this.dead.retain(snap.branch, snap.generation)
     this.recomputeRetained()
-    this.expireNamed()
+    this.expireNamed(this.streams.hasOwn(snap.branch) ? snap.branch : undefined)
   }
 
-  /** With `keepNamed: false`, named snapshots age out by keepLast/keepFor like history does. */
-  expireNamed(): void {
-    const p = this.policy
+  /**
+   * With `keepNamed: false`, named snapshots age out by keepLast/keepFor like history does: those
+   * of a head with its own retention by it (`stream`), the others together by the database's
+   * (no `stream`). Cost: O(snapshots log snapshots).
+   */
+  expireNamed(stream?: string): void {
+    const p = stream === undefined ? this.streams.retention : this.streams.policyOf(stream)
     if (p.keepNamed || !historyOn(p)) return
-    const named = [...this.snaps.values()].filter((s) => s.kind === 'named').map((s) => s.id).sort()
+    const mine = (s: Snap) => (stream === undefined ? !this.streams.hasOwn(s.branch) : s.branch === stream)
+    const named = [...this.snaps.values()].filter((s) => s.kind === 'named' && mine(s)).map((s) => s.id).sort()
     const drop = expiredCount(named, (id) => this.snaps.get(id)!.createdAt, p, this.clock())
     for (const id of named.slice(0, drop)) this.removeSnapshot(id)
+  }
+
+  /** expireNamed for every group: the database's, and each head with its own retention (at open). */
+  expireAllNamed(): void {
+    this.expireNamed()
+    for (const h of [...this.heads.keys()]) if (this.streams.hasOwn(h)) this.expireNamed(h)
   }
 
   removeSnapshot(id: string): void {
@@ -407,30 +467,39 @@ export class Catalog {
     return this.dead.size
   }
 
-  /** Every snapshot, oldest first. Cost: O(snapshots log snapshots). */
-  snapshotInfos(): SnapshotInfo[] {
-    return [...this.snaps.values()].sort((a, b) => (a.id < b.id ? -1 : 1)).map(snapshotInfo)
+  /**
+   * Every snapshot, oldest first; with `stream`, those of that head only. Without, a tenant's
+   * are left out (they are seen through their tenant). Cost: O(snapshots log snapshots).
+   */
+  snapshotInfos(stream?: string): SnapshotInfo[] {
+    const shown = (s: Snap) => (stream === undefined ? !this.streams.isTenant(s.branch) : s.branch === stream)
+    return [...this.snaps.values()].filter(shown).sort((a, b) => (a.id < b.id ? -1 : 1)).map(snapshotInfo)
   }
 
-  /** Whether some snapshot carries `label`. Cost: O(snapshots). */
-  hasLabel(label: string): boolean {
-    for (const s of this.snaps.values()) if (s.label === label) return true
+  /** Whether some snapshot that head `scope` may see carries `label` (any, without a scope). Cost: O(snapshots). */
+  hasLabel(label: string, scope?: string): boolean {
+    for (const s of this.snaps.values()) if (s.label === label && (scope === undefined || this.streams.sees(scope, s.branch))) return true
     return false
   }
 
-  /** When the newest named snapshot was taken (0: none). Cost: O(snapshots). */
-  newestSnapshotTime(): number {
+  /** When the newest named snapshot (of `stream`, or of any) was taken (0: none). Cost: O(snapshots). */
+  newestSnapshotTime(stream?: string): number {
     let newest = 0
-    for (const snap of this.snaps.values()) if (snap.kind === 'named') newest = Math.max(newest, snap.createdAt)
+    for (const snap of this.snaps.values()) if (snap.kind === 'named' && (stream === undefined || snap.branch === stream)) newest = Math.max(newest, snap.createdAt)
     return newest
   }
 
-  /** Changes the retention of history; turning history off drops the history kept. */
-  setRetention(policy: RetentionPolicy): void {
-    this.policy = policy
+  /**
+   * Changes the database's retention (no `branch`: every head without its own follows it) or
+   * `branch`'s own. A head whose history turns off loses the history it kept.
+   */
+  setRetention(policy: RetentionPolicy, branch?: string): void {
+    if (branch !== undefined && !this.heads.has(branch)) return // dropped since (a replay)
+    this.streams.setPolicy(policy, branch)
     this.onChanged()
-    if (!historyOn(policy)) for (const s of [...this.snaps.values()]) if (s.kind === 'history') this.removeSnapshot(s.id)
-    this.expireNamed()
+    const follows = (s: Snap) => (branch !== undefined ? s.branch === branch : !this.streams.hasOwn(s.branch))
+    if (!historyOn(policy)) for (const s of [...this.snaps.values()]) if (s.kind === 'history' && follows(s)) this.removeSnapshot(s.id)
+    this.expireNamed(branch)
     this.recomputeRetained()
   }
 
@@ -478,8 +547,9 @@ export class Catalog {
       if (!r) throw new ClosedError(`cowdb: reader ${opts.reader} has ended`)
       return r.root
     }
-    if (opts?.snapshot !== undefined) return this.snapFor(opts.snapshot).root
-    return this.headOf(opts?.branch === undefined ? MAIN : validBranchName(opts.branch)).root
+    const branch = opts?.branch === undefined ? MAIN : validBranchName(opts.branch)
+    if (opts?.snapshot !== undefined) return this.snapFor(opts.snapshot, branch).root
+    return this.headOf(branch).root
   }
 
   // ---- roots for gc and compaction --------------------------------------------------------------
@@ -503,9 +573,9 @@ export class Catalog {
   private recomputeRetained(): void {
     // With history on, every commit's root is kept (history entries are recorded at the flush,
     // after later commits of the group already ran): no page is cheap to free; gc finds them.
-    let g = historyOn(this.policy) ? Number.MAX_SAFE_INTEGER : -1
-    for (const s of this.snaps.values()) g = Math.max(g, s.kind === 'history' ? Number.MAX_SAFE_INTEGER : s.generation)
-    for (const r of this.readers.values()) g = Math.max(g, r.generation)
+    let g = this.streams.historyAnywhere ? Number.MAX_SAFE_INTEGER : -1
+    if (g < Number.MAX_SAFE_INTEGER) for (const s of this.snaps.values()) g = Math.max(g, s.kind === 'history' ? Number.MAX_SAFE_INTEGER : s.generation)
+    if (g < Number.MAX_SAFE_INTEGER) for (const r of this.readers.values()) g = Math.max(g, r.generation)
     // The durable head is a root too until the next checkpoint replaces it.
     this.retained = g
   }

@@ -237,7 +237,7 @@ export function metaOf(pager: Pager, catalog: Catalog, lsn: number, headRoot: (h
     snapshots: [...catalog.snapList()].map((s) => ({ ...s, root: snapRoot(s) })),
     hlc: catalog.hlc.next(),
     walSalt: (Math.random() * 2 ** 32) >>> 0,
-    extra: { retention: catalog.retention },
+    extra: catalog.streams.extra(),
   }
 }
 

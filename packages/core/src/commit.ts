@@ -50,7 +50,7 @@ export class Applier {
       case RecordType.Commit: {
         const generation = c.generation + 1
         c.recordHistory(r.stamp, generation, this.ops(r.stamp, r.ops))
-        this.published(1)
+        this.published([r.stamp.branch])
         return
       }
       case RecordType.Snapshot:
@@ -66,7 +66,11 @@ export class Applier {
       case RecordType.DropBranch:
         return c.dropBranch(r.name)
       case RecordType.Retention:
-        return c.setRetention(r.policy)
+        return c.setRetention(r.policy, r.branch)
+      case RecordType.Tenant:
+        return c.addTenant(r.name, r.start, r.from, r.retention)
+      case RecordType.DropTenant:
+        return c.dropTenant(r.name)
       case RecordType.Group:
         for (const sub of r.records) this.apply(sub)
         return
@@ -82,6 +86,7 @@ export class Applier {
     const head = this.catalog.headOf(stamp.branch)
     const before = head.root
     const generation = this.catalog.nextGeneration()
+    const created = this.tree.pager.counters.pagesCreated
     this.tree.head = stamp.branch
     const watch = this.subs.watch(stamp.branch, generation)
     const touched = watch ? this.valuesBefore(before, ops, watch) : undefined
@@ -98,6 +103,7 @@ export class Applier {
     }
     head.root = root
     head.generation = generation
+    head.pagesCreated = (head.pagesCreated ?? 0) + this.tree.pager.counters.pagesCreated - created
     // History keeps every commit's root: later commits must copy its pages, not edit them.
     if (stamp.history.length) this.tree.freeze()
     const footprint: CommitFootprint = { generation, branch: stamp.branch, keys: [], ranges: [] }
@@ -107,10 +113,16 @@ export class Applier {
     return { before, after: root, events }
   }
 
-  /** `n` commits of ops took effect (they are durable, or replayed): counted. */
-  published(n: number): void {
-    this.rootUpdates += n
-    this.commits += n
+  /** Commits of ops on these heads took effect (they are durable, or replayed): counted, per head too. */
+  published(branches: string[]): void {
+    this.rootUpdates += branches.length
+    this.commits += branches.length
+    for (const b of branches) this.countUpdate(b)
+  }
+
+  private countUpdate(branch: string): void {
+    const head = this.catalog.hasHead(branch) ? this.catalog.headOf(branch) : undefined
+    if (head) head.rootUpdates = (head.rootUpdates ?? 0) + 1
   }
 
   /**
@@ -150,6 +162,7 @@ export class Applier {
   /** After a head switch: counted, and logged as touching every key (transactions conflict). */
   private switched(branch: string): void {
     this.rootUpdates++
+    this.countUpdate(branch)
     this.log.push({ generation: this.catalog.generation, branch, keys: [], ranges: [], all: true })
   }
 

@@ -12,7 +12,7 @@
 // Meta, replay the WAL records after its lsn through the same applier.
 
 import { Tree, countRange, lookup, walk, type StoredValue } from './btree.js'
-import { exportBackupOf, importPlan, type ExportOptions } from './backup.js'
+import { exportBackupOf, importBackupOf, type ExportOptions } from './backup.js'
 import { Catalog, branchOf, snapshotInfo } from './catalog.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { Checkpointer } from './checkpoint.js'
@@ -21,7 +21,8 @@ import { storedEqual } from './diff.js'
 import { DatabaseCatalogEvent, DatabaseCloseEvent, DatabaseErrorEvent } from './events.js'
 import type { Failpoints } from './failpoints.js'
 import { ClosedError, ConflictError } from './errors.js'
-import { MAIN, retentionPolicy, validBranchName } from './heads.js'
+import { MAIN, validBranchName } from './heads.js'
+import { retentionOf, setRetentionOf } from './retention.js'
 import { pageTree, type PageInfo } from './inspect.js'
 import { decodeKey, encodeKey, encodeRange } from './keys.js'
 import { engineMetrics, renderPrometheus } from './metrics.js'
@@ -37,8 +38,10 @@ import { Subscriptions, type ChangeListener } from './subscriptions.js'
 import { CommitLog, type TxPlan } from './tx.js'
 import { iterateChunks, runTransaction, type Reader } from './tx-runner.js'
 import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
-  Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
+  Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
+import { TENANT_LABELS, Tenants } from './tenants.js'
+import { TenantView } from './tenant-view.js'
 import { encodeValue } from './values.js'
 import { Wal } from './wal.js'
 import { Writer, type CommitResult } from './writer.js'
@@ -53,6 +56,7 @@ export class Database extends EventTarget implements DatabaseApi {
   private readonly checkpointer: Checkpointer
   private readonly writer: Writer
   private readonly space_: Space
+  private readonly tenants_: Tenants
   private readonly commitLog = new CommitLog()
   private readonly subs = new Subscriptions(
     (e) => console.error('cowdb: a subscribe() listener threw', e),
@@ -90,6 +94,7 @@ export class Database extends EventTarget implements DatabaseApi {
     this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, times.walSizeLimit, opts.failpoints)
     this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, times, check, isClosed)
     this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, times, check, isClosed)
+    this.tenants_ = new Tenants({ catalog: this.catalog, tree: this.tree, writer: this.writer, pageSize: () => this.pager.pageSize, labels: opts.tenantLabels ?? TENANT_LABELS, check })
     // The only edges that run back up, each a named hook:
     this.tree.onCopy = (old) => this.space_.copiedAway(old)
     this.catalog.onDropped = (schedule) => this.space_.wanted(schedule)
@@ -99,7 +104,7 @@ export class Database extends EventTarget implements DatabaseApi {
     this.writer.gate = this.space_
     this.writer.onError = (e) => this.dispatchEvent(new DatabaseErrorEvent(e))
     this.writer.onLogged = (r) => this.dispatchEvent(new DatabaseCatalogEvent(catalogChange(r)))
-    if (this.catalog.retentionChangedAtOpen) this.checkpointer.markChanged()
+    if (this.catalog.streams.retentionChangedAtOpen) this.checkpointer.markChanged()
   }
 
   /**
@@ -111,7 +116,7 @@ export class Database extends EventTarget implements DatabaseApi {
     const meta = await loadMeta(storage, { pageSize: opts.pageSize, cacheBytes: opts.cacheBytes ?? DEFAULT_CACHE_BYTES, now: opts.now })
     const db = new Database(storage, meta, opts)
     db.replay()
-    db.catalog.expireNamed() // a retention given at open applies to the snapshots already there
+    db.catalog.expireAllNamed() // a retention given at open applies to the snapshots already there
     return db
   }
 
@@ -222,15 +227,9 @@ export class Database extends EventTarget implements DatabaseApi {
    */
   commitPlan(plan: TxPlan, opts?: WriteOptions): Promise<Commit> {
     const branch = branchOf(opts)
-    return this.commitOps(
-      () => plan.ops,
-      opts,
-      () => {
-        if (this.commitLog.conflicts(plan, this.catalog.generation, branch)) {
-          throw new ConflictError('cowdb: transaction conflict: a key it read (or a range it scanned) was written since it began')
-        }
-      },
-    )
+    return this.commitOps(() => plan.ops, opts, () => {
+      if (this.commitLog.conflicts(plan, this.catalog.generation, branch)) throw new ConflictError('cowdb: transaction conflict: a key it read (or a range it scanned) was written since it began')
+    })
   }
 
   /**
@@ -239,7 +238,7 @@ export class Database extends EventTarget implements DatabaseApi {
    */
   openReader(opts?: WriteOptions & { snapshot?: SnapshotId }): Reader {
     this.check()
-    const r = this.catalog.pin(opts?.snapshot !== undefined ? { snapshot: opts.snapshot } : { branch: branchOf(opts) })
+    const r = this.catalog.pin({ snapshot: opts?.snapshot, branch: branchOf(opts) })
     return { reader: r.id, generation: this.catalog.generation }
   }
 
@@ -263,9 +262,9 @@ export class Database extends EventTarget implements DatabaseApi {
   /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
   async *diffIterate(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): AsyncGenerator<Change> {
     this.check()
-    const toAt = to === undefined || to === null ? { branch: branchOf(opts) } : { snapshot: to }
-    const a = this.catalog.pin({ snapshot: from })
-    const b = this.catalog.pin(toAt)
+    const branch = branchOf(opts) // snapshots only this head may see (a tenant's own)
+    const a = this.catalog.pin({ snapshot: from, branch })
+    const b = this.catalog.pin(to === undefined || to === null ? { branch } : { snapshot: to, branch })
     try {
       yield* decodedChanges(this.tree, a.root, b.root, this.sameValue, () => this.check())
     } finally {
@@ -307,7 +306,7 @@ export class Database extends EventTarget implements DatabaseApi {
     const source = { catalog: this.catalog, tree: this.tree, sameValue: this.sameValue, check: () => this.check() }
     return exportBackupOf(source, opts, {
       snapshot: (label, branch) => this.snapshot({ label, branch }),
-      drop: (id) => (this.closed ? Promise.resolve() : this.dropSnapshot(id)),
+      drop: (id) => (this.closed ? Promise.resolve() : this.dropSnapshot(id, { branch: opts.branch })),
     })
   }
 
@@ -316,17 +315,12 @@ export class Database extends EventTarget implements DatabaseApi {
    * an incremental one applies its changes and needs its base imported here before. A snapshot
    * labelled 'backup:<id of the backup's snapshot>', taken in the same commit, marks the state:
    * the base for the next incremental import. A damaged backup is rejected (CorruptionError)
-   * before anything changes.
-   * Cost: O(entries) to read, then one commit of that many ops.
+   * before anything changes. With `tenant`, the head is a tenant, created (empty) if missing and
+   * dropped again if the import fails. Cost: O(entries) to read, then one commit of that many ops.
    */
-  async importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void } & WriteOptions = {}): Promise<SnapshotInfo> {
+  async importBackup(bytes: Uint8Array, opts: { onProgress?: (p: Progress) => void; tenant?: boolean } & WriteOptions = {}): Promise<SnapshotInfo> {
     this.check()
-    const branch = branchOf(opts)
-    const plan = importPlan(bytes, (label) => this.catalog.hasLabel(label), opts.onProgress)
-    // the import and the snapshot that marks it are one record: both take effect, or neither
-    const done = await this.commitOps(() => plan.ops, { branch }, undefined, { label: plan.label })
-    opts.onProgress?.({ phase: 'import', done: plan.entries, total: plan.entries })
-    return done.snapshot!
+    return importBackupOf(this.catalog, bytes, opts, (ops, branch, label) => this.tenants_.into(opts.tenant ? branch : undefined, () => this.commitOps(() => ops, { branch }, undefined, { label })))
   }
 
   // ---- snapshots, history, branches -------------------------------------------------------------
@@ -347,16 +341,16 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** Every snapshot, oldest first. Cost: O(snapshots). */
-  async snapshots(): Promise<SnapshotInfo[]> {
+  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it); with `branch`, that head's only. Cost: O(snapshots). */
+  async snapshots(opts?: WriteOptions): Promise<SnapshotInfo[]> {
     this.check()
-    return this.catalog.snapshotInfos()
+    return this.catalog.snapshotInfos(opts?.branch === undefined ? undefined : branchOf(opts))
   }
 
-  /** Forgets a snapshot; its pages are freed by the next GC unless something else reaches them. Cost: one WAL flush. */
-  async dropSnapshot(id: SnapshotId): Promise<void> {
+  /** Forgets a snapshot (a tenant's: with `{ branch }` naming it); its pages are freed by a later gc unless something else reaches them. Cost: one WAL flush. */
+  async dropSnapshot(id: SnapshotId, opts?: WriteOptions): Promise<void> {
     return this.writer.logged(
-      () => this.catalog.snapFor(id),
+      () => this.catalog.snapFor(id, branchOf(opts)),
       () => this.writer.durablyLog({ type: RecordType.DropSnapshot, id }, () => this.catalog.removeSnapshot(id)),
     )
   }
@@ -365,10 +359,7 @@ export class Database extends EventTarget implements DatabaseApi {
   async restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
     const branch = branchOf(opts)
     return this.writer.logged(
-      () => {
-        this.catalog.snapFor(id)
-        this.catalog.headOf(branch)
-      },
+      () => this.catalog.snapFor(id, branch) && this.catalog.headOf(branch),
       () => {
         const events = this.applier.switchEvents(branch, this.catalog.snapFor(id).root)
         const stamp = this.catalog.stampFor(branch)
@@ -407,20 +398,16 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** Changes the retention of automatic history. Turning history off drops the history kept. Cost: one WAL flush. */
-  async setRetention(retention: Retention): Promise<void> {
+  /** Changes the retention of automatic history: the database's, or with `{ branch }` that head's own (retention.ts). Turning history off drops the history kept. Cost: one WAL flush. */
+  async setRetention(retention: Retention, opts?: WriteOptions): Promise<void> {
     this.check()
-    const policy = retentionPolicy(retention, this.catalog.retention)
-    return this.writer.logged(
-      () => {},
-      () => this.writer.durablyLog({ type: RecordType.Retention, policy }, () => this.catalog.setRetention(policy)),
-    )
+    return setRetentionOf(this.catalog, this.writer, retention, opts)
   }
 
-  /** The retention in force. */
-  async getRetention(): Promise<Required<Retention>> {
+  /** The retention in force: the database's, or the one `opts.branch` follows. */
+  async getRetention(opts?: WriteOptions): Promise<Required<Retention>> {
     this.check()
-    return { ...this.catalog.retention }
+    return retentionOf(this.catalog, opts)
   }
 
   /**
@@ -433,8 +420,8 @@ export class Database extends EventTarget implements DatabaseApi {
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: branch() takes { from? }')
     return this.writer.logged(
       () => {
-        if (this.catalog.hasHead(name)) throw new TypeError(`cowdb: branch ${JSON.stringify(name)} exists`)
-        if (opts.from !== undefined) this.catalog.snapFor(opts.from)
+        if (!this.catalog.nameFree(name)) throw new TypeError(`cowdb: branch ${JSON.stringify(name)} exists`)
+        if (opts.from !== undefined) this.catalog.snapFor(opts.from, MAIN) // not a tenant's
       },
       () => {
         const from = opts.from ?? ''
@@ -455,7 +442,7 @@ export class Database extends EventTarget implements DatabaseApi {
     validBranchName(name)
     if (name === MAIN) throw new TypeError('cowdb: the main head cannot be dropped')
     return this.writer.logged(
-      () => this.catalog.headOf(name),
+      () => this.catalog.headOfKind(name, false),
       () => this.writer.durablyLog({ type: RecordType.DropBranch, name }, () => this.catalog.dropBranch(name)),
     )
   }
@@ -463,6 +450,25 @@ export class Database extends EventTarget implements DatabaseApi {
   /** A handle on one branch: the Database API with `{ branch: name }` filled in. */
   onBranch(name: string): BranchView {
     return new BranchView(this, validBranchName(name))
+  }
+
+  // ---- tenants (tenants.ts): isolated heads, each with its own snapshot stream and retention --
+
+  /** A new tenant, empty or an O(1) clone of another tenant's head or snapshot (see Tenants.create). Cost: one WAL flush. */
+  async createTenant(name: string, opts?: TenantOptions): Promise<TenantInfo> {
+    return this.tenants_.create(name, opts)
+  }
+  /** Drops a tenant and every snapshot of it; pages only it reached come back by a background gc. Cost: one WAL flush. */
+  async dropTenant(name: string): Promise<void> {
+    return this.tenants_.drop(name)
+  }
+  /** Every tenant by name; with `{ space: true }`, the bytes only each one holds. Cost: O(snapshots); with space O(live pages). */
+  async tenants(opts?: { space?: boolean }): Promise<TenantInfo[]> {
+    return this.tenants_.list(opts)
+  }
+  /** A handle on one tenant: the API scoped to it, its own snapshots, retention, backups, clone and drop. Cost: none. */
+  tenant(name: string): TenantView {
+    return new TenantView(this, name)
   }
 
   // ---- checkpoint and space ---------------------------------------------------------------------
@@ -529,24 +535,17 @@ export class Database extends EventTarget implements DatabaseApi {
   async stats(): Promise<Stats> {
     this.check()
     return {
-      ...this.pager.stats(),
-      ...this.catalog.stats(),
-      ...this.checkpointer.stats(),
-      fileBytes: this.storage.pages.size(),
-      walBytes: this.wal.offset,
-      rootUpdates: this.applier.rootUpdates,
-      commits: this.applier.commits,
-      gcRuns: this.space_.gcRuns,
+      ...this.pager.stats(), ...this.catalog.stats(), ...this.checkpointer.stats(),
+      fileBytes: this.storage.pages.size(), walBytes: this.wal.offset, rootUpdates: this.applier.rootUpdates, commits: this.applier.commits, gcRuns: this.space_.gcRuns,
       backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
-      recoveredRecords: this.recovery.records,
-      recoveredTornTail: this.recovery.tornTail,
+      recoveredRecords: this.recovery.records, recoveredTornTail: this.recovery.tornTail,
     }
   }
 
   /** Prometheus text exposition of the engine's metrics. Cost: O(snapshots). */
   async metrics(): Promise<string> {
     const histograms = { gc: this.space_.gcDuration, commit: this.writer.commitLatency, checkpoint: this.checkpointer.duration }
-    return renderPrometheus(engineMetrics(await this.stats(), this.catalog.newestSnapshotTime(), histograms))
+    return renderPrometheus([...engineMetrics(await this.stats(), this.catalog.newestSnapshotTime(), histograms), ...this.tenants_.metrics()])
   }
 
   /** Checkpoints, then closes the files. Later calls reject with ClosedError. Cost: one checkpoint. */

@@ -95,6 +95,16 @@ describe('deadlists in the engine', () => {
     await db.close()
   })
 
+  it('a branch made from a snapshot reaches the pages in that snapshot\'s group: dropping the snapshot must not free them', async () => {
+    const db = await store()
+    const entries = (await db.snapshots()).filter((s) => s.kind === 'history')
+    await db.branch('old', { from: entries.at(-2)!.id }) // the 'a' state: reaches k000's old leaf, in that entry's group
+    await db.setRetention({ keepLast: 1 }) // drops the entry that held it
+    await churnAndCheck(db, 'b')
+    expect(await db.get(key(0), { branch: 'old' })).toBe('a')
+    await db.close()
+  })
+
   it('a reader holds the pages of the state it reads until it ends', async () => {
     const db = await store()
     const reader = db.openReader()

@@ -45,6 +45,13 @@ export class DeadLists {
   share(head: string, generation: number): void {
     const h = this.head(head)
     h.sharedUpTo = Math.max(h.sharedUpTo, generation)
+    // a page already in a group may be reached by the new sharer (a branch or clone made from a
+    // snapshot that holds it): it leaves the groups, and only the gc frees it
+    for (const [gen, group] of h.groups) {
+      const kept = group.filter((d) => d.born > h.sharedUpTo)
+      if (kept.length) h.groups.set(gen, kept)
+      else h.groups.delete(gen)
+    }
   }
 
   /** A root of `head` at `generation` is retained (a history entry, a snapshot, a reader). Cost: O(roots). */

@@ -10,6 +10,7 @@
 
 import type { Tree } from './btree.js'
 import type { Catalog, PinnedReadOptions } from './catalog.js'
+import { MAIN } from './heads.js'
 import type { DiskRef, Layout, Node, Ref } from './node.js'
 import type { BlockFile } from './store.js'
 
@@ -58,14 +59,17 @@ export class DurableFeed {
   }
 
   /**
-   * The snapshots (named and history) that are durable now: those of a generation the durable
-   * heads have reached. (A large commit records its own while its checkpoint is still running.)
+   * The snapshots (named and history) that are durable now and that a read naming no head sees:
+   * those of a generation the durable heads have reached (a large commit records its own while
+   * its checkpoint is still running), tenants' left out (they are seen only through their tenant).
    * Cost: O(snapshots).
    */
   snapshots(): SnapshotRoot[] {
     const upTo = this.durable().generation
     const out: SnapshotRoot[] = []
-    for (const s of this.catalog.snapList()) if (s.generation <= upTo) out.push({ id: s.id, root: s.root, generation: s.generation })
+    for (const s of this.catalog.snapList()) {
+      if (s.generation <= upTo && this.catalog.streams.sees(MAIN, s.branch)) out.push({ id: s.id, root: s.root, generation: s.generation })
+    }
     return out
   }
 

@@ -32,6 +32,27 @@ export class ClosedError extends CowdbError {}
 export class LockedError extends CowdbError {}
 
 /**
+ * Part of a store is gone while the rest is there (a browser cleared one kind of site data):
+ * opening it would give a silently wrong or empty database. `lost` names what is gone; the
+ * message says what can be recovered and how.
+ */
+export class StorageLostError extends CowdbError {
+  constructor(message: string, readonly lost?: 'pages' | 'snapshot-table') {
+    super(message)
+  }
+}
+
+/** The platform lacks something cowdb needs and has no fallback for; the message (and `missing`) name it. */
+export class UnsupportedError extends CowdbError {
+  constructor(
+    message: string,
+    readonly missing: string[] = [],
+  ) {
+    super(message)
+  }
+}
+
+/**
  * A value that cannot be stored (a function, a symbol, a WeakMap, a platform object, ...). The
  * message names the type and where it is inside the value, e.g.
  * `value.items[3].onClick is a function`. Nothing was written.
@@ -53,6 +74,8 @@ export const errorClasses: Record<string, new (message: string) => Error> = {
   ClosedError,
   LockedError,
   IOError,
+  StorageLostError,
+  UnsupportedError,
 }
 
 /** Rebuilds an error from its `name` and `message` (e.g. after postMessage). */

@@ -12,7 +12,7 @@ export class DatabaseErrorEvent extends Event {
 }
 
 /** What a `catalog` event reports: which durable change of snapshots, branches, history position or retention. */
-export type CatalogChange = { change: 'snapshot' | 'dropSnapshot' | 'restore' | 'move' | 'branch' | 'dropBranch' | 'retention'; branch?: string; id?: string }
+export type CatalogChange = { change: 'snapshot' | 'dropSnapshot' | 'restore' | 'move' | 'branch' | 'dropBranch' | 'tenant' | 'dropTenant' | 'retention'; branch?: string; id?: string }
 
 /**
  * `catalog`: snapshots, branches, a head's place in its history or the retention changed (after

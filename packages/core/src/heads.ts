@@ -21,6 +21,9 @@ export type Head = {
   cursor: number
   /** The generation of the last commit that changed this head (it began there for a new branch). */
   generation?: number
+  /** Pages its commits created and root switches it made, since open (per-head metrics). */
+  pagesCreated?: number
+  rootUpdates?: number
 }
 
 /** Retention with defaults filled in; history is on when keepLast or keepFor is set. */
@@ -66,6 +69,13 @@ export function expiredCount(ids: string[], createdAt: (id: string) => number, p
   if (p.keepLast > 0) drop = Math.max(0, ids.length - p.keepLast)
   if (p.keepFor > 0) while (drop < ids.length - 1 && createdAt(ids[drop]!) < now - p.keepFor) drop++
   return drop
+}
+
+/** Where a new tenant starts: empty, at another tenant's head (as it is when its record applies), or at a snapshot. */
+export const enum TenantStart {
+  Empty = 0,
+  Head = 1,
+  Snapshot = 2,
 }
 
 /** What a head-changing WAL record carries besides its change: the head, and history ids to push. */

@@ -2,6 +2,7 @@ import parsePrometheus from 'parse-prometheus-text-format'
 import { describe, expect, it } from 'vitest'
 import { Database } from './database.js'
 import { MemoryStorage } from './memory-store.js'
+import { Histogram, renderPrometheus } from './metrics.js'
 
 type Family = { name: string; help: string; type: string; metrics: { value?: string; buckets?: Record<string, string>; count?: string }[] }
 
@@ -40,5 +41,26 @@ describe('metrics', () => {
     const m3 = await read(db)
     expect(Number(m3.get('cow_garbage_collector_duration_seconds')!.metrics[0]!.count)).toBe(1)
     await db.close()
+  })
+})
+
+describe('renderPrometheus with labels', () => {
+  it('writes one HELP and TYPE per name, every series of a name together, labels escaped; a parser reads them back', () => {
+    const h = new Histogram([0.1, 1])
+    h.observe(0.5)
+    const text = renderPrometheus([
+      { name: 'x_total', help: 'X.', type: 'counter', value: 1, labels: { tenant: 'a' } },
+      { name: 'y', help: 'Y.', type: 'gauge', value: 2 },
+      { name: 'x_total', help: 'X.', type: 'counter', value: 3, labels: { tenant: 'q"u\\o\nte' } },
+      { name: 'h_seconds', help: 'H.', type: 'histogram', hist: h, labels: { tenant: 'a' } },
+    ])
+    expect(text.match(/# TYPE x_total/g)).toHaveLength(1)
+    expect(text.indexOf('x_total{tenant="q')).toBeLessThan(text.indexOf('# HELP y')) // the family stays together
+    const parsed = parsePrometheus(text) as { name: string; metrics: { value?: string; labels?: Record<string, string>; buckets?: Record<string, string> }[] }[]
+    const x = parsed.find((f) => f.name === 'x_total')!
+    expect(x.metrics.map((m) => [m.labels, m.value])).toEqual([[{ tenant: 'a' }, '1'], [{ tenant: 'q"u\\o\nte' }, '3']])
+    expect(parsed.find((f) => f.name === 'h_seconds')!.metrics[0]!.buckets).toEqual({ '0.1': '0', '1': '1', '+Inf': '1' })
+    // (the parser keeps no labels on histograms: the lines themselves)
+    expect(text).toContain('h_seconds_bucket{tenant="a",le="0.1"} 0\nh_seconds_bucket{tenant="a",le="1"} 1\nh_seconds_bucket{tenant="a",le="+Inf"} 1\nh_seconds_sum{tenant="a"} 0.5\nh_seconds_count{tenant="a"} 1\n')
   })
 })

@@ -27,24 +27,42 @@ export const LATENCY_BUCKETS = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025,
 /** Seconds buckets for background work, up to 2 minutes (the operators' alert is at GC > 30 s). */
 export const BACKGROUND_BUCKETS = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
 
-export type Metric =
-  | { name: string; help: string; type: 'counter' | 'gauge'; value: number }
-  | { name: string; help: string; type: 'histogram'; hist: Histogram }
+/** Label names and values of one series (e.g. `{ tenant: 'acme' }`). */
+export type Labels = Record<string, string>
 
-/** Renders metrics with # HELP and # TYPE lines. Cost: O(metrics + buckets). */
+export type Metric =
+  | { name: string; help: string; type: 'counter' | 'gauge'; value: number; labels?: Labels }
+  | { name: string; help: string; type: 'histogram'; hist: Histogram; labels?: Labels }
+
+/**
+ * Renders metrics with # HELP and # TYPE lines, once per name: the series of one name (one per
+ * set of labels) are written together, in the order their name first appears. Label values are
+ * escaped as the format says (backslash, double quote, newline). Cost: O(metrics + buckets).
+ */
 export function renderPrometheus(metrics: Metric[]): string {
+  const families = new Map<string, Metric[]>()
+  for (const m of metrics) families.get(m.name)?.push(m) ?? families.set(m.name, [m])
   const lines: string[] = []
-  for (const m of metrics) {
-    lines.push(`# HELP ${m.name} ${m.help}`, `# TYPE ${m.name} ${m.type}`)
-    if (m.type === 'histogram') {
-      const h = m.hist
-      h.buckets.forEach((b, i) => lines.push(`${m.name}_bucket{le="${b}"} ${h.counts[i]}`))
-      lines.push(`${m.name}_bucket{le="+Inf"} ${h.count}`, `${m.name}_sum ${h.sum}`, `${m.name}_count ${h.count}`)
-    } else {
-      lines.push(`${m.name} ${Number.isFinite(m.value) ? m.value : 0}`)
+  for (const [name, series] of families) {
+    lines.push(`# HELP ${name} ${series[0]!.help}`, `# TYPE ${name} ${series[0]!.type}`)
+    for (const m of series) {
+      if (m.type === 'histogram') {
+        const h = m.hist
+        h.buckets.forEach((b, i) => lines.push(`${name}_bucket${labelText(m.labels, String(b))} ${h.counts[i]}`))
+        lines.push(`${name}_bucket${labelText(m.labels, '+Inf')} ${h.count}`, `${name}_sum${labelText(m.labels)} ${h.sum}`, `${name}_count${labelText(m.labels)} ${h.count}`)
+      } else {
+        lines.push(`${name}${labelText(m.labels)} ${Number.isFinite(m.value) ? m.value : 0}`)
+      }
     }
   }
   return lines.join('\n') + '\n'
+}
+
+/** `{a="x",le="0.1"}`, or nothing without labels. */
+function labelText(labels: Labels | undefined, le?: string): string {
+  const pairs = Object.entries(labels ?? {}).map(([k, v]) => `${k}="${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`)
+  if (le !== undefined) pairs.push(`le="${le}"`)
+  return pairs.length ? `{${pairs.join(',')}}` : ''
 }
 
 /** The engine's metrics from its stats, the newest named snapshot's time and its histograms. Cost: O(1). */

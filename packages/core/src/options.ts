@@ -57,7 +57,7 @@ export function validateOptions(opts: DatabaseOptions): void {
   const cb = opts.cacheBytes
   if (cb !== undefined && (typeof cb !== 'number' || !(cb >= 0))) throw new TypeError(`cowdb: cacheBytes must be a number >= 0, got ${cb}`)
   durabilityOf(opts, 'strict')
-  for (const name of ['relaxedFlushMs', 'walSizeLimit'] as const) {
+  for (const name of ['relaxedFlushMs', 'walSizeLimit', 'tenantLabels'] as const) {
     const v = opts[name]
     if (v !== undefined && (typeof v !== 'number' || !(v >= 0))) throw new TypeError(`cowdb: ${name} must be a number >= 0, got ${String(v)}`)
   }

@@ -80,6 +80,20 @@ describe('PagePublisher', () => {
     expect(pages.has(root)).toBe(true)
     await db.close()
   })
+
+  it("lists a tenant's head but not its snapshots (a read naming no head must not see them)", async () => {
+    const { db, publisher } = await setup()
+    await db.put('a', 1)
+    await db.createTenant('acme')
+    await db.put('t', 1, { branch: 'acme' })
+    const mine = await db.snapshot({ label: 'm' })
+    const theirs = await db.snapshot({ label: 't', branch: 'acme' })
+    await expect(db.get('t', { snapshot: theirs.id })).rejects.toThrow(/no snapshot/) // the engine's rule the list follows
+    const roots = publisher.roots()
+    expect(roots.snapshots.map(([id]) => id)).toEqual([mine.id])
+    expect(roots.heads.map(([name]) => name).sort()).toEqual(['acme', 'main'])
+    await db.close()
+  })
 })
 
 describe('page ids across engine instances', () => {

@@ -10,8 +10,12 @@
 //   Move          branch | history id                  undo/redo: head := a history entry's root
 //   Branch        name | from ('' = main's head)
 //   DropBranch    name
-//   Retention     JSON of the retention policy
+//   Retention     JSON of the retention policy [| branch]  (no branch: the database's default;
+//                 with one, that head's own: a trailing field, so older bodies decode unchanged)
 //   Group         count u32 | (type u8 | bytes body) × count   records applied as one (format 2)
+//   Tenant        name | start u8 (0 empty, 1 a tenant's head, 2 a snapshot) | from
+//                 | hasRetention u8 [| JSON of its own retention]   a new tenant (tenants.ts)
+//   DropTenant    name                                 the tenant's head and every snapshot of it
 //
 //   stamp = branch | count u8 | history id × count      (the history ids a commit pushes)
 
@@ -19,7 +23,7 @@ import { ByteReader, ByteWriter } from './bytes.js'
 import type { Snap } from './catalog.js'
 import { CorruptionError } from './errors.js'
 import type { CatalogChange } from './events.js'
-import { retentionPolicy, type RetentionPolicy, type Stamp } from './heads.js'
+import { retentionPolicy, type RetentionPolicy, type Stamp, type TenantStart } from './heads.js'
 import { readOps, writeOps, type EncodedOp } from './ops.js'
 import type { Retention } from './types.js'
 
@@ -35,7 +39,12 @@ export const enum RecordType {
   Retention = 8,
   /** Several records that take effect together or not at all (e.g. an import and its snapshot). */
   Group = 9,
+  /** A new tenant: an isolated head, empty or a clone of another tenant's head or snapshot. */
+  Tenant = 10,
+  /** A tenant goes, with every snapshot of its stream. */
+  DropTenant = 11,
 }
+
 
 /** A snapshot as its record carries it: the root is the head's when the record applies. */
 export type SnapshotBody = Omit<Snap, 'root'>
@@ -48,8 +57,10 @@ export type LogRecord =
   | { type: RecordType.Move; branch: string; id: string }
   | { type: RecordType.Branch; name: string; from: string }
   | { type: RecordType.DropBranch; name: string }
-  | { type: RecordType.Retention; policy: RetentionPolicy }
+  | { type: RecordType.Retention; policy: RetentionPolicy; branch?: string }
   | { type: RecordType.Group; records: LogRecord[] }
+  | { type: RecordType.Tenant; name: string; start: TenantStart; from: string; retention?: RetentionPolicy }
+  | { type: RecordType.DropTenant; name: string }
 
 /**
  * The body of a record. The Commit body is a view into a fresh buffer, valid until the caller
@@ -76,8 +87,16 @@ export function encodeRecord(r: LogRecord): Uint8Array {
       return new ByteWriter().str(r.name).str(r.from).view()
     case RecordType.DropBranch:
       return new ByteWriter().str(r.name).view()
-    case RecordType.Retention:
-      return new ByteWriter().str(JSON.stringify(r.policy)).view()
+    case RecordType.Retention: {
+      const w = new ByteWriter().str(JSON.stringify(r.policy))
+      return (r.branch === undefined ? w : w.str(r.branch)).view()
+    }
+    case RecordType.Tenant: {
+      const w = new ByteWriter().str(r.name).u8(r.start).str(r.from).u8(r.retention ? 1 : 0)
+      return (r.retention ? w.str(JSON.stringify(r.retention)) : w).view()
+    }
+    case RecordType.DropTenant:
+      return new ByteWriter().str(r.name).view()
     case RecordType.Group: {
       const w = new ByteWriter().u32(r.records.length)
       for (const sub of r.records) w.u8(sub.type).bytes(encodeRecord(sub))
@@ -123,8 +142,18 @@ export function decodeRecord(type: number, body: Uint8Array): LogRecord {
     }
     case RecordType.DropBranch:
       return { type, name: r.str() }
-    case RecordType.Retention:
-      return { type, policy: retentionPolicy(JSON.parse(r.str()) as Retention) }
+    case RecordType.Retention: {
+      const policy = retentionPolicy(JSON.parse(r.str()) as Retention)
+      return r.done ? { type, policy } : { type, policy, branch: r.str() }
+    }
+    case RecordType.Tenant: {
+      const name = r.str()
+      const start = r.u8() as TenantStart
+      const from = r.str()
+      return r.u8() ? { type, name, start, from, retention: retentionPolicy(JSON.parse(r.str()) as Retention) } : { type, name, start, from }
+    }
+    case RecordType.DropTenant:
+      return { type, name: r.str() }
     case RecordType.Group: {
       const n = r.u32()
       const records: LogRecord[] = []
@@ -154,6 +183,12 @@ export function catalogChange(r: LogRecord): CatalogChange {
       return { change: 'branch', branch: r.name }
     case RecordType.DropBranch:
       return { change: 'dropBranch', branch: r.name }
+    case RecordType.Tenant:
+      return { change: 'tenant', branch: r.name }
+    case RecordType.DropTenant:
+      return { change: 'dropTenant', branch: r.name }
+    case RecordType.Retention:
+      return r.branch === undefined ? { change: 'retention' } : { change: 'retention', branch: r.branch }
     default:
       return { change: 'retention' }
   }

@@ -130,7 +130,9 @@ export class Space implements MarkingGate {
     if (delay <= 0 || this.gcTimer !== undefined || this.isClosed()) return
     this.gcTimer = setTimeout(() => {
       this.gcTimer = undefined
-      if (!this.isClosed() && this.gcWanted) this.backgroundGc()
+      // a gc that runs now may have started before the drop: wait for it, then look again
+      if (this.gcRun) void this.gcRun.then(() => this.scheduleGc(), () => this.scheduleGc())
+      else if (!this.isClosed() && this.gcWanted) this.backgroundGc()
     }, delay)
     ;(this.gcTimer as { unref?: () => void }).unref?.()
   }

@@ -44,7 +44,8 @@ export async function* iterateChunks(host: ReaderHost, range: Range & ScanOption
   if (range === null || typeof range !== 'object') throw new TypeError('cowdb: iterate() takes a range object')
   const limit = range.limit ?? Infinity
   if (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0) throw new TypeError(`cowdb: limit must be a number >= 0, got ${String(range.limit)}`)
-  const pinned = await host.openReader(range.snapshot === undefined ? { branch: range.branch } : { snapshot: range.snapshot })
+  // the branch too with a snapshot: a tenant's snapshots are seen only through it
+  const pinned = await host.openReader(range.snapshot === undefined ? { branch: range.branch } : { snapshot: range.snapshot, branch: range.branch })
   try {
     let left = limit
     let at: Range & ScanOptions = { ...range }

@@ -44,6 +44,22 @@ export type Change = { key: Key; before?: Value; after?: Value }
 /** Automatic history snapshots kept for undo/time travel. */
 export type Retention = { keepLast?: number; keepFor?: number; keepNamed?: boolean }
 
+/** A tenant (docs/tenants.md): its head as a branch's, plus its own snapshot stream and retention. */
+export type TenantInfo = BranchInfo & {
+  /** Named snapshots of its stream (history entries are `history`). */
+  snapshots: number
+  /** The retention it follows: its own, or the database's. */
+  retention: Required<Retention>
+  /** Whether that retention is its own (set at creation or by setRetention on it). */
+  ownRetention: boolean
+  /** Bytes of the pages only it reaches (head and snapshots): what dropping it gives back. With `{ space: true }`. */
+  bytes?: number
+}
+/** Where a new tenant starts: a clone of tenant `tenant` at its head now, or at one of its snapshots. */
+export type CloneFrom = { tenant: string; snapshot?: SnapshotId }
+/** createTenant's options: start empty, or as an O(1) clone (`from`); its own retention (default: the database's). */
+export type TenantOptions = { from?: CloneFrom; retention?: Retention }
+
 export type OpenOptions = {
   /** Page size in bytes at create time: 4096 (default), 8192, 16384 (1024/2048 for tests). */
   pageSize?: number
@@ -56,6 +72,8 @@ export type OpenOptions = {
   /** Byte budget of the decoded page cache. Default 64 MiB. */
   cacheBytes?: number
   retention?: Retention
+  /** Tenants that get their own `tenant` label in metrics(), the largest first; the rest are summed as tenant="__other__". Default 50. */
+  tenantLabels?: number
 }
 
 export type GcStats = {

@@ -247,7 +247,7 @@ export class Writer {
     await this.checkpoint((error) => {
       if (error === undefined) {
         this.markFlushed()
-        this.applier.published(1)
+        this.applier.published([branch])
         this.subs.post(roots.events)
         return
       }
@@ -295,7 +295,7 @@ export class Writer {
     // The flushed state must stay intact (a later failed flush rolls back to it).
     this.tree.freeze()
     this.markFlushed()
-    this.applier.published(waiters.length)
+    this.applier.published(waiters.map((w) => w.stamp.branch))
     const t = now()
     for (const w of waiters) {
       this.catalog.recordHistory(w.stamp, w.commit.generation, w.roots)

@@ -94,4 +94,40 @@ describe('dbctl', () => {
       rmSync(root, { recursive: true, force: true })
     }
   })
+  it('--tenant: works on one tenant, sees only its own snapshots; tenants, tenant-create (a clone), tenant-drop, retention, a backup moved as a tenant', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'cowdb-dbctl-'))
+    const [a, b, file] = ['a', 'b', 'acme.cowdb'].map((f) => join(root, f)) as [string, string, string]
+    const json = (r: { out: string[] }) => r.out.map((l) => JSON.parse(l))
+    try {
+      expect((await dbctl('tenant-create', '--db', a, '--tenant', 'acme', '--keep-last', '3')).code).toBe(0)
+      await dbctl('put', '--db', a, '--tenant', 'acme', '--key', 'k', '--value', '"acme v1"')
+      await dbctl('put', '--db', a, '--key', 'k', '--value', '"main"')
+      const snap = json(await dbctl('snapshot', '--db', a, '--tenant', 'acme', '--label', 'v1'))[0].id as string
+      await dbctl('put', '--db', a, '--tenant', 'acme', '--key', 'k', '--value', '"acme v2"')
+      expect((await dbctl('get', '--db', a, '--tenant', 'acme', '--key', 'k')).out).toEqual(['"acme v2"'])
+      expect((await dbctl('get', '--db', a, '--key', 'k')).out).toEqual(['"main"'])
+      expect(json(await dbctl('snapshots', '--db', a, '--tenant', 'acme')).filter((s) => s.kind === 'named').map((s) => s.id)).toEqual([snap])
+      expect(json(await dbctl('snapshots', '--db', a))).toEqual([]) // main's listing leaves tenants out
+      const refused = await dbctl('get', '--db', a, '--key', 'k', '--snapshot', snap) // not through its tenant
+      expect(refused.err[0]).toMatch(/^dbctl: SnapshotNotFoundError: /)
+      expect((await dbctl('tenant-create', '--db', a, '--tenant', 'beta', '--from', 'acme', '--snapshot', snap)).code).toBe(0)
+      expect((await dbctl('get', '--db', a, '--tenant', 'beta', '--key', 'k')).out).toEqual(['"acme v1"'])
+      expect(json(await dbctl('retention', '--db', a, '--tenant', 'acme'))).toEqual([{ keepLast: 3, keepFor: 0, keepNamed: true }])
+      expect(json(await dbctl('retention', '--db', a, '--tenant', 'beta', '--keep-last', '7'))).toEqual([{ keepLast: 7, keepFor: 0, keepNamed: true }])
+      expect(json(await dbctl('retention', '--db', a))).toEqual([{ keepLast: 0, keepFor: 0, keepNamed: true }])
+      const listed = json(await dbctl('tenants', '--db', a, '--space'))
+      expect(listed.map((t) => [t.name, t.ownRetention, t.bytes > 0])).toEqual([['acme', true, true], ['beta', true, false]]) // the clone shares every page with acme's snapshot
+      expect((await dbctl('export', '--db', a, '--tenant', 'acme', '--out', file)).code).toBe(0)
+      expect((await dbctl('import', '--db', b, '--tenant', 'copy', '--in', file)).code).toBe(0) // created by the import
+      expect((await dbctl('get', '--db', b, '--tenant', 'copy', '--key', 'k')).out).toEqual(['"acme v2"'])
+      expect(json(await dbctl('tenants', '--db', b)).map((t) => t.name)).toEqual(['copy'])
+      expect((await dbctl('tenant-drop', '--db', a, '--tenant', 'acme')).code).toBe(0)
+      expect(json(await dbctl('tenants', '--db', a)).map((t) => t.name)).toEqual(['beta'])
+      expect((await dbctl('get', '--db', a, '--tenant', 'beta', '--key', 'k')).out).toEqual(['"acme v1"'])
+      expect((await dbctl('tenant-drop', '--db', a, '--tenant', 'acme')).err[0]).toMatch(/^dbctl: SnapshotNotFoundError: .*no tenant/)
+      expect((await dbctl('verify', '--db', a)).code).toBe(0)
+    } finally {
+      rmSync(root, { recursive: true, force: true })
+    }
+  })
 })

@@ -25,6 +25,12 @@ const USAGE = `usage: dbctl <command> --db DIR [options]
   metrics                                              Prometheus text
   export    --out FILE [--snapshot ID] [--since ID]    write a backup (incremental with --since)
   import    --in FILE                                  load a backup (full, or the next incremental)
+  retention [--keep-last N] [--keep-for MS] [--keep-named true|false]   print (or set) the retention
+  tenants   [--space]                                  list tenants (--space: bytes only each holds)
+  tenant-create --tenant T [--from T2 [--snapshot ID]] [--keep-last N]  a new tenant, empty or a clone
+  tenant-drop   --tenant T                             drop a tenant and every snapshot of it
+--tenant T works on tenant T: get, put, delete, scan, snapshot, snapshots, diff, restore, export,
+import (creates T if missing) and retention see only its data and its own snapshots.
 --db may also name a backup file (from exportBackup() in a browser or dbctl export): it is read
 only, and --snapshot with the backup's snapshot id reads its state.
 Keys: --key takes a string key; --key-json takes any key as JSON (numbers, arrays).
@@ -33,7 +39,7 @@ Values: JSON; {"$bytes": base64}, {"$bigint": "..."}, {"$date": ISO} for other t
 class UsageError extends Error {}
 
 /** Commands that work on a backup file (opened read only, in memory). */
-const READ_ONLY = new Set(['get', 'scan', 'snapshots', 'diff', 'verify', 'stats', 'metrics', 'export'])
+const READ_ONLY = new Set(['get', 'scan', 'snapshots', 'diff', 'verify', 'stats', 'metrics', 'export', 'tenants'])
 
 /** A full backup file as an in-memory database; `snapshot` is the id it was exported at. */
 async function openBackup(file: string): Promise<{ db: Database; snapshot: string }> {
@@ -66,6 +72,11 @@ const options = {
   since: { type: 'string' },
   out: { type: 'string' },
   in: { type: 'string' },
+  tenant: { type: 'string' },
+  space: { type: 'boolean' },
+  'keep-last': { type: 'string' },
+  'keep-for': { type: 'string' },
+  'keep-named': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const
 
@@ -96,9 +107,16 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         throw new UsageError(`not valid JSON: ${s}`)
       }
     }
+    // every call names the head it works on: a tenant (--tenant), or main
+    const on = o.tenant === undefined ? {} : { branch: o.tenant }
+    const count = (name: 'keep-last' | 'keep-for') => {
+      const v = Number(o[name])
+      if (!(v >= 0)) throw new UsageError(`--${name} takes a number >= 0`)
+      return v
+    }
     const commands: Record<string, () => Promise<number | void>> = {
       get: async () => {
-        const v = await db!.get(key(), { snapshot: o.snapshot })
+        const v = await db!.get(key(), { snapshot: o.snapshot, ...on })
         if (v === undefined) {
           io.err('dbctl: not found')
           return 1
@@ -106,27 +124,27 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
         io.out(line(v))
       },
       put: async () => {
-        const c = await db!.put(key(), json(need('value')))
+        const c = await db!.put(key(), json(need('value')), on)
         io.out(line(c))
       },
       delete: async () => {
-        io.out(line(await db!.delete(key())))
+        io.out(line(await db!.delete(key(), on)))
       },
       scan: async () => {
         const range: Range = o.prefix !== undefined ? prefixRange(o.prefix) : {}
         for (const b of ['gt', 'gte', 'lt', 'lte'] as const) if (o[b] !== undefined) range[b] = o[b]
         const limit = o.limit === undefined ? Infinity : Number(o.limit)
         if (!(limit >= 0)) throw new UsageError('--limit takes a number >= 0')
-        for await (const [k, v] of db!.iterate({ ...range, limit, reverse: o.reverse, snapshot: o.snapshot })) io.out(line({ key: k, value: v }))
+        for await (const [k, v] of db!.iterate({ ...range, limit, reverse: o.reverse, snapshot: o.snapshot, ...on })) io.out(line({ key: k, value: v }))
       },
-      snapshot: async () => io.out(line(await db!.snapshot(o.label !== undefined ? { label: o.label } : {}))),
+      snapshot: async () => io.out(line(await db!.snapshot({ ...(o.label !== undefined ? { label: o.label } : {}), ...on }))),
       snapshots: async () => {
-        for (const s of await db!.snapshots()) io.out(line(s))
+        for (const s of await db!.snapshots(o.tenant === undefined ? undefined : on)) io.out(line(s))
       },
       diff: async () => {
-        for await (const c of db!.diffIterate(need('from'), o.to)) io.out(line(c))
+        for await (const c of db!.diffIterate(need('from'), o.to, on)) io.out(line(c))
       },
-      restore: async () => io.out(line(await db!.restore(need('snapshot')))),
+      restore: async () => io.out(line(await db!.restore(need('snapshot'), on))),
       verify: async () => {
         const r = await db!.verify({ onProgress: (p) => io.err(`verify: ${p.done}/${p.total} roots`) })
         io.out(line(r))
@@ -139,14 +157,34 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       export: async () => {
         const out = need('out')
         // keep a snapshot of what was exported: the --since of the next incremental export
-        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, keepSnapshot: true, onProgress: progress('export') })
+        const bytes = await db!.exportBackup({ snapshot: o.snapshot, since: o.since, keepSnapshot: true, onProgress: progress('export'), ...on })
         writeFileSync(out, bytes)
         const { header, version } = readBackup(bytes)
         io.out(line({ file: out, bytes: bytes.length, version, ...header }))
       },
       import: async () => {
         const bytes = readFileSync(need('in'))
-        io.out(line(await db!.importBackup(bytes, { onProgress: progress('import') })))
+        io.out(line(await db!.importBackup(bytes, { onProgress: progress('import'), ...on, ...(o.tenant === undefined ? {} : { tenant: true }) })))
+      },
+      retention: async () => {
+        const given = {
+          ...(o['keep-last'] !== undefined ? { keepLast: count('keep-last') } : {}),
+          ...(o['keep-for'] !== undefined ? { keepFor: count('keep-for') } : {}),
+          ...(o['keep-named'] !== undefined ? { keepNamed: o['keep-named'] === 'true' } : {}),
+        }
+        if (Object.keys(given).length) await db!.setRetention(given, on)
+        io.out(line(await db!.getRetention(on)))
+      },
+      tenants: async () => {
+        for (const t of await db!.tenants({ space: o.space === true })) io.out(line(t))
+      },
+      'tenant-create': async () => {
+        const from = o.from === undefined ? undefined : { tenant: o.from, ...(o.snapshot !== undefined ? { snapshot: o.snapshot } : {}) }
+        io.out(line(await db!.createTenant(need('tenant'), { ...(from ? { from } : {}), ...(o['keep-last'] !== undefined ? { retention: { keepLast: count('keep-last') } } : {}) })))
+      },
+      'tenant-drop': async () => {
+        await db!.dropTenant(need('tenant'))
+        io.out(line({ dropped: o.tenant }))
       },
     }
     const progress = (phase: string) => (p: Progress) => io.err(`${phase}: ${p.done.toLocaleString('en-US')}/${p.total.toLocaleString('en-US')} entries`)
