@@ -26,6 +26,13 @@ export async function sharedReadsRows(context: BrowserContext, page: Page, base:
     return { ...r, writer: await rate }
   }
   const fast = await writing('cowdb', names.fast!, () => phase('fast', names.fast!, reads))
+  const followerPage = await context.newPage()
+  await followerPage.goto(base)
+  await followerPage.waitForFunction(() => document.body.textContent === 'ready')
+  if (!(await followerPage.evaluate(([nm, n]) => (window as any).followerSetup(nm, n), [names.fast!, n] as const))) throw new Error('bench: the follower page did not follow')
+  const follower = await writing('cowdb', names.fast!, () => followerPage.evaluate(([nm, c]) => (window as any).readPhase('fast', nm, c), [names.fast!, reads] as const) as Promise<Phase>)
+  await followerPage.evaluate(() => (window as any).sharedTeardown())
+  await followerPage.close()
   const rt = await writing('cowdb', names.rt!, () => phase('rt', names.rt!, slow))
   const idb = await writing('idb', names.idb!, () => phase('idb', names.idb!, slow))
   const echo = await phase('echo', '', slow)
@@ -42,6 +49,7 @@ export async function sharedReadsRows(context: BrowserContext, page: Page, base:
     { workload: `awaited get, uniformly random over ${count} keys, pages in the cache, a writer committing throughout`, unit: 'reads/s', cowdb: fast.perSecond, peers: peers((p) => p.perSecond), higherIsBetter: true, note: `${pct(fast.hitRate)}; cowdb ${w(fast)}, IndexedDB ${w(idb)}` },
     { workload: 'the same, p50 latency', unit: 'µs', cowdb: fast.p50, peers: peers((p) => p.p50), higherIsBetter: false, note: 'timer resolution 5 µs' },
     { workload: 'the same, p99 latency', unit: 'µs', cowdb: fast.p99, peers: peers((p) => p.p99), higherIsBetter: false },
+    { workload: 'the same from a follower tab (its own copy of the owner\'s pages; vs the owner tab\'s reads above)', unit: 'reads/s', cowdb: follower.perSecond, peers: { 'owner tab': fast.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(follower.hitRate)}, p50 ${follower.p50.toFixed(0)} µs, p99 ${follower.p99.toFixed(0)} µs; ${w(follower)}` },
     { workload: 'working set 3x the shared cache, a writer committing throughout', unit: 'reads/s', cowdb: small.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(small.hitRate)}, p50 ${small.p50.toFixed(0)} µs, p99 ${small.p99.toFixed(0)} µs` },
     { workload: `cold cache: the first ${slow.toLocaleString('en-US')} reads after open`, unit: 'reads/s', cowdb: cold.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(cold.hitRate)}; misses publish the pages they walk` },
     { workload: 'not cross-origin isolated (or sharedCacheBytes: 0): every read a round trip', unit: 'reads/s', cowdb: rt.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'postMessage round trip': echo.perSecond }, higherIsBetter: true, note: `p50 ${rt.p50.toFixed(0)} µs, p99 ${rt.p99.toFixed(0)} µs` },

@@ -4,7 +4,7 @@ import { mainThreadBench } from './main-thread.ts'
 import { roundTrips } from './round-trip.ts'
 import { copyAtScale, peerRows, peersBench } from './peers.ts'
 import { clientCost } from './client-cost.ts'
-import { coldPhase, readPhase, sharedSetup, sharedTeardown, stopWriting, writer, writerCommits, writerCost } from './shared-reads.ts'
+import { coldPhase, followerSetup, readPhase, sharedSetup, sharedTeardown, stopWriting, writer, writerCommits, writerCost } from './shared-reads.ts'
 
-Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale, roundTrips, clientCost, sharedSetup, readPhase, coldPhase, writerCost, sharedTeardown, writer, writerCommits, stopWriting })
+Object.assign(window, { mainThreadBench, peersBench, peerRows, copyAtScale, roundTrips, clientCost, sharedSetup, followerSetup, readPhase, coldPhase, writerCost, sharedTeardown, writer, writerCommits, stopWriting })
 document.body.textContent = 'ready'

@@ -2,7 +2,8 @@
 // the worker's shared page cache, against raw IndexedDB's awaited get, a bare postMessage round
 // trip, and cowdb's own round trip, all in one cross-origin isolated page, with a writer committing
 // throughout from another tab (writer(), run in a second page). Uniformly random keys over a
-// store of n keys whose pages fit the cache; then a working set larger than the cache, the cold
+// store of n keys whose pages fit the cache; the same from a follower tab (a third page, reading
+// from its own copy of the owner's pages); then a working set larger than the cache, the cold
 // cache, and what publishing costs the writer (commits/s with it on and off, alternating rounds).
 import { openDB as openIdb, type IDBPDatabase } from 'idb'
 import { openDB, type BrowserDatabase } from '@cowdb/browser'
@@ -50,6 +51,20 @@ export async function sharedSetup(n: number): Promise<Record<string, string>> {
   const fast = open.get(names.fast)!
   for (let i = 0; i < n; i += 500) await fast.getMany(keys.slice(i, i + 500))
   return names
+}
+
+/**
+ * In a third page: opens store `name` as a follower tab (the reading page's worker owns it) and
+ * reads every key once (the misses ask the owner to send those pages). True if it follows.
+ * Cost: n reads.
+ */
+export async function followerSetup(name: string, n: number): Promise<boolean> {
+  keys = dataset(n).keys
+  const db = await openDB(name, { sharedCacheBytes: BIG })
+  open.set(name, db)
+  for (let i = 0; i < 250 && !db.sharedReads().shared; i++) await new Promise((r) => setTimeout(r, 20))
+  for (let i = 0; i < n; i += 500) await db.getMany(keys.slice(i, i + 500))
+  return (await db.role()) === 'follower'
 }
 
 /** `reads` awaited gets of uniformly random keys on store `which` (or the bare round trip: 'echo'). */
@@ -147,7 +162,7 @@ export async function writer(kind: 'cowdb' | 'idb', name: string, n: number): Pr
   const r = prng(3)
   let t = 0
   const d = kind === 'idb' ? await openIdb(name, 1) : undefined
-  const db = kind === 'cowdb' ? await openDB(name) : undefined
+  const db = kind === 'cowdb' ? await openDB(name, { sharedCacheBytes: 0 }) : undefined // it only writes
   while (!stop) {
     const k = ks[Math.floor(r() * n)]!
     if (db) await db.put(k, value)

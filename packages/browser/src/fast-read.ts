@@ -109,7 +109,7 @@ export class FastReader {
       const root = at.snapshot === undefined ? roots.head(at.branch ?? 'main') : at.branch === undefined || at.branch === 'main' ? roots.snapshot(at.snapshot) : undefined
       if (root === undefined || root < 0) return NO_ROOT
       const got = read(root)
-      if (got !== MISS) return got
+      if (got !== MISS && this.cache.sameOwner(roots)) return got
     }
     return MISS
   }

@@ -86,4 +86,26 @@ describe('shared page cache', () => {
     expect(r.currentRoots()!.generation).toBe(-1)
     expect(r.currentRoots()!.head('main')).toBeUndefined()
   })
+
+  it("clear(): a read done on the old owner's roots does not count, even where the next owner reused its page ids", () => {
+    const buffer = createSharedCache(64 * 1024, PAGE)
+    const w = new SharedCacheWriter(buffer)
+    const r = new SharedCacheReader(buffer)
+    put(w, 40)
+    w.setRoots(5, [['main', 40]], [])
+    const old = r.currentRoots()!
+    expect(r.sameOwner(old)).toBe(true)
+    w.clear() // the next owner: id 40 may name another page now
+    expect(r.find(40)).toBe(-1)
+    put(w, 40)
+    w.setRoots(6, [['main', 40]], [])
+    const at = r.find(40)
+    expect(at).toBeGreaterThanOrEqual(0)
+    expect(r.unchanged(at, r.version)).toBe(true) // the entry alone cannot tell...
+    expect(r.sameOwner(old)).toBe(false) // ...the epoch does
+    const now = r.currentRoots()!
+    expect([now.generation, now.head('main'), r.sameOwner(now)]).toEqual([6, 40, true])
+    w.retract() // withdrawing the roots alone (an owner closing) is not a new owner
+    expect(r.sameOwner(now)).toBe(true)
+  })
 })

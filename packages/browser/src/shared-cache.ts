@@ -7,12 +7,12 @@
 // asks the worker instead.
 //
 //   offset              what
-//   0                   header, 32 bytes of Int32: magic, version, page size, entries, buckets,
-//                       roots seqlock, roots length, roots capacity
-//   32                  roots (roots capacity bytes): generation f64, heads u32, snapshots u32;
+//   0                   header, 40 bytes of Int32: magic, version, page size, entries, buckets,
+//                       roots seqlock, roots length, roots capacity, owner epoch
+//   40                  roots (roots capacity bytes): generation f64, heads u32, snapshots u32;
 //                       per head: root f64 (0: empty tree, -1: not published), name length u16,
 //                       name UTF-8; per snapshot: root f64, id length u8, id (ASCII)
-//   32 + roots          entries, `stride` bytes each:
+//   40 + roots          entries, `stride` bytes each:
 //                         +0   seq i32: even when stable, odd while the writer writes it, +2 per write
 //                         +4   hint i32: a reader used it since the writer's clock last passed
 //                         +8   page id f64 (0: empty)
@@ -23,16 +23,20 @@
 // content forever (ids are never reused, and the worker publishes only pages that can no longer
 // change); a reader checks the id in the entry and in the page, takes what it needs, then checks
 // with an atomic read-modify-write that the entry's seq is the even value it saw before reading.
-// Any write to the entry in between moved the seq, so the bytes it took are discarded. An entry
+// Any write to the entry in between moved the seq, so the bytes it took are discarded. A cache
+// that outlives its owner (a follower's, mirror.ts) is emptied for the next one, which may issue
+// the same ids for other pages: clear() withdraws the roots, then moves the owner epoch, then
+// empties the entries, and a read counts only if the epoch it saw with its roots is still the
+// epoch when it is done (else its roots may be the old owner's and its pages the new one's). An entry
 // is found in one of two buckets of four (two-choice hashing of the page id).
 
 import { entryOffsets, maxEntries, type PageSource } from '@cowdb/core/page-read'
 
 const MAGIC = 0x5ab1c0db
-const VERSION = 1
-const HEADER = 32
+const VERSION = 2
+const HEADER = 40
 /** Int32 indexes of the header fields. */
-const H_MAGIC = 0, H_VERSION = 1, H_PAGE = 2, H_ENTRIES = 3, H_BUCKETS = 4, H_ROOTS_SEQ = 5, H_ROOTS_LEN = 6, H_ROOTS_CAP = 7
+const H_MAGIC = 0, H_VERSION = 1, H_PAGE = 2, H_ENTRIES = 3, H_BUCKETS = 4, H_ROOTS_SEQ = 5, H_ROOTS_LEN = 6, H_ROOTS_CAP = 7, H_EPOCH = 8
 const ENTRY_HEAD = 16
 const WAYS = 4
 /** Bytes for the roots: about 1,500 snapshots (the newest are kept when there are more). */
@@ -42,6 +46,8 @@ const ROOTS_BYTES = 64 * 1024
 export type Roots = {
   /** The generation of the durable state they are (every commit up to it is in them). */
   generation: number
+  /** The cache's owner epoch when they were read (see SharedCacheReader.sameOwner). */
+  epoch: number
   /** Root page id of a head by name (0: empty tree, -1: not published). */
   head(name: string): number | undefined
   /** Root page id of a snapshot by id, if published. */
@@ -103,7 +109,7 @@ export function createSharedCache(bytes: number, pageSize: number): ArrayBufferL
   const size = HEADER + ROOTS_BYTES + buckets * WAYS * stride
   const buffer = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated === true ? new SharedArrayBuffer(size) : new ArrayBuffer(size)
   const i32 = new Int32Array(buffer)
-  i32.set([MAGIC, VERSION, pageSize, buckets * WAYS, buckets, 0, 0, ROOTS_BYTES])
+  i32.set([MAGIC, VERSION, pageSize, buckets * WAYS, buckets, 0, 0, ROOTS_BYTES, 0])
   return buffer
 }
 
@@ -148,20 +154,30 @@ export class SharedCacheReader extends Views implements PageSource {
    * Parsed once per change. Cost: O(1) when unchanged, else O(roots bytes).
    */
   currentRoots(): Roots | null {
+    const epoch = Atomics.load(this.i32, H_EPOCH)
     const seq = Atomics.load(this.i32, H_ROOTS_SEQ)
-    if (seq === this.rootsSeq) return this.roots
+    if (seq === this.rootsSeq && epoch === this.roots?.epoch) return this.roots
     const len = this.i32[H_ROOTS_LEN]!
     if (seq & 1 || len > this.base - HEADER) return null
     const copy = this.bytes.slice(HEADER, HEADER + len)
     if (Atomics.add(this.i32, H_ROOTS_SEQ, 0) !== seq) return null
-    this.roots = parseRoots(copy)
+    this.roots = parseRoots(copy, epoch)
     this.rootsSeq = seq
     return this.roots
   }
+
+  /**
+   * Whether the cache still has the owner it had when `roots` were read: a read done on them
+   * counts only then (after a clear(), the same ids may name another owner's pages). A
+   * read-modify-write, so it is not ordered before the page reads that precede it. Cost: O(1).
+   */
+  sameOwner(roots: Roots): boolean {
+    return Atomics.add(this.i32, H_EPOCH, 0) === roots.epoch
+  }
 }
 
-function parseRoots(b: Uint8Array): Roots {
-  if (b.length < 16) return { generation: -1, head: () => undefined, snapshot: () => undefined }
+function parseRoots(b: Uint8Array, epoch: number): Roots {
+  if (b.length < 16) return { generation: -1, epoch, head: () => undefined, snapshot: () => undefined }
   const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
   const generation = v.getFloat64(0)
   const nHeads = v.getUint32(8)
@@ -188,7 +204,7 @@ function parseRoots(b: Uint8Array): Roots {
     }
     return snaps.get(id)
   }
-  return { generation, head: (name) => heads.get(name), snapshot }
+  return { generation, epoch, head: (name) => heads.get(name), snapshot }
 }
 
 /** The worker's side: publishes pages and roots. One writer per buffer. */
@@ -323,12 +339,14 @@ export class SharedCacheWriter extends Views {
   }
 
   /**
-   * Empties the cache: the roots, then every entry. For a cache filled by another owner: page ids
-   * are unique within one engine instance, and the next owner issues again the ids of pages that
-   * never reached the disk. Cost: O(entries).
+   * Empties the cache: the roots, then the owner epoch moves (a read on roots of before fails its
+   * sameOwner check), then every entry. For a cache filled by another owner: page ids are unique
+   * within one engine instance, and the next owner issues again the ids of pages that never
+   * reached the disk. Cost: O(entries).
    */
   clear(): void {
     this.retract()
+    Atomics.add(this.i32, H_EPOCH, 1)
     for (let e = this.base; e < this.base + this.entries * this.stride; e += this.stride) {
       if (this.f64[(e + 8) >> 3] === 0) continue
       const seq = this.i32[e >> 2]!
