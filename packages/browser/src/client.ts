@@ -54,8 +54,9 @@ export type BrowserOpenOptions = OpenOptions &
   workerTimeout?: number
   /**
    * Bytes of the page cache the worker shares with this page, from which get, getMany, scan and
-   * count are answered on the main thread with no message (docs/shared-reads.md). Only on a cross-origin isolated page (COOP and COEP headers), and only while this
-   * tab's worker owns the files. Default 32 MiB; 0 turns it off.
+   * count are answered on the main thread with no message (docs/shared-reads.md). Only on a
+   * cross-origin isolated page (COOP and COEP headers) and a database on OPFS; in a follower tab
+   * the cache holds a copy of the owner's pages. Default 32 MiB; 0 turns it off.
    */
   sharedCacheBytes?: number
 }
