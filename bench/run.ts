@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|tenants|soak|batches|space|sync|browser|peers|ab
-// (space: soak, small store and batches; peers: only the browser peer tables, Chromium and Firefox).
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|tenants|soak|batches|space|sync|browser|peers|shared|ab
+// (space: soak, small store and batches; peers: only the browser peer tables, Chromium and Firefox;
+// shared: only the reads that never leave the tab).
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -23,6 +24,7 @@ import { syncBench } from './sync.ts'
 import { ratio, table, type Row } from './measure.ts'
 import { abBench } from './ab.ts'
 import { tenantsBench } from './tenants.ts'
+import { sharedReadsRows } from './shared.ts'
 
 const args = process.argv.slice(2)
 const quick = args.includes('--quick')
@@ -139,7 +141,7 @@ if (only === undefined || only === 'node' || only === 'batches' || only === 'spa
   print('Node: the write path for batches (keys/s beside lmdb; bytes allocated per key)', await batchBench(root, n, quick ? 100_000 : 1_000_000, quick ? 3 : 7, ref))
 }
 
-if (only === undefined || only === 'browser' || only === 'peers') {
+if (only === undefined || only === 'browser' || only === 'peers' || only === 'shared') {
   const server = await createServer({ configFile: join(root, 'bench/vite.config.ts'), server: { host: '0.0.0.0', port: 5198, strictPort: true }, logLevel: 'error' })
   await server.listen()
   const profile = mkdtempSync(join(tmpdir(), 'cowdb-bench-profile-'))
@@ -169,7 +171,7 @@ if (only === undefined || only === 'browser' || only === 'peers') {
     const n = quick ? 10_000 : 100_000
     const [reads, reps] = [quick ? 5_000 : 20_000, quick ? 1 : 3]
     console.log(`\nChromium ${chromiumVersion}: ${n} random keys, 100-byte values (persistent profile)`)
-    if (only !== 'peers') {
+    if (only !== 'peers' && only !== 'shared') {
       const main = (await page.evaluate(([n, reads, reps]) => (window as any).mainThreadBench(n, reads, reps), [n, reads, reps])) as Row[]
       print(`Browser: main thread, cowdb client vs IndexedDB (${n.toLocaleString('en-US')} keys)`, main)
       const trips = (await page.evaluate((n) => (window as any).roundTrips(n), Math.min(reads, 10_000))) as Record<string, number | string>
@@ -177,37 +179,42 @@ if (only === undefined || only === 'browser' || only === 'peers') {
       print('Browser: round trips to a worker that does nothing (the floor of an awaited read; cowdb uses postMessage)', Object.entries(trips).map(([way, perSecond]) => ({ workload: way, unit: 'trips/s', peers: { 'round trips': perSecond }, higherIsBetter: true })))
     }
 
-    type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
-    const peersOn = async (p: Page, labels: string[]) => (await p.evaluate(([n, reads, reps, labels]) => (window as any).peersBench(n, reads, reps, labels), [n, reads, reps, labels] as const)) as Figures
-    const figures: Figures = { ...(await peersOn(page, ['cowdb'])) }
-    for (const [label, host] of [['IndexedDB', '127.0.0.2'], ['Dexie', '127.0.0.3']] as const) {
-      const own = await openPage(host)
-      Object.assign(figures, await peersOn(own, [label]))
-      await own.close()
-    }
-    Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw', 'cowdb IDB store']))
-    const peers = { rows: (await page.evaluate(([f, n, reads]) => (window as any).peerRows(f, n, reads), [figures, n, reads] as const)) as Row[], versions: Object.fromEntries(Object.entries(figures).map(([l, f]) => [l, f.version])) }
-    const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
-    print(peersTitle, peers.rows)
-    if (only !== 'peers') {
-    const levelPage = await context.newPage()
-    await levelPage.goto('http://localhost:5198/level.html')
-    await levelPage.waitForFunction(() => document.body.textContent === 'ready')
-    const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
-    print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
-    versions['browser-level'] = packageVersion('browser-level')
-    await levelPage.close()
-    }
-    print(`Browser: cowdb's IndexedDB page store vs raw IndexedDB and cowdb on OPFS, Chromium (${n.toLocaleString('en-US')} keys)`, fallbackRows(peers.rows))
-    if (!quick && only !== 'peers') print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
+    if (only !== 'shared') {
+      type Figures = Record<string, { version: string; figures: Record<string, number | string> }>
+      const peersOn = async (p: Page, labels: string[]) => (await p.evaluate(([n, reads, reps, labels]) => (window as any).peersBench(n, reads, reps, labels), [n, reads, reps, labels] as const)) as Figures
+      const figures: Figures = { ...(await peersOn(page, ['cowdb'])) }
+      for (const [label, host] of [['IndexedDB', '127.0.0.2'], ['Dexie', '127.0.0.3']] as const) {
+        const own = await openPage(host)
+        Object.assign(figures, await peersOn(own, [label]))
+        await own.close()
+      }
+      Object.assign(figures, await peersOn(page, ['SQLite-WASM', 'sorted-btree', 'OPFS raw', 'cowdb IDB store']))
+      const peers = { rows: (await page.evaluate(([f, n, reads]) => (window as any).peerRows(f, n, reads), [figures, n, reads] as const)) as Row[], versions: Object.fromEntries(Object.entries(figures).map(([l, f]) => [l, f.version])) }
+      const peersTitle = `Browser: every peer in its own worker (${n.toLocaleString('en-US')} keys)`
+      print(peersTitle, peers.rows)
+      if (only !== 'peers') {
+        const levelPage = await context.newPage()
+        await levelPage.goto('http://localhost:5198/level.html')
+        await levelPage.waitForFunction(() => document.body.textContent === 'ready')
+        const level = (await levelPage.evaluate((n) => (window as any).levelBench(n), n)) as Record<string, Record<string, number>>
+        print(`Browser: @cowdb/level vs browser-level, the same Level workload (${n.toLocaleString('en-US')} keys, main thread)`, levelRows(level.cowdb!, 'browser-level', level['browser-level']!, n))
+        versions['browser-level'] = packageVersion('browser-level')
+        await levelPage.close()
+      }
+      print(`Browser: cowdb's IndexedDB page store vs raw IndexedDB and cowdb on OPFS, Chromium (${n.toLocaleString('en-US')} keys)`, fallbackRows(peers.rows))
+      if (!quick && only !== 'peers') print('Browser: snapshot vs VACUUM INTO at 1,000,000 keys', (await page.evaluate(() => (window as any).copyAtScale(1_000_000, 3))) as Row[])
 
-    versions.chromium = chromiumVersion
-    for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)
-    versions.engines = peers.versions
-    console.log('\nversions:', JSON.stringify(versions, null, 2))
+      versions.chromium = chromiumVersion
+      for (const pkg of ['@sqlite.org/sqlite-wasm', 'dexie', 'idb', 'sorted-btree', 'chart.js']) versions[pkg] = packageVersion(pkg)
+      versions.engines = peers.versions
+      console.log('\nversions:', JSON.stringify(versions, null, 2))
 
-    await chartRatios(context, peersTitle, peers.rows, quick)
-    await firefoxPeers(n, reads, reps)
+      await chartRatios(context, peersTitle, peers.rows, quick)
+      await firefoxPeers(n, reads, reps)
+    }
+    if (only === undefined || only === 'browser' || only === 'shared') {
+      print(`Browser: reads that never leave the tab (${n.toLocaleString('en-US')} keys, cross-origin isolated page)`, await sharedReadsRows(context, page, 'http://localhost:5198/', n, quick))
+    }
   } finally {
     await context.close()
     await server.close()

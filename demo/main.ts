@@ -15,6 +15,7 @@ import { wireHeads } from './heads.ts'
 import { wireHistory } from './history-view.ts'
 import { follow } from './live.ts'
 import { wirePages } from './pages.ts'
+import { syncOnRole, wireSync } from './sync-card.ts'
 import { wireTabs } from './tabs.ts'
 import { wireTimeline } from './timeline.ts'
 import { wireWrite } from './write.ts'
@@ -50,11 +51,12 @@ async function main(): Promise<void> {
   try {
     app.db = await cowdb.openDB('playground', { retention: { keepLast: 100 } })
     w.db = app.db
-    for (const wire of [wireWrite, wireData, wireTimeline, wireHistory, wireHeads, wireDiff, wirePages, wireGenerator, wireEngine, wireBackup, wireCharts]) wire()
+    for (const wire of [wireWrite, wireData, wireTimeline, wireHistory, wireHeads, wireDiff, wirePages, wireGenerator, wireEngine, wireBackup, wireCharts, wireSync]) wire()
     await seed(app.db)
     await follow({
       onCommit: addToFeed,
       onRole: (role, before) => {
+        syncOnRole(role)
         if (role === 'leader') pill('this tab owns the database', 'ok', 'its worker holds the OPFS files; other tabs forward their calls here')
         else pill('shared with another tab', 'ok', 'another tab’s worker owns the files; this tab forwards its calls there and takes over if that tab closes')
         if (before === 'follower' && role === 'leader') say('This tab took over the database: the tab that owned it closed. Nothing was lost; the engine’s counters start again here.', 'info')

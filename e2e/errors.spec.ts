@@ -101,9 +101,11 @@ async function matrix(page: Page, tab: string): Promise<{ checked: number; bad: 
 }
 
 test('every method, every error class: class, name and message arrive intact in the owner tab and in a follower tab', async ({ page, context }) => {
-  await open(page, 'e1')
+  // reads must reach the engine, where the faults are: none answered from shared memory, in
+  // either tab (a follower tab reads from its own copy of the owner's pages)
+  await open(page, 'e1', undefined, { sharedCacheBytes: 0 })
   const follower = await context.newPage()
-  await open(follower, 'e1')
+  await open(follower, 'e1', undefined, { sharedCacheBytes: 0 })
   expect(await follower.evaluate(() => (window as any).db.role())).toBe('follower')
   const owner = await matrix(page, 'owner')
   const other = await matrix(follower, 'follower')
@@ -117,7 +119,7 @@ test('every method, every error class: class, name and message arrive intact in 
     await w.db.close()
     const bad: string[] = []
     for (const name of Object.keys(w.cowdb.errorClasses)) {
-      w.db = await w.cowdb.openDB('e1', { worker: '/test/fault-worker.ts' })
+      w.db = await w.cowdb.openDB('e1', { worker: '/test/fault-worker.ts', sharedCacheBytes: 0 })
       const message = `close threw ${name}`
       await w.arm('close', name, message)
       for (const b of await w.expectError(() => w.db.close(), name, message)) bad.push(`close ${name}: ${b}`)

@@ -32,6 +32,19 @@ async function viaPostMessage(n: number): Promise<number> {
   return n / (ms / 1000)
 }
 
+/** The time of each of `n` bare postMessage round trips to a worker that only echoes, in ms. */
+export async function postMessageTrips(n: number): Promise<number[]> {
+  const w = new Worker(workerUrl())
+  const times: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t = performance.now()
+    await new Promise((r) => { w.onmessage = r; w.postMessage(i) })
+    times.push(performance.now() - t)
+  }
+  w.terminate()
+  return times
+}
+
 async function viaSharedMemory(n: number, blocking: boolean): Promise<number> {
   const w = new Worker(workerUrl())
   const i32 = new Int32Array(new SharedArrayBuffer(16))

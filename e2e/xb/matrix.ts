@@ -21,7 +21,7 @@ const FALLBACK: Record<string, string> = {
   syncAccessHandle: 'IndexedDB page store, as above',
   syncAccessHandleMode: 'not needed: cowdb opens one exclusive handle per file, in the lock holder only',
   writableStream: 'not used',
-  sharedArrayBuffer: 'not used by cowdb (calls travel by postMessage)',
+  sharedArrayBuffer: 'every read is a worker round trip (reads from shared memory need a cross-origin isolated page: docs/shared-reads.md)',
   storageEstimate: 'stats().storage usage and quota are null; no quota event',
   persist: 'persistence resolves to null',
 }

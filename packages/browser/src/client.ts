@@ -20,8 +20,13 @@ import { encodeValue } from '@cowdb/core/values'
 import { Connection, transfer } from './connection.js'
 import { UnsupportedError } from './errors.js'
 import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
+import type { FastReader } from './fast-read.js'
+import { PendingWrites } from './pending-writes.js'
 import { requestPersistence } from './persist.js'
-import { TRANSFER_MIN_BYTES, fromWire, type Args, type Method, type Push, type Returns } from './protocol.js'
+import { TRANSFER_MIN_BYTES, fromWire, type Args, type Method, type Push, type Returns, type WarmRead } from './protocol.js'
+
+/** The default size of the shared page cache of a cross-origin isolated page. */
+const SHARED_CACHE_BYTES = 32 * 1024 * 1024
 
 export type BrowserOpenOptions = OpenOptions &
   Omit<EngineOptions, keyof OpenOptions> & {
@@ -47,8 +52,14 @@ export type BrowserOpenOptions = OpenOptions &
   worker?: Worker | URL | string
   /** How long to wait for the worker script to load and answer before WorkerError. Default 10000 ms. */
   workerTimeout?: number
+  /**
+   * Bytes of the page cache the worker shares with this page, from which get, getMany, scan and
+   * count are answered on the main thread with no message (docs/shared-reads.md). Only on a
+   * cross-origin isolated page (COOP and COEP headers) and a database on OPFS; in a follower tab
+   * the cache holds a copy of the owner's pages. Default 32 MiB; 0 turns it off.
+   */
+  sharedCacheBytes?: number
 }
-
 
 /**
  * Opens database `name` in a dedicated worker. If another tab (or an earlier openDB in this page)
@@ -65,7 +76,8 @@ export function openDB(name: string, opts: BrowserOpenOptions = {}): Promise<Bro
 /**
  * The database in the browser: the engine's API, run in the worker that owns the files. Every
  * method returns a promise that settles in one worker round trip, shared by every call made in
- * the same tick. An EventTarget, as the engine is: `error` (DatabaseErrorEvent: a background
+ * the same tick; on a cross-origin isolated page, reads are answered from the page cache the
+ * worker shares, with no round trip, when they can be. An EventTarget, as the engine is: `error` (DatabaseErrorEvent: a background
  * failure; `event.error` is the typed error) and `close` (DatabaseCloseEvent: closed by this code,
  * or for good after a fatal error, then `event.reason`).
  */
@@ -80,6 +92,14 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   private readonly onPageHide = () => this.terminate()
   /** Pinned reads and commits for iterate() and transaction(), each one call to the worker. */
   private readonly host: TxHost
+  /** Reads from the worker's shared page cache (fast-read.ts, loaded once it shares one). */
+  private fast: FastReader | undefined
+  /** While fast-read.ts loads. */
+  private fastLoading: Promise<void> | undefined
+  /** This tab's writes that shared reads must not overtake, and the newest state they produced. */
+  private readonly pending = new PendingWrites()
+  /** Reads that missed a page of the shared cache this tick: the worker publishes what they walk. */
+  private warmQueue: WarmRead[] = []
 
   private constructor(
     readonly name: string,
@@ -100,7 +120,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   static async open(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
     if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: openDB options must be an object')
-    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, persist, ...options } = opts
+    const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, sharedCacheBytes = SHARED_CACHE_BYTES, persist, ...options } = opts
+    if (typeof sharedCacheBytes !== 'number' || !(sharedCacheBytes >= 0)) throw new TypeError(`cowdb: sharedCacheBytes must be a number >= 0, got ${String(sharedCacheBytes)}`)
     if (typeof Worker === 'undefined') throw new UnsupportedError('cowdb: this environment has no Web Workers (in Node, use @cowdb/node)', ['Worker'])
     const { worker, url } = startWorker(given)
     let db: BrowserDatabase | undefined
@@ -109,7 +130,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     if (persist) db.persistence = requestPersistence()
     try {
       await conn.hello(share, workerTimeout)
-      await conn.open({ name, options, lockTimeout, share })
+      await conn.open({ name, options, lockTimeout, share, sharedCacheBytes: globalThis.crossOriginIsolated === true ? sharedCacheBytes : 0 })
+      await db.fastLoading // the shared reads come on with the database (this tab owns it)
       return db
     } catch (e) {
       db.terminate()
@@ -119,21 +141,32 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 
   // ---- reads: each one worker round trip, shared by every call made in the same tick ----------
 
-  /** The value of `key` at head (or at `opts.snapshot`, on `opts.branch`). Cost: one worker round trip. */
+  /**
+   * The value of `key` at head (or at `opts.snapshot`, on `opts.branch`). Cost: one worker round
+   * trip, or none when the shared page cache answers it (O(log n) in place).
+   */
   get(key: Key, opts?: ReadOptions): Promise<Value | undefined> {
-    return this.call('get', [key, opts], () => encodeKey(key))
+    return (!this.closed && this.fast?.get(key, opts)) || this.call('get', [key, opts], () => encodeKey(key))
   }
-  /** Values of several keys from one consistent state. Cost: one worker round trip. */
+  /** Values of several keys from one consistent state. Cost: one worker round trip, or none (as get()). */
   getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]> {
-    return this.call('getMany', [keys, opts], () => keys.forEach((k) => encodeKey(k)))
+    return (!this.closed && this.fast?.getMany(keys, opts)) || this.call('getMany', [keys, opts], () => keys.forEach((k) => encodeKey(k)))
   }
-  /** Entries in `range`, in key order (or reverse), at most `limit` (default 1000). Cost: one worker round trip. */
+  /** Entries in `range`, in key order (or reverse), at most `limit` (default 1000). Cost: one worker round trip, or none (as get()). */
   scan(range: Range & ScanOptions = {}): Promise<[Key, Value][]> {
-    return this.call('scan', [range], () => encodeRange(range))
+    return (!this.closed && this.fast?.scan(range)) || this.call('scan', [range], () => encodeRange(range))
   }
-  /** Number of keys in `range`. Cost: one worker round trip. */
+  /** Number of keys in `range`. Cost: one worker round trip, or none (as get()). */
   count(range?: Range, opts?: ReadOptions): Promise<number> {
-    return this.call('count', [range, opts], () => encodeRange(range))
+    return (!this.closed && this.fast?.count(range, opts)) || this.call('count', [range, opts], () => encodeRange(range))
+  }
+
+  /**
+   * How reads were answered: `shared` whether this tab reads from the worker's shared page cache
+   * now, `hits` the reads answered there, `misses` those that went to the worker. Cost: O(1).
+   */
+  sharedReads(): { shared: boolean; hits: number; misses: number } {
+    return { shared: this.fast !== undefined, hits: this.fast?.hits ?? 0, misses: this.fast?.misses ?? 0 }
   }
   /**
    * Streams the entries in `range`, all from the state when iteration began (pinned in the
@@ -369,10 +402,43 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     this.dispatchEvent(new DatabaseCloseEvent(reason))
   }
 
-  /** A call to the worker, typed from WorkerApi; `explain` says why its arguments could not be cloned. */
+  /**
+   * A call to the worker, typed from WorkerApi; `explain` says why its arguments could not be
+   * cloned. A write is held as pending until it settles (shared reads must not overtake it).
+   */
   private call<M extends Method>(method: M, args: Args<M>, explain?: () => void): Promise<Returns<M>> {
     if (this.closed) return Promise.reject(this.closed)
-    return this.conn.call(method, args, explain)
+    const settled = this.pending.begin(method, args)
+    const answer = this.conn.call(method, args, explain)
+    if (!settled) return answer
+    return answer.then(
+      (r) => (settled(r), r),
+      (e: unknown) => {
+        settled()
+        throw e
+      },
+    )
+  }
+
+  /** The worker shares its page cache: load fast-read.ts, then reads come from it when they can. */
+  private shared(buffer: SharedArrayBuffer): void {
+    this.pending.keyed = true // writes sent from now on hold back their keys only (earlier ones, every read)
+    this.fastLoading = import('./fast-read.js').then(
+      ({ FastReader }) => {
+        if (!this.closed) this.fast = new FastReader(buffer, this.pending, (r) => this.missed(r))
+      },
+      (e: unknown) => console.warn('cowdb: could not load fast-read.js; every read goes to the worker', e),
+    )
+  }
+
+  /** A shared read missed a page: ask the worker to publish what it walks (one call per tick). */
+  private missed(read: WarmRead): void {
+    if (this.warmQueue.push(read) > 1) return
+    queueMicrotask(() => {
+      const reads = this.warmQueue
+      this.warmQueue = []
+      if (!this.closed) void this.conn.call('warm', [reads]).catch(() => {})
+    })
   }
 
   private push(p: Push): void {
@@ -386,6 +452,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
       this.dispatchEvent(new DatabaseErrorEvent(fromWire(p.error)))
     } else if (p.kind === 'catalog') {
       this.dispatchEvent(new DatabaseCatalogEvent(p.change))
+    } else if (p.kind === 'shared') {
+      this.shared(p.buffer)
     } else if (p.kind === 'quota') {
       this.dispatchEvent(new CustomEvent<QuotaInfo>('quota', { detail: p.info }))
     }

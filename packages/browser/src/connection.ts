@@ -158,6 +158,7 @@ export class Connection {
       case 'event':
       case 'error':
       case 'catalog':
+      case 'shared':
       case 'quota':
         return this.on.push(m)
       case 'lost':

@@ -45,6 +45,8 @@ export type EngineHooks = {
   idb?: IdbHooks
   /** Opens the engine on the storage (default Database.open; tests wrap it to inject failures). */
   openDatabase?: (storage: Storage, options: DatabaseOptions) => Promise<Database>
+  /** The engine is open on this store (again after a reset): shared-memory reads publish from OPFS stores only. */
+  opened?: (opened: OpenedStorage) => void
 }
 
 /** Calls that write: with the IndexedDB store they resolve only once durable. */
@@ -80,14 +82,17 @@ export async function openEngine(name: string, options: EngineOptions = {}, hook
       own?.()
       hooks.release?.()
     }
+    let db: Database
     try {
-      return { opened, db: await (hooks.openDatabase ?? ((st, o) => Database.open(st, o)))(opened.storage, dbOptions) }
+      db = await (hooks.openDatabase ?? ((st, o) => Database.open(st, o)))(opened.storage, dbOptions)
     } catch (e) {
       for (const f of [opened.storage.pages, opened.storage.wal]) f.close()
       await opened.storage.meta.close()
       own?.()
       throw e
     }
+    hooks.opened?.(opened)
+    return { opened, db }
   }
 
   let { opened, db } = await open({ store, recover })

@@ -5,6 +5,7 @@
 
 import type { Database, Progress, Reader } from '@cowdb/core'
 import type { CallLog } from './call-log.js'
+import type { Publisher } from './publisher.js'
 import { METHODS, ownedBuffers, toWire, type Answer, type Args, type Call, type Engine, type EngineMethod, type Method, type Push, type Result, type SessionApi, type SessionMethod, type WireError } from './protocol.js'
 
 /** The engine as the owner uses it: the callable methods, plus subscribe and close. */
@@ -25,7 +26,7 @@ function callEngine<M extends EngineMethod>(engine: { [K in EngineMethod]: (...a
 function callSession<M extends SessionMethod>(session: { [K in SessionMethod]: (...a: SessionArgs[K]) => unknown }, method: M, args: SessionArgs[M]): unknown {
   return session[method](...args)
 }
-const SESSION: Record<SessionMethod, true> = { subscribe: true, unsubscribe: true, role: true }
+const SESSION: Record<SessionMethod, true> = { subscribe: true, unsubscribe: true, role: true, warm: true }
 const isSession = (c: Call): c is Extract<Call, { method: SessionMethod }> => Object.hasOwn(SESSION, c.method)
 
 export class Owner {
@@ -47,6 +48,9 @@ export class Owner {
     /** This worker's id: the origin of its own client's calls. */
     private readonly me: string,
   ) {}
+
+  /** Publishes pages for the tabs that read from shared memory (publisher.ts), once one does. */
+  publisher: Publisher | undefined
 
   /** When this owner started: its term when there is no record (no OPFS), still larger than any earlier owner's. */
   private readonly startedAt = Date.now()
@@ -131,6 +135,7 @@ export class Owner {
    */
   async close(): Promise<void> {
     this.closing = true
+    this.publisher?.stop()
     while (this.inflight.size) await Promise.allSettled([...this.inflight])
     await new Promise((r) => setTimeout(r)) // answers go out (they flush in microtasks)
     for (const off of this.subscriptions.values()) off()
@@ -176,6 +181,7 @@ export class Owner {
         this.subscriptions.delete(key)
       },
       role: () => (origin === this.me ? 'leader' : 'follower'),
+      warm: (reads) => this.publisher?.warm(reads),
     }
   }
 

@@ -9,7 +9,7 @@
 //   coalesced per microtask, so one slow call never holds back the others sent with it.
 // - Errors cross as { name, message, slot?, pageId? } and are rebuilt with the same class.
 
-import type { CatalogChange, ChangeEvent, Database, Progress, Range, WriteOptions } from '@cowdb/core'
+import type { CatalogChange, ChangeEvent, Database, Key, Progress, PublishedRoots, Range, ReadOptions, WriteOptions } from '@cowdb/core'
 import type { QuotaInfo } from './engine.js'
 import { reviveError } from '@cowdb/core/errors'
 
@@ -17,7 +17,7 @@ import { reviveError } from '@cowdb/core/errors'
 export type Access = 'read' | 'write'
 
 /**
- * Every method the worker answers. Engine methods are the engine's own (Database); the last three
+ * Every method the worker answers. Engine methods are the engine's own (Database); the last four
  * the worker answers itself, per client (SessionApi).
  */
 export const METHODS = {
@@ -28,7 +28,7 @@ export const METHODS = {
   branch: 'write', dropBranch: 'write', setRetention: 'write', checkpoint: 'write', gc: 'write', compact: 'write',
   exportBackup: 'write', importBackup: 'write',
   tenants: 'read', createTenant: 'write', dropTenant: 'write',
-  subscribe: 'read', unsubscribe: 'read', role: 'read',
+  subscribe: 'read', unsubscribe: 'read', role: 'read', warm: 'read',
 } as const satisfies Record<string, Access>
 
 export type Method = keyof typeof METHODS
@@ -41,7 +41,12 @@ export interface SessionApi {
   unsubscribe(subscription: number): void
   /** Whether the calling client's worker owns the files. */
   role(): 'leader' | 'follower'
+  /** Publishes to the shared page cache the pages these reads walk (the client could not find one there). */
+  warm(reads: WarmRead[]): void
 }
+
+/** A read the main thread could not answer from the shared page cache (shared-cache.ts). */
+export type WarmRead = { at?: ReadOptions } & ({ keys: Key[] } | { range: Range; reverse: boolean; limit: number })
 
 export type SessionMethod = keyof SessionApi
 export type EngineMethod = Exclude<Method, SessionMethod>
@@ -61,7 +66,8 @@ export type Answer = { id: number; result: Result }
 type ErrorFields = { slot?: number; pageId?: number; path?: string; lost?: string; missing?: string[] }
 export type WireError = { name: string; message: string } & ErrorFields
 
-export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number; share: boolean }
+/** `sharedCacheBytes`: the size of the shared page cache the client wants (0: none; see client.ts). */
+export type OpenRequest = { name: string; options: Record<string, unknown>; lockTimeout: number; share: boolean; sharedCacheBytes: number }
 
 /** Client → its worker (the worker's own port). */
 export type ToWorker =
@@ -79,6 +85,8 @@ export type Push =
   | { kind: 'error'; error: WireError }
   /** Snapshots, branches, a head's history position or retention changed: the `catalog` event. */
   | { kind: 'catalog'; change: CatalogChange }
+  /** This worker owns the files now and publishes its pages here: reads may come from it (this tab only). */
+  | { kind: 'shared'; buffer: SharedArrayBuffer }
   /** Storage use passed the `quotaWarning` share of the quota: the database's `quota` event. */
   | { kind: 'quota'; info: QuotaInfo }
 
@@ -112,6 +120,16 @@ export type ShareMessage =
   | { kind: 'push'; to: string; push: Push }
   | { kind: 'error'; error: WireError }
   | { kind: 'catalog'; change: CatalogChange }
+  /** A follower whose page reads from shared memory wants the owner's published pages (a cache of `bytes`). */
+  | { kind: 'want-pages'; from: string; bytes: number }
+  /** The owner published: the roots, and the pages new since its last such message (before any answer of that flush). */
+  | PagesMessage
+
+/**
+ * The owner's publish, for followers' shared caches (publisher.ts, mirror.ts). `term`: the owner's
+ * (call-log.ts); page ids are unique within one owner only, so a cache holds one term's pages.
+ */
+export type PagesMessage = { kind: 'pages'; term: number; pageSize: number; roots: PublishedRoots; pages: [number, Uint8Array][] }
 
 /** Serializes an error for the wire: class name, message, and the fields typed errors carry. */
 export function toWire(e: unknown): WireError {

@@ -11,6 +11,7 @@ import { queueForLock, tryLock, waitForLock } from './locks.js'
 import { Owner, type Client, type OwnedEngine } from './owner.js'
 import { toWire, type Call, type FromWorker, type OpenRequest, type Result, type ShareMessage, type ToWorker, type WireError } from './protocol.js'
 import { Follower } from './share.js'
+import { SharedReads } from './shared-reads.js'
 import { openEngine } from './engine.js'
 
 export type ServeOptions = {
@@ -40,6 +41,8 @@ class Session {
   private readonly local: Client
   /** Other tabs' workers as clients of this owner, by worker id. */
   private readonly peers = new Map<string, Client>()
+  /** This worker's part in shared-memory reads (set at open). */
+  private shared: SharedReads | undefined
 
   constructor(
     private readonly scope: DedicatedWorkerGlobalScope,
@@ -69,6 +72,7 @@ class Session {
     if (this.request) throw new TypeError('cowdb: this worker already has a database open')
     this.request = req
     const lockName = `cowdb:${req.name}`
+    this.shared = new SharedReads(this.me, req.sharedCacheBytes, (m) => this.post(m), req.share ? (m) => this.channel?.postMessage(m) : undefined)
     if (!req.share) {
       this.owner = await this.lead(await waitForLock(lockName, req.lockTimeout), true)
       return 'leader'
@@ -87,6 +91,7 @@ class Session {
       throw e
     }
     this.follower = new Follower(this.me, (m) => this.channel?.postMessage(m), this.local)
+    this.shared.following()
     queueForLock(lockName, this.stopQueueing.signal, (release) => this.promote(release))
     return 'follower'
   }
@@ -98,6 +103,7 @@ class Session {
   private async lead(release: () => void, fresh: boolean): Promise<Owner> {
     const req = this.request!
     let log: CallLog | undefined
+    let storage: Storage | undefined
     try {
       // The record lives in OPFS; where OPFS cannot be opened (the IndexedDB page store's browsers)
       // the database is shared without it: a write in flight at a change of owner may then run twice
@@ -113,9 +119,15 @@ class Session {
         },
         onQuota: (info) => this.local.push({ kind: 'quota', info }),
         openDatabase: (storage, options) => this.openEngine(storage, options) as Promise<Database>,
+        // pages are shared from OPFS stores only: the IndexedDB store's page reads are async
+        opened: (opened) => {
+          storage = opened.kind === 'opfs' ? opened.storage : undefined
+        },
       })
       this.watch(engine)
-      return new Owner(engine, log, this.me)
+      const owner = new Owner(engine, log, this.me)
+      if (storage) this.shared!.leading(storage, owner)
+      return owner
     } catch (e) {
       log?.close()
       release()
@@ -147,6 +159,8 @@ class Session {
 
   private onShare(m: ShareMessage): void {
     const owner = this.owner
+    this.shared?.onShare(m)
+    if (m.kind === 'pages' || m.kind === 'want-pages') return
     if (m.kind === 'call') {
       if (m.to !== this.me || !owner) return
       if (owner.isClosing) return this.channel?.postMessage({ kind: 'not-run', from: this.me, to: m.from, ids: m.calls.map((c) => c.id) } satisfies ShareMessage)

@@ -83,8 +83,11 @@ export function upperBound(keys: Uint8Array[], key: Uint8Array): number {
 
 // ---- reads --------------------------------------------------------------------------------------
 
+/** What a read needs of the tree: loading pages (a reader may watch what it loads). */
+export type PageLoader = Pick<Tree, 'load'>
+
 /** The stored value of `key` under `root`. Cost: O(log n) page loads. */
-export function lookup(t: Tree, root: Ref | null, key: Uint8Array): StoredValue | undefined {
+export function lookup(t: PageLoader, root: Ref | null, key: Uint8Array): StoredValue | undefined {
   if (!root) return undefined
   let n = t.load(root)
   while (!n.leaf) n = t.load(n.kids[upperBound(n.keys, key)]!)
@@ -111,7 +114,7 @@ function kidSpan(n: Node, r: KeyRange): [number, number] {
  * Cost: O(log n + k) page loads for k entries visited.
  */
 export function walk(
-  t: Tree,
+  t: PageLoader,
   root: Ref | null,
   r: KeyRange,
   reverse: boolean,
@@ -120,7 +123,7 @@ export function walk(
   if (root) walkNode(t, root, r, reverse, visit)
 }
 
-function walkNode(t: Tree, ref: Ref, r: KeyRange, reverse: boolean, visit: (k: Uint8Array, v: StoredValue) => boolean): boolean {
+function walkNode(t: PageLoader, ref: Ref, r: KeyRange, reverse: boolean, visit: (k: Uint8Array, v: StoredValue) => boolean): boolean {
   const n = t.load(ref)
   if (n.leaf) {
     const [a, b] = leafSpan(n, r)

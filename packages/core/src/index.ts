@@ -27,3 +27,6 @@ export type { BackupRecord } from './backup.js'
 export type { EncodedOp } from './ops.js'
 export type { KeyRange } from './keys.js'
 export type { TxReader } from './tx.js'
+// readers outside the engine: the browser's shared-memory reads (durability points, published pages)
+export { DurableFeed, type DurableHeads, type SnapshotRoot } from './durable.js'
+export { PagePublisher, type PageSink, type PublishedRoots } from './page-publish.js'

@@ -31,8 +31,10 @@ export class MemoryBlockFile implements BlockFile {
   }
   truncate(size: number): void {
     this.check()
-    if (size > this.buf.length) this.write(this.len, new Uint8Array(size - this.len))
-    else if (size > this.len) this.buf.fill(0, this.len, size)
+    // Bytes past the end are kept zero, so that a later write past a gap reads zeros in the
+    // gap, as a real file does after a truncate.
+    if (size < this.len) this.buf.fill(0, size, this.len)
+    else if (size > this.buf.length) this.write(this.len, new Uint8Array(size - this.len))
     this.len = size
   }
   close(): void {

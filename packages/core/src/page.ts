@@ -20,18 +20,11 @@
 
 import { checksum32 } from './checksum.js'
 import { CorruptionError } from './errors.js'
-import { HEADER_SIZE, Node, Overflow, REF_SIZE, type DiskRef, type Layout, isNode } from './node.js'
+import { HEADER_SIZE, Node, Overflow, REF_SIZE, type DiskRef, type Layout, type Ref, isNode } from './node.js'
 
-export const MAGIC = 0xc0db
-export const enum PageType {
-  Branch = 1,
-  Leaf = 2,
-  OverflowData = 3,
-  OverflowIndex = 4,
-}
-const KEY_OVERFLOW = 1
-const VALUE_OVERFLOW = 2
-export const NO_SLOT = 0xffffffff
+import { KEY_OVERFLOW, MAGIC, NO_SLOT, PageType, VALUE_OVERFLOW } from './page-format.js'
+
+export { KEY_OVERFLOW, MAGIC, NO_SLOT, PageType, VALUE_OVERFLOW }
 
 /** Writes the header fields and the checksum of a filled page. Cost: O(pageSize). */
 export function sealPage(page: Uint8Array, type: PageType, count: number, id: number, gen: number, payload: number): void {
@@ -89,9 +82,11 @@ export type ChainIO = {
 /**
  * Encodes node `n` into `page` (zeroed, pageSize bytes) and seals it. Values and keys that do
  * not fit inline are written to overflow chains through `io`; an inline-able value that was
- * already in a chain keeps its chain. Children must all be on disk. Cost: O(pageSize).
+ * already in a chain keeps its chain. Children must all be on disk, unless `child` says how to
+ * point at one that is not (a page published for shared-memory reads names it by id alone).
+ * Cost: O(pageSize).
  */
-export function encodeNode(n: Node, page: Uint8Array, layout: Layout, io: ChainIO): void {
+export function encodeNode(n: Node, page: Uint8Array, layout: Layout, io: ChainIO, child: (ref: Ref) => DiskRef = diskRef): void {
   const dv = view(page)
   let at = HEADER_SIZE
   const putRef = (r: DiskRef) => {
@@ -136,7 +131,7 @@ export function encodeNode(n: Node, page: Uint8Array, layout: Layout, io: ChainI
       }
     }
   } else {
-    putRef(diskRef(n.kids[0]!))
+    putRef(child(n.kids[0]!))
     for (let i = 0; i < n.keys.length; i++) {
       const k = n.keys[i]!
       const kOver = layout.keyOverflows(k.length, false)
@@ -144,7 +139,7 @@ export function encodeNode(n: Node, page: Uint8Array, layout: Layout, io: ChainI
       dv.setUint16(at + 1, k.length)
       at += 3
       putKey(k, kOver)
-      putRef(diskRef(n.kids[i + 1]!))
+      putRef(child(n.kids[i + 1]!))
     }
   }
   if (at > page.length) throw new Error(`cowdb invariant violated: node ${n.id} encodes to ${at} bytes > page`)

@@ -25,6 +25,7 @@ import { RecordType, encodeRecord, type LogRecord } from './records.js'
 import type { Subscriptions } from './subscriptions.js'
 import type { CommitLog } from './tx.js'
 import type { Commit, SnapshotInfo } from './types.js'
+import { DurableFeed } from './durable.js'
 import type { Wal } from './wal.js'
 
 /** A gc's marking, as writers see it: checkpoints wait for it, and commits can assist it (space.ts). */
@@ -86,6 +87,8 @@ export class Writer {
   onError: (e: Error) => void = () => {}
   /** Hook: a record logged on its own (a snapshot, a branch, a head move, retention) took effect. */
   onLogged: (r: LogRecord) => void = () => {}
+  /** The durability points and the durable state, for readers outside the engine (durable.ts). */
+  readonly durable: DurableFeed
 
   constructor(
     private readonly tree: Tree,
@@ -101,6 +104,7 @@ export class Writer {
     private readonly isClosed: () => boolean,
   ) {
     this.flushed = { roots: catalog.roots(), generation: catalog.generation }
+    this.durable = new DurableFeed(tree, catalog, () => this.flushed)
   }
 
   /**
@@ -406,6 +410,7 @@ export class Writer {
   markFlushed(): void {
     this.flushed = { roots: this.catalog.roots(), generation: this.catalog.generation }
     this.checkpointer.markFlushed()
+    this.durable.passed()
   }
 
   /** The heads as of the last flush (live roots for gc until the next checkpoint). */

@@ -6,6 +6,8 @@ import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { Database, MemoryStorage, prefixRange, readBackup, type Key, type Progress, type Range } from '@cowdb/core'
 import { fromJson, line } from './format.js'
 import { open } from './open.js'
+import { REMOTE_USAGE, remoteOptions, runRemote } from './dbctl-sync.js'
+import { UsageError } from './usage-error.js'
 
 export type Io = { out: (s: string) => void; err: (s: string) => void }
 
@@ -34,9 +36,9 @@ import (creates T if missing) and retention see only its data and its own snapsh
 --db may also name a backup file (from exportBackup() in a browser or dbctl export): it is read
 only, and --snapshot with the backup's snapshot id reads its state.
 Keys: --key takes a string key; --key-json takes any key as JSON (numbers, arrays).
-Values: JSON; {"$bytes": base64}, {"$bigint": "..."}, {"$date": ISO} for other types.`
+Values: JSON; {"$bytes": base64}, {"$bigint": "..."}, {"$date": ISO} for other types.
+${REMOTE_USAGE}`
 
-class UsageError extends Error {}
 
 /** Commands that work on a backup file (opened read only, in memory). */
 const READ_ONLY = new Set(['get', 'scan', 'snapshots', 'diff', 'verify', 'stats', 'metrics', 'export', 'tenants'])
@@ -78,6 +80,7 @@ const options = {
   'keep-for': { type: 'string' },
   'keep-named': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
+  ...remoteOptions,
 } as const
 
 /** Runs dbctl with `argv` (without node and script); returns the exit code. */
@@ -90,7 +93,6 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       io.out(USAGE)
       return cmd || o.help ? 0 : 2
     }
-    if (!o.db) throw new UsageError('--db DIR is required')
     const need = (name: keyof typeof o) => {
       const v = o[name]
       if (v === undefined) throw new UsageError(`${cmd} needs --${name}`)
@@ -100,6 +102,8 @@ export async function main(argv: string[], io: Io = { out: (s) => console.log(s)
       if (o['key-json'] !== undefined) return fromJson(JSON.parse(o['key-json'])) as Key
       return need('key')
     }
+    if (o['sync-url'] !== undefined) return await runRemote(cmd, o, io, key)
+    if (!o.db) throw new UsageError('--db DIR is required')
     const json = (s: string) => {
       try {
         return fromJson(JSON.parse(s))
