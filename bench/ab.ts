@@ -14,7 +14,7 @@ import { dataset, median, prng, type Row } from './measure.ts'
 type NodeApi = { open: (dir: string, opts?: Record<string, unknown>) => Promise<any> }
 
 /** A detached worktree of `ref` with @cowdb/core and @cowdb/node built (kept in the OS temp dir for reuse). */
-function buildAt(root: string, ref: string): string {
+export function buildAt(root: string, ref: string): string {
   const sha = execFileSync('git', ['rev-parse', '--short', ref], { cwd: root, encoding: 'utf8' }).trim()
   const dir = join(tmpdir(), `cowdb-ab-${sha}`)
   if (!existsSync(join(dir, 'packages/node/dist/index.js'))) {

@@ -1,6 +1,7 @@
 // npm run bench: every benchmark, printed as tables with cowdb's ratio to each peer, and written
-// to bench/results/latest.json. Flags: --quick (small sizes), --only node|tenants|soak|sync|browser|peers|shared|ab
-// (peers: only the browser peer tables, Chromium and Firefox; shared: only the reads that never leave the tab).
+// to bench/results/latest.json. Flags: --quick (small sizes), --only node|tenants|soak|batches|space|sync|browser|peers|shared|ab
+// (space: soak, small store and batches; peers: only the browser peer tables, Chromium and Firefox;
+// shared: only the reads that never leave the tab).
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,7 +10,8 @@ import { chromium, type BrowserContext, type Page } from '@playwright/test'
 import { createServer } from 'vite'
 import { nodeBench, snapshotScaling } from './node.ts'
 import { historyBench, subscribeBench } from './history.ts'
-import { soak } from './soak.ts'
+import { smallStore, soak } from './soak.ts'
+import { batchBench } from './batches.ts'
 import { gcBench } from './gc.ts'
 import { valueCodecs } from './values.ts'
 import { levelRows, levelWorkload } from './level.ts'
@@ -123,10 +125,20 @@ if (only === undefined || only === 'sync') {
   print('Sync: throughput, live latency, and a sync after one changed key (server in-process)', await syncBench(quick))
 }
 
-if (only === undefined || only === 'node' || only === 'soak') {
+if (only === undefined || only === 'node' || only === 'soak' || only === 'space') {
   const total = quick ? 100_000 : 1_000_000
   console.log(`\nsoak: ${total} overwrites of 10,000 keys, commits of 10, retention keepLast: 10`)
-  print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept`, await soak(total))
+  print(`Soak: ${total.toLocaleString('en-US')} overwrites of 10,000 keys, last 10 commits kept (the directory: pages, WAL, Meta)`, await soak(total))
+  const smallTotal = quick ? 50_000 : 200_000
+  print('Small store: 2,000 keys, 200,000 overwrites in batches of 100, last 5 commits kept, then close()', [...(await smallStore(2_000, smallTotal)), ...(await smallStore(2_000, smallTotal, 100, 1024))])
+}
+
+if (only === undefined || only === 'node' || only === 'batches' || only === 'space') {
+  const n = quick ? 10_000 : 100_000
+  console.log(`\nbatches: bulk load of ${n} keys and random batches into ${quick ? 100_000 : 1_000_000} keys, cowdb vs lmdb, rounds alternating`)
+  // the main of issue #16's start (its codec included), before the leaner write path
+  const ref = args.includes('--batches-ref') ? args[args.indexOf('--batches-ref') + 1]! : '2c34dae'
+  print('Node: the write path for batches (keys/s beside lmdb; bytes allocated per key)', await batchBench(root, n, quick ? 100_000 : 1_000_000, quick ? 3 : 7, ref))
 }
 
 if (only === undefined || only === 'browser' || only === 'peers' || only === 'shared') {

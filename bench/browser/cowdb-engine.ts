@@ -11,7 +11,7 @@ export function cowdbEngine(store: 'opfs' | 'indexeddb'): Engine {
   let snapshotId = ''
   const files = async () => {
     const s = await db.stats()
-    return { pages: s.fileBytes, wal: s.walBytes }
+    return { pages: s.fileBytes, wal: s.walFileBytes } // the WAL file, not only its records
   }
   return {
     version: store === 'opfs' ? 'cowdb (workspace source)' : 'cowdb, IndexedDB page store (workspace source)',
@@ -24,8 +24,16 @@ export function cowdbEngine(store: 'opfs' | 'indexeddb'): Engine {
     },
     settle: () => db.checkpoint(),
     compact: async () => void (await db.compact()),
-    // every cowdb commit is durable (WAL write + flush, or its IndexedDB batch, before the promise settles)
-    commit: async (key, value) => void (await db.put(key, value)),
+    async closeAndReopen() {
+      const t = performance.now()
+      await db.close()
+      const ms = performance.now() - t
+      db = await openEngine(name, { store })
+      return ms
+    },
+    // durable: the WAL write + flush (or its IndexedDB batch) before the promise settles; relaxed:
+    // settles before the flush, which follows within relaxedFlushMs (100 ms)
+    commit: async (key, value, durability) => void (await db.put(key, value, durability === 'relaxed' ? { durability: 'relaxed' } : undefined)),
     get: (key) => db.get(key),
     getMany: (keys) => db.getMany(keys),
     scan: async (from, limit) => (await db.scan({ gte: from, limit })).length,

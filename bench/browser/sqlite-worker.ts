@@ -76,6 +76,20 @@ async function sqliteEngine(): Promise<Engine> {
       put.bind(1, key).bind(2, value).stepReset()
     },
     compact: () => void db.exec('VACUUM'),
+    async closeAndReopen() {
+      for (const s of [put, get, scan]) s.finalize()
+      const t = performance.now()
+      db.close()
+      const ms = performance.now() - t
+      db = new pool.OpfsSAHPoolDb(file)
+      pickJournal(db)
+      sync = undefined
+      setSync('durable')
+      put = db.prepare('INSERT OR REPLACE INTO kv(k, v) VALUES (?, ?)')
+      get = db.prepare('SELECT v FROM kv WHERE k = ?')
+      scan = db.prepare('SELECT k, v FROM kv WHERE k >= ? ORDER BY k LIMIT ?')
+      return ms
+    },
     get: getOne,
     getMany(keys) {
       db.exec('BEGIN') // one read transaction, like the other engines' batched reads

@@ -13,7 +13,7 @@ import { describe, expect, it } from 'vitest'
 import { idbCompare } from '../test/idb-order.js'
 import { anyKey, binaryKey, stringKey } from '../test/key-arbitraries.js'
 import { checkTree, cmpBytes, memTree, valueBytes, writeTree } from '../test/tree-harness.js'
-import { buildSorted, countRange, insert, lookup, removeRange, remove, shortestSeparator, walk, type StoredValue, type Tree } from './btree.js'
+import { BUILD_FILL, buildSorted, countRange, insert, lookup, removeRange, remove, shortestSeparator, walk, type StoredValue, type Tree } from './btree.js'
 import { decodeKey, encodeKey, type KeyRange } from './keys.js'
 import type { Ref } from './node.js'
 import type { Key } from './types.js'
@@ -413,8 +413,9 @@ describe('removeRange regressions', () => {
     const after = checkTree(t, root)
     expect(after.entries.length).toBe(200)
     console.log(`removeRange of ${n - 200} of ${n} keys: ${read} page reads, tree of ${before.pages} pages, depth ${before.depth}`)
-    // Each level: the two boundary children and up to two siblings for mending.
-    expect(read).toBeLessThanOrEqual(4 * (before.depth + 1))
+    // Each level: the two boundary children and up to two siblings for mending, and a merge
+    // that overflows may read one more (18 reads here with pages built 90% full).
+    expect(read).toBeLessThanOrEqual(5 * (before.depth + 1))
   })
 })
 
@@ -469,7 +470,7 @@ describe(`separators and bulk loading (seed ${SEED})`, () => {
     )
   })
 
-  it('buildSorted: the entries in order, every invariant, pages filled to about 85% but the last of each level', () => {
+  it('buildSorted: the entries in order, every invariant, pages filled to BUILD_FILL but the last of each level', () => {
     fc.assert(
       fc.property(fc.constantFrom(512, 1024, 4096, 65536), fc.integer({ min: 0, max: 3000 }), fc.constantFrom(0, 20, 300), fc.constantFrom('', 'p/'.repeat(200)), (ps, n, vlen, prefix) => {
         const { tree: t } = memTree(ps)
@@ -485,7 +486,7 @@ describe(`separators and bulk loading (seed ${SEED})`, () => {
         shape.entries.forEach(([k, v], i) => {
           if (cmpBytes(k, keys[i]!) !== 0 || v !== vals[i]) throw new Error(`entry ${i} differs`)
         })
-        const fill = Math.floor(ps * 0.85)
+        const fill = Math.floor(ps * BUILD_FILL)
         shape.levels.forEach((level, depth) =>
           level.forEach((node, i) => {
             if (node.size > fill) expect.fail(`level ${depth}, node ${i}: ${node.size} bytes, over the ${fill}-byte fill`)

@@ -103,6 +103,31 @@ export function bytesKey(b: Uint8Array): string {
   return s
 }
 
+/** Hands out zeroed byte ranges; a batch encodes its keys and values into shared ones (see Slab). */
+export type Alloc = (bytes: number) => Uint8Array
+
+/**
+ * Zeroed byte ranges cut from shared chunks: a batch's keys and values, encoded into a few
+ * large buffers instead of one buffer (and one ArrayBuffer object) each. A range stays valid as
+ * long as anything holds it, and keeps its chunk alive meanwhile. Cost: O(1) per range.
+ */
+export class Slab {
+  private chunk = new Uint8Array(0)
+  private used = 0
+  constructor(private readonly chunkBytes = 64 * 1024) {}
+
+  readonly alloc: Alloc = (bytes) => {
+    if (bytes > this.chunkBytes / 4) return new Uint8Array(bytes) // big ones on their own
+    if (this.used + bytes > this.chunk.length) {
+      this.chunk = new Uint8Array(this.chunkBytes)
+      this.used = 0
+    }
+    const out = this.chunk.subarray(this.used, this.used + bytes)
+    this.used += bytes
+    return out
+  }
+}
+
 /** Byte-equality. Cost: O(bytes). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false

@@ -462,6 +462,11 @@ export class Catalog {
     this.dead.without(slots)
   }
 
+  /** After compaction: pages in deadlists follow their copies; the other `freed` slots leave them. Cost: O(deadlist entries). */
+  relocated(moves: Map<number, number>, freed: Set<number>): void {
+    this.dead.relocate(moves, freed)
+  }
+
   /** Pages waiting in deadlists. */
   get deadCount(): number {
     return this.dead.size

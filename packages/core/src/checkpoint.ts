@@ -48,7 +48,8 @@ export class Checkpointer {
     private readonly wal: Wal,
     private readonly catalog: Catalog,
     meta: Meta,
-    private readonly walSizeLimit: number,
+    /** Bytes the WAL file may keep after a checkpoint (space.ts adapts it to the store's size). */
+    private readonly walSizeLimit: () => number,
     private readonly failpoints?: Failpoints,
   ) {
     this.saved = meta
@@ -165,7 +166,7 @@ export class Checkpointer {
     const dead = this.pendingDead
     this.pendingDead = []
     this.flushedMark = { free: 0, dead: 0 }
-    this.wal.restart(meta.walSalt!, this.walSizeLimit)
+    this.wal.restart(meta.walSalt!, this.walSizeLimit())
     this.checkpoints++
     this.duration.observe((now() - started) / 1000)
     this.onCheckpointed(dead)

@@ -120,10 +120,10 @@ describe('Database basics', () => {
 
   it('deleteRange drops whole subtrees without visiting them', async () => {
     const { db } = await fresh({ pageSize: 1024 })
-    await db.batch(Array.from({ length: 20_000 }, (_, i) => ({ type: 'put' as const, key: key(i), value: i })))
+    await db.batch(Array.from({ length: 25_000 }, (_, i) => ({ type: 'put' as const, key: key(i), value: i })))
     await db.checkpoint()
     const before = await db.stats()
-    await db.deleteRange({ gte: key(1000), lt: key(19_000) })
+    await db.deleteRange({ gte: key(1000), lt: key(24_000) })
     const after = await db.stats()
     const loads = after.cacheHits + after.cacheMisses - before.cacheHits - before.cacheMisses
     expect(before.pagesLive).toBeGreaterThan(500)

@@ -91,7 +91,7 @@ export class Database extends EventTarget implements DatabaseApi {
     this.sameValue = storedEqual((o) => this.pager.readChain(o, o.length))
     this.catalog = new Catalog(this.tree, meta, opts.retention, opts.now ?? Date.now)
     this.applier = new Applier(this.tree, this.catalog, this.subs, this.commitLog, this.sameValue, opts.failpoints)
-    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, times.walSizeLimit, opts.failpoints)
+    this.checkpointer = new Checkpointer(storage, this.pager, this.wal, this.catalog, meta, () => this.space_.pacing.walKeepBytes(), opts.failpoints)
     this.writer = new Writer(this.tree, this.wal, this.catalog, this.applier, this.checkpointer, this.subs, this.commitLog, times, check, isClosed)
     this.space_ = new Space(this.tree, this.pager, this.wal, this.catalog, this.writer, this.checkpointer, times, check, isClosed)
     this.tenants_ = new Tenants({ catalog: this.catalog, tree: this.tree, writer: this.writer, pageSize: () => this.pager.pageSize, labels: opts.tenantLabels ?? TENANT_LABELS, check })
@@ -535,8 +535,8 @@ export class Database extends EventTarget implements DatabaseApi {
   async stats(): Promise<Stats> {
     this.check()
     return {
-      ...this.pager.stats(), ...this.catalog.stats(), ...this.checkpointer.stats(),
-      fileBytes: this.storage.pages.size(), walBytes: this.wal.offset, rootUpdates: this.applier.rootUpdates, commits: this.applier.commits, gcRuns: this.space_.gcRuns,
+      ...this.pager.stats(), ...this.catalog.stats(), ...this.checkpointer.stats(), ...this.space_.stats(),
+      fileBytes: this.storage.pages.size(), walBytes: this.wal.offset, walFileBytes: this.wal.file.size(), rootUpdates: this.applier.rootUpdates, commits: this.applier.commits,
       backgroundErrors: this.writer.backgroundErrors + this.space_.backgroundErrors + this.deliveryErrors,
       recoveredRecords: this.recovery.records, recoveredTornTail: this.recovery.tornTail,
     }

@@ -32,6 +32,16 @@ describe('DeadLists', () => {
     expect(d.release('main', 5)).toEqual([])
   })
 
+  it('after compaction, an entry follows its page to the copy; slots freed without a copy leave', () => {
+    const d = new DeadLists()
+    d.retain('main', 5)
+    d.died('main', { slot: 7, born: 1, died: 9 })
+    d.died('main', { slot: 8, born: 1, died: 9 })
+    d.died('main', { slot: 9, born: 1, died: 9 })
+    d.relocate(new Map([[7, 3]]), new Set([7, 8]))
+    expect(d.release('main', 5).sort()).toEqual([3, 9])
+  })
+
   it('never frees a slot a gc already freed', () => {
     const d = new DeadLists()
     d.retain('main', 5)

@@ -110,9 +110,22 @@ export class DeadLists {
 
   /** After a gc: the slots it freed leave every group (they must never be freed twice). Cost: O(entries). */
   without(freed: Set<number>): void {
+    this.relocate(new Map(), freed)
+  }
+
+  /**
+   * After compaction: a page moved to `moves.get(slot)` is held by the same roots there; the
+   * other slots in `gone` were freed and leave every group. Cost: O(entries).
+   */
+  relocate(moves: Map<number, number>, gone: Set<number>): void {
     for (const h of this.heads.values()) {
       for (const [gen, group] of h.groups) {
-        const kept = group.filter((d) => !freed.has(d.slot))
+        const kept: Dead[] = []
+        for (const d of group) {
+          const to = moves.get(d.slot)
+          if (to !== undefined) kept.push({ ...d, slot: to })
+          else if (!gone.has(d.slot)) kept.push(d)
+        }
         if (kept.length) h.groups.set(gen, kept)
         else h.groups.delete(gen)
       }

@@ -18,6 +18,7 @@
 // escape keeps "a" < "a\0" < "a\x01".
 
 import type { Key, Range } from './types.js'
+import type { Alloc } from './bytes.js'
 
 /** An encoded key range; a missing bound is open. */
 export type KeyRange = { lo?: Uint8Array; loInclusive: boolean; hi?: Uint8Array; hiInclusive: boolean }
@@ -160,9 +161,14 @@ function describe(key: unknown): string {
 
 /** Encodes a key; throws TypeError naming the problem. Cost: O(key size). */
 export function encodeKey(key: Key): Uint8Array {
+  return encodeKeyWith(key, undefined)
+}
+
+/** encodeKey into a range from `alloc` (a batch's shared buffers, bytes.ts Slab). Cost: O(key size). */
+export function encodeKeyWith(key: Key, alloc: Alloc | undefined): Uint8Array {
   if (typeof key === 'string' && key.length <= MAX_KEY_BYTES - 3) {
     // Fast path: a string with no 0x00 and no non-ASCII needs no escaping.
-    const out = new Uint8Array(key.length + 3)
+    const out = alloc ? alloc(key.length + 3) : new Uint8Array(key.length + 3)
     out[0] = STRING
     let i = 0
     for (; i < key.length; i++) {
@@ -180,7 +186,10 @@ export function encodeKey(key: Key): Uint8Array {
     const w = new KeyWriter(shared ? scratch : new Uint8Array(64))
     write(w, key, 0, [])
     if (w.n > MAX_KEY_BYTES) throw tooLong(w.n)
-    return w.buf.slice(0, w.n)
+    if (!alloc) return w.buf.slice(0, w.n)
+    const out = alloc(w.n)
+    out.set(w.buf.subarray(0, w.n))
+    return out
   } finally {
     if (shared) scratchBusy = false
   }

@@ -81,6 +81,8 @@ export function engineMetrics(s: Stats, newestSnapshot: number, h: { gc: Histogr
     { name: 'cow_snapshots', help: 'Named snapshots retained.', type: 'gauge', value: Number(s.namedSnapshots ?? s.snapshots) },
     { name: 'cow_history_entries', help: 'Undo history entries retained (automatic snapshots, one per commit).', type: 'gauge', value: Number(s.historyEntries ?? 0) },
     { name: 'cow_pages_in_deadlists', help: 'Pages copied away that retained roots still reach, freed when those roots go.', type: 'gauge', value: Number(s.pagesInDeadlists ?? 0) },
+    { name: 'cow_compaction_steps_total', help: 'Compaction steps (each moves up to 1,024 live pages from the top of the pages file into free slots below).', type: 'counter', value: Number(s.compactions ?? 0) },
+    { name: 'cow_pages_relocated_total', help: 'Pages compaction copied to lower slots.', type: 'counter', value: Number(s.pagesRelocated ?? 0) },
     { name: 'cow_commit_duration_seconds', help: 'Commit latency, from call to durable.', type: 'histogram', hist: h.commit },
     { name: 'cow_checkpoint_duration_seconds', help: 'Checkpoint duration.', type: 'histogram', hist: h.checkpoint },
     { name: 'cow_background_errors_total', help: 'Background failures (checkpoints, gc, event delivery), each retried or reported.', type: 'counter', value: Number(s.backgroundErrors ?? 0) },

@@ -1,27 +1,35 @@
 // Validated, encoded write operations, and their binary form in WAL commit records.
 
-import { ByteReader, ByteWriter } from './bytes.js'
+import { ByteReader, ByteWriter, Slab } from './bytes.js'
 import type { KeyRange } from './keys.js'
-import { encodeKey, encodeRange } from './keys.js'
+import { encodeKeyWith, encodeRange } from './keys.js'
 import type { Op, Range } from './types.js'
-import { encodeValue } from './values.js'
+import { encodeValueWith } from './values.js'
 
 export type EncodedOp =
   | { type: 'put'; key: Uint8Array; value: Uint8Array }
   | { type: 'delete'; key: Uint8Array }
   | { type: 'deleteRange'; range: KeyRange }
 
-/** Validates and encodes user ops; throws TypeError naming the bad one, before anything is written. */
+/** Batches with this many ops encode their keys and values into shared buffers. */
+const SLAB_OPS = 64
+
+/**
+ * Validates and encodes user ops; throws TypeError naming the bad one, before anything is
+ * written. A big batch's keys and values go into shared buffers (Slab): one typed-array view
+ * each, not a buffer each. Cost: O(bytes).
+ */
 export function encodeOps(ops: Op[]): EncodedOp[] {
   if (!Array.isArray(ops)) throw new TypeError('cowdb: batch() takes an array of ops')
+  const alloc = ops.length >= SLAB_OPS ? new Slab().alloc : undefined
   return ops.map((op, i) => {
     if (op === null || typeof op !== 'object') throw new TypeError(`cowdb: op ${i} is not an object`)
     try {
       if (op.type === 'put') {
         if (!('value' in op)) throw new TypeError('put needs a value')
-        return { type: 'put', key: encodeKey(op.key), value: encodeValue(op.value) }
+        return { type: 'put', key: encodeKeyWith(op.key, alloc), value: encodeValueWith(op.value, alloc) }
       }
-      if (op.type === 'delete') return { type: 'delete', key: encodeKey(op.key) }
+      if (op.type === 'delete') return { type: 'delete', key: encodeKeyWith(op.key, alloc) }
       throw new TypeError(`unknown op type ${JSON.stringify((op as { type: unknown }).type)} (use 'put' or 'delete')`)
     } catch (e) {
       if (e instanceof TypeError && ops.length > 1) throw new TypeError(`cowdb: op ${i}: ${e.message.replace(/^cowdb: /, '')}`)
@@ -43,11 +51,15 @@ const DELETE_RANGE = 3
 /** The WAL body of a commit. Cost: O(bytes). */
 export function writeOps(ops: EncodedOp[], prefix?: (w: ByteWriter) => void): Uint8Array {
   let bytes = 64
-  for (const op of ops) bytes += op.type === 'put' ? 9 + op.key.length + op.value.length : 64
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    bytes += op.type === 'put' ? 9 + op.key.length + op.value.length : 64
+  }
   const w = new ByteWriter(bytes)
   prefix?.(w)
   w.u32(ops.length)
-  for (const op of ops) {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
     if (op.type === 'put') w.u8(PUT).bytes(op.key).bytes(op.value)
     else if (op.type === 'delete') w.u8(DELETE).bytes(op.key)
     else {

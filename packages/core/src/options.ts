@@ -8,7 +8,8 @@ export const DEFAULT_CACHE_BYTES = 64 * 1024 * 1024
 export const WAL_CHECKPOINT_BYTES = 8 * 1024 * 1024
 export const CHECKPOINT_DELAY_MS = 1000
 const RELAXED_FLUSH_MS = 100
-const WAL_SIZE_LIMIT = 1024 * 1024
+/** Most bytes the WAL file keeps after a checkpoint unless walSizeLimit is given (pacing.ts derives less for a small store). */
+export const WAL_SIZE_LIMIT = 1024 * 1024
 /** A commit this large is made durable by a checkpoint (shadow paging), not by the WAL. */
 export const LARGE_COMMIT_BYTES = 1024 * 1024
 const SCAN_DEFAULT_LIMIT = 1000
@@ -16,7 +17,7 @@ const SCAN_DEFAULT_LIMIT = 1000
 export const PROGRESS_EVERY = 8192
 
 export type DatabaseOptions = OpenOptions & {
-  /** WAL bytes that trigger a checkpoint. */
+  /** WAL bytes that trigger a checkpoint, fixed. Unset: paced by the store's size, at most 8 MiB (space.ts). */
   walCheckpointBytes?: number
   /** Commits with more key+value bytes than this skip the WAL and commit by checkpoint. */
   largeCommitBytes?: number
@@ -30,13 +31,16 @@ export type DatabaseOptions = OpenOptions & {
 }
 
 /** The writer's and the background work's timing, with defaults filled in. */
-export function timing(opts: DatabaseOptions): { walCheckpointBytes: number; checkpointDelayMs: number; largeCommitBytes: number; relaxedFlushMs: number; walSizeLimit: number } {
+export function timing(opts: DatabaseOptions): { walCheckpointBytes: number; adaptiveCheckpoints: boolean; checkpointDelayMs: number; largeCommitBytes: number; relaxedFlushMs: number; walSizeLimit: number | undefined } {
   return {
     walCheckpointBytes: opts.walCheckpointBytes ?? WAL_CHECKPOINT_BYTES,
+    // without a fixed threshold, checkpoints are paced by the store's size (space.ts)
+    adaptiveCheckpoints: opts.walCheckpointBytes === undefined,
     checkpointDelayMs: opts.checkpointDelayMs ?? CHECKPOINT_DELAY_MS,
     largeCommitBytes: opts.largeCommitBytes ?? LARGE_COMMIT_BYTES,
     relaxedFlushMs: opts.relaxedFlushMs ?? RELAXED_FLUSH_MS,
-    walSizeLimit: opts.walSizeLimit ?? WAL_SIZE_LIMIT,
+    // unset: derived from the store's size (pacing.ts)
+    walSizeLimit: opts.walSizeLimit,
   }
 }
 

@@ -51,7 +51,9 @@ describe('PagePublisher', () => {
   })
 
   it('hands over at most its budget per call, root first; a reader missing the rest gets them by warming', async () => {
-    const { db, pages, publisher, head } = await setup()
+    // a fixed checkpoint threshold: no checkpoint paced by the store's size (pacing.ts) writes the
+    // batch's pages out first, so they are all new in memory at the flush
+    const { db, pages, publisher, head } = await setup({ walCheckpointBytes: 1 << 30 })
     await db.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: i, value: `value ${i}` })))
     const root = head()
     expect(pages.size).toBe(64)

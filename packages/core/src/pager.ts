@@ -18,6 +18,9 @@ import {
 } from './page.js'
 import type { BlockFile } from './store.js'
 
+/** Pages per chunk of the staging arena at most (256 KiB of 4 KiB pages: a write per chunk at most). */
+const STAGE_CHUNK_PAGES = 64
+
 export type PagerCounters = { pagesRead: number; pagesWritten: number; pagesCreated: number }
 
 export class Pager implements ChainIO {
@@ -33,6 +36,10 @@ export class Pager implements ChainIO {
   gen = 0
   /** Pages staged by the current write batch, by slot. */
   private staged = new Map<number, Uint8Array>()
+  /** Where staged pages are encoded: chunks of STAGE_CHUNK_PAGES pages, so pages that get
+   * adjacent slots are adjacent in memory too and are written without a copy. */
+  private arena = new Uint8Array(0)
+  private arenaUsed = 0
   readonly counters: PagerCounters = { pagesRead: 0, pagesWritten: 0, pagesCreated: 0 }
 
   constructor(
@@ -149,12 +156,32 @@ export class Pager implements ChainIO {
     return s !== undefined ? s : this.slotCount++
   }
 
-  /** Writes node `n` (whose children are all on disk) to a new slot. Cost: O(pageSize). */
+  /**
+   * Writes node `n` (whose children are all on disk) to a new slot; its overflow chains get the
+   * slots after it. Cost: O(pageSize).
+   */
   writeNode(n: Node): void {
-    const page = new Uint8Array(this.pageSize)
+    const page = this.pageBuffer()
+    const slot = this.allocate()
     encodeNode(n, page, this.layout, this)
-    n.slot = this.allocate()
-    this.stage(n.slot, page)
+    n.slot = slot
+    this.stage(slot, page)
+  }
+
+  /**
+   * A zeroed page to stage, cut from the current chunk (a page each was a 4 KiB ArrayBuffer
+   * each, then copied again into a run to write: 7% and 4% of a bulk load's profile).
+   */
+  private pageBuffer(): Uint8Array {
+    if (this.arenaUsed + this.pageSize > this.arena.length) {
+      // chunks double from one page: a checkpoint of a few pages allocates no more than those
+      const pages = Math.min(STAGE_CHUNK_PAGES, Math.max(1, this.staged.size))
+      this.arena = new Uint8Array(this.pageSize * pages)
+      this.arenaUsed = 0
+    }
+    const page = this.arena.subarray(this.arenaUsed, this.arenaUsed + this.pageSize)
+    this.arenaUsed += this.pageSize
+    return page
   }
 
   /** Writes bytes to a new overflow chain and returns its first page. Cost: O(length). */
@@ -162,7 +189,7 @@ export class Pager implements ChainIO {
     const room = this.pageSize - HEADER_SIZE
     const data: DiskRef[] = []
     for (let at = 0; at < bytes.length || data.length === 0; at += room) {
-      const page = new Uint8Array(this.pageSize)
+      const page = this.pageBuffer()
       const part = bytes.subarray(at, at + room)
       page.set(part, HEADER_SIZE)
       const ref = { slot: this.allocate(), id: this.newId() }
@@ -175,7 +202,7 @@ export class Pager implements ChainIO {
     let next: DiskRef | null = null
     for (let end = data.length; end > 0; end -= cap) {
       const start = Math.max(0, end - cap)
-      const page = new Uint8Array(this.pageSize)
+      const page = this.pageBuffer()
       const ref = { slot: this.allocate(), id: this.newId() }
       encodeIndexPage(page, ref.id, this.gen, next, data.slice(start, end))
       this.stage(ref.slot, page)
@@ -201,8 +228,9 @@ export class Pager implements ChainIO {
   }
 
   /**
-   * Writes every staged page, coalescing runs of adjacent slots into one write, then flushes the
-   * file (unless `flush` is false: the caller flushes before anything durable names the pages).
+   * Writes every staged page, each run of adjacent slots in one write (a run longer than a chunk:
+   * one write per chunk, without a copy), then flushes the file (unless `flush` is false: the
+   * caller flushes before anything durable names the pages).
    * On failure (e.g. quota) the slots go back to the free list and nothing is half-adopted.
    * Cost: O(staged pages) bytes written, one flush.
    */
@@ -212,16 +240,45 @@ export class Pager implements ChainIO {
       for (let i = 0; i < slots.length; ) {
         let j = i + 1
         while (j < slots.length && slots[j] === slots[j - 1]! + 1) j++
-        const run = new Uint8Array((j - i) * this.pageSize)
-        for (let k = i; k < j; k++) run.set(this.staged.get(slots[k]!)!, (k - i) * this.pageSize)
-        this.file.write(slots[i]! * this.pageSize, run)
+        // a long run goes chunk by chunk, each a view (one write per 256 KiB, no copy); a short
+        // one that spans chunks is copied into one buffer (one write)
+        for (let k = i; k < j; ) {
+          const first = this.staged.get(slots[k]!)!
+          let m = k + 1
+          while (m < j && this.follows(this.staged.get(slots[m]!)!, first, m - k)) m++
+          if (m < j && j - i <= STAGE_CHUNK_PAGES) m = j
+          this.file.write(slots[k]! * this.pageSize, this.runBytes(slots, k, m))
+          k = m
+        }
         this.counters.pagesWritten += j - i
         i = j
       }
       if (flush) this.file.flush()
     } finally {
-      this.staged.clear()
+      this.clearStaged()
     }
+  }
+
+  /** Whether `page` lies `k` pages after `first` in the same chunk. */
+  private follows(page: Uint8Array, first: Uint8Array, k: number): boolean {
+    return page.buffer === first.buffer && page.byteOffset === first.byteOffset + k * this.pageSize
+  }
+
+  /** The staged pages of slots[i, j) as one buffer: a view when they lie side by side, else a copy. */
+  private runBytes(slots: number[], i: number, j: number): Uint8Array {
+    const first = this.staged.get(slots[i]!)!
+    let side = true
+    for (let k = i + 1; k < j && side; k++) side = this.follows(this.staged.get(slots[k]!)!, first, k - i)
+    if (side) return new Uint8Array(first.buffer, first.byteOffset, (j - i) * this.pageSize)
+    const run = new Uint8Array((j - i) * this.pageSize)
+    for (let k = i; k < j; k++) run.set(this.staged.get(slots[k]!)!, (k - i) * this.pageSize)
+    return run
+  }
+
+  private clearStaged(): void {
+    this.staged.clear()
+    this.arena = new Uint8Array(0) // the next batch starts a new chunk; this one goes with its pages
+    this.arenaUsed = 0
   }
 
   /** The allocator's state, to roll back to if a write batch fails. Cost: O(free slots). */
@@ -231,7 +288,7 @@ export class Pager implements ChainIO {
 
   /** Rolls the allocator back (the batch's pages were never adopted by any root). */
   restoreAllocator(s: { free: number[]; slotCount: number; nextId: number }): void {
-    this.staged.clear()
+    this.clearStaged()
     this.free = s.free
     this.slotCount = s.slotCount
   }

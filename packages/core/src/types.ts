@@ -67,7 +67,7 @@ export type OpenOptions = {
   durability?: Durability
   /** With relaxed durability: the longest a resolved write waits for its flush. Default 100 ms. */
   relaxedFlushMs?: number
-  /** Bytes the WAL file may keep after a checkpoint (as SQLite's journal_size_limit); it is emptied at close. Default 1 MiB. */
+  /** Bytes the WAL file may keep after a checkpoint (as SQLite's journal_size_limit); it is emptied at close. Default: a quarter of the live pages' bytes, at most 1 MiB (docs/architecture.md, "Checkpoint pacing"). */
   walSizeLimit?: number
   /** Byte budget of the decoded page cache. Default 64 MiB. */
   cacheBytes?: number
@@ -90,6 +90,8 @@ export type Stats = {
   pagesFree: number
   fileBytes: number
   walBytes: number
+  /** Size of the WAL file: walBytes, or more when it keeps room from an earlier cycle (up to walSizeLimit after a checkpoint; 0 after close). */
+  walFileBytes: number
   snapshots: number
   cacheHits: number
   cacheMisses: number

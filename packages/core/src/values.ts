@@ -20,6 +20,7 @@ import { encodeTagged } from './values-encode.js'
 import { shortPath, Unstorable } from './values-unstorable.js'
 import { BadValueBytes, decodeTagged } from './values-decode.js'
 import { copyBytes } from './values-utf8.js'
+import type { Alloc } from './bytes.js'
 
 /**
  * Serializes a value. Throws TypeError for a top-level undefined (delete the key instead) and
@@ -27,9 +28,17 @@ import { copyBytes } from './values-utf8.js'
  * stored as its bytes behind one format byte. Cost: O(size of the value).
  */
 export function encodeValue(value: unknown): Uint8Array {
+  return encodeValueWith(value, undefined)
+}
+
+/**
+ * encodeValue, with a plain Uint8Array's bytes written into a range from `alloc` (a batch's
+ * shared buffers, bytes.ts Slab); other values get their own buffer from the codec. Cost: O(size).
+ */
+export function encodeValueWith(value: unknown, alloc: Alloc | undefined): Uint8Array {
   if (value === undefined) throw new TypeError('cowdb: undefined is not a storable value (use delete)')
   if (value instanceof Uint8Array && value.length > 0 && Object.getPrototypeOf(value) === Uint8Array.prototype && isPlainBuffer(value.buffer)) {
-    const out = new Uint8Array(value.length + 1)
+    const out = alloc ? alloc(value.length + 1) : new Uint8Array(value.length + 1)
     out[0] = FORMAT_V1_BYTES
     out.set(value, 1)
     return out

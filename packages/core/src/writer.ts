@@ -32,6 +32,8 @@ import type { Wal } from './wal.js'
 export interface MarkingGate {
   readonly marking: Promise<void> | null
   assist(walFull: boolean): void
+  /** Whether the store's size calls for a checkpoint before the WAL reaches walCheckpointBytes (space.ts). */
+  checkpointDue(): boolean
 }
 
 export type WriterOptions = {
@@ -43,8 +45,8 @@ export type WriterOptions = {
   largeCommitBytes: number
   /** The longest a relaxed commit waits for its flush. */
   relaxedFlushMs: number
-  /** Bytes the WAL file may keep after a checkpoint. */
-  walSizeLimit: number
+  /** Bytes the WAL file may keep after a checkpoint, as given at open (unset: pacing.ts derives it). */
+  walSizeLimit: number | undefined
 }
 
 type TurnOptions = { flushFirst?: boolean; front?: boolean; checkpoint?: boolean }
@@ -61,7 +63,7 @@ const WAL_HARD_LIMIT = 8
 
 export class Writer {
   /** Set once by the Database: the gc whose marking checkpoints wait for. */
-  gate: MarkingGate = { marking: null, assist: () => {} }
+  gate: MarkingGate = { marking: null, assist: () => {}, checkpointDue: () => false }
   readonly commitLatency = new Histogram(LATENCY_BUCKETS)
   /** Writers that arrived during a checkpoint, in call order (see inTurn). */
   private turns: (() => void)[] = []
@@ -308,8 +310,9 @@ export class Writer {
   }
 
   private afterFlush(): void {
-    this.gate.assist(this.wal.offset >= this.opts.walCheckpointBytes)
-    if (this.wal.offset >= this.opts.walCheckpointBytes && !this.checkpointError) {
+    const due = this.wal.offset >= this.opts.walCheckpointBytes || this.gate.checkpointDue()
+    this.gate.assist(due)
+    if (due && !this.checkpointError) {
       this.backgroundCheckpoint()
       return
     }
@@ -453,6 +456,11 @@ export class Writer {
     return run
   }
 
+  /** Whether a checkpoint runs now. */
+  get checkpointRunning(): boolean {
+    return this.checkpointing !== null
+  }
+
   /** Resolves once no checkpoint runs. Not in line with writers: only gc and compact, whose order is free, use it. */
   async checkpointIdle(): Promise<void> {
     while (this.checkpointing) await this.checkpointing.catch(() => {})
@@ -472,6 +480,9 @@ function commitRecord(stamp: Stamp, ops: EncodedOp[], snap: Snap | undefined): L
 
 function opsBytes(ops: EncodedOp[]): number {
   let n = 0
-  for (const op of ops) n += op.type === 'put' ? op.key.length + op.value.length : 16
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!
+    n += op.type === 'put' ? op.key.length + op.value.length : 16
+  }
   return n
 }
