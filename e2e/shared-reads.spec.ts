@@ -26,7 +26,7 @@ test('reads racing writes, checkpoints, gc, compaction and eviction return a sta
   const r = await page.evaluate(([seed]) => (window as any).raceProperty(seed, 12), [SEED])
   expect(r.failure ?? '').toBe('')
   expect(r.ok).toBe(true)
-  expect(r.reads).toBeGreaterThan(3000)
+  expect(r.reads).toBeGreaterThanOrEqual(12 * 300) // every run reads at least 300 times (READS_PER_RUN)
   expect(r.hits).toBeGreaterThan(r.reads / 5) // many reads never left the tab...
   expect(r.misses).toBeGreaterThan(0) // ...and the others went to the worker
 })
