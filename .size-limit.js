@@ -17,7 +17,7 @@ export default [
     path: 'packages/browser/dist/index.js',
     import: '{ openDB }',
     gzip: true,
-    limit: '14 kB',
+    limit: '14.5 kB', // 13.9 kB before the leaner batch path (issue #16: keys encoded into a batch's shared buffers) made it 14.1
     modifyEsbuildConfig: lazyChunkApart,
   },
   {
@@ -31,7 +31,7 @@ export default [
     name: '@cowdb/browser worker: dist/worker.js (the engine, idb, the value codec)',
     path: 'packages/browser/dist/worker.js',
     gzip: true,
-    limit: '55 kB', // 48 kB before tenants (issue #19), which add 3.6 kB; shared-memory reads (publisher, shared-cache, page-publish, the followers' mirror) add 3.1 kB
+    limit: '60 kB', // 48 kB before tenants (issue #19), which add 3.6 kB; shared-memory reads (publisher, shared-cache, page-publish, the followers' mirror) add 3.1 kB; stepped compaction, pacing and the batch sort (issue #16) 2.9 kB
     modifyEsbuildConfig: esm,
   },
 ]

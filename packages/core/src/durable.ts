@@ -14,14 +14,19 @@ import { MAIN } from './heads.js'
 import type { DiskRef, Layout, Node, Ref } from './node.js'
 import type { BlockFile } from './store.js'
 
-/** The heads (by name) and the generation as of the last durability point. */
+/** The heads (by name) and the generation as of the last durability point. @internal */
 export type DurableHeads = { readonly roots: ReadonlyMap<string, Ref | null>; readonly generation: number }
-/** A snapshot's root (named or history). */
+/** A snapshot's root (named or history). @internal */
 export type SnapshotRoot = { readonly id: string; readonly root: Ref | null; readonly generation: number }
 
 /** Each open database's feed, by its pages file (a file serves one open database at a time). */
 const feeds = new WeakMap<BlockFile, DurableFeed>()
 
+/**
+ * What readers outside the engine may see: the durable roots and the pages under them, and a
+ * signal at each durability point. Exported for `@cowdb/browser`'s shared-memory publisher, not
+ * for apps (it exposes the engine's page types). @internal
+ */
 export class DurableFeed {
   private readonly listeners = new Set<() => void>()
 
