@@ -223,7 +223,7 @@ export class Database extends EventTarget implements DatabaseApi {
 
   /**
    * Validates a transaction's reads against the commits since it began and applies its writes
-   * atomically, or throws ConflictError. (The browser client's transactions end here.)
+   * atomically, or throws ConflictError. Cost: a lookup per read and per write, one WAL flush.
    */
   commitPlan(plan: TxPlan, opts?: WriteOptions): Promise<Commit> {
     const branch = branchOf(opts)
@@ -242,7 +242,7 @@ export class Database extends EventTarget implements DatabaseApi {
     return { reader: r.id, generation: this.catalog.generation }
   }
 
-  /** Ends a reader from openReader(); its pages may be freed afterwards. */
+  /** Ends a reader from openReader(); its pages may be freed afterwards. Cost: O(1). */
   closeReader(reader: number): void {
     this.catalog.unpin(reader)
   }
@@ -251,7 +251,7 @@ export class Database extends EventTarget implements DatabaseApi {
 
   /**
    * The keys that differ between snapshot `from` and snapshot `to` (default: head), with values
-   * before and after, in key order. Shared subtrees are skipped: cost grows with the change.
+   * before and after, in key order. Cost: grows with the change (shared subtrees are skipped).
    */
   async diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
     const out: Change[] = []
@@ -259,7 +259,7 @@ export class Database extends EventTarget implements DatabaseApi {
     return out
   }
 
-  /** diff() as a stream, for large differences. Holds both states' pages until it ends. */
+  /** diff() as a stream, holding both states' pages until it ends. Cost: as diff(), per change. */
   async *diffIterate(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): AsyncGenerator<Change> {
     this.check()
     const branch = branchOf(opts) // snapshots only this head may see (a tenant's own)
@@ -278,7 +278,7 @@ export class Database extends EventTarget implements DatabaseApi {
    * main), in commit order, from the next commit on: puts, deletes, deleteRange, transactions,
    * restore, undo and redo alike, each change with its value before and after. Listeners run in
    * a microtask after the commit's promise resolves; one that throws is reported and stays.
-   * Cost to writers: one lookup per subscribed key a commit touches (a range delete walks its
+   * Cost: O(1) to subscribe; to writers, one lookup per subscribed key a commit touches (a range delete walks its
    * range); keys outside every subscribed range cost a range check.
    * Resolves to the function that ends the subscription.
    */
@@ -355,7 +355,7 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). O(1): one WAL flush. */
+  /** Makes a snapshot's state the head again, as a new commit (so it can itself be undone). Cost: O(1), one WAL flush. */
   async restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
     const branch = branchOf(opts)
     return this.writer.logged(
@@ -372,13 +372,13 @@ export class Database extends EventTarget implements DatabaseApi {
   /**
    * Moves the head back one commit in its history, as a new commit: durable, and itself undone by
    * redo(). Null when there is nothing to undo (history off, or at its oldest kept entry).
-   * History is on when retention has keepLast or keepFor. O(1): no page is copied; one WAL flush.
+   * History is on when retention has keepLast or keepFor. Cost: O(1), no page is copied; one WAL flush.
    */
   async undo(opts?: WriteOptions): Promise<Commit | null> {
     return this.moveInHistory(-1, opts)
   }
 
-  /** Moves the head forward again after undo(). Null when there is nothing to redo. O(1). */
+  /** Moves the head forward again after undo(). Null when there is nothing to redo. Cost: O(1). */
   async redo(opts?: WriteOptions): Promise<Commit | null> {
     return this.moveInHistory(1, opts)
   }
@@ -404,14 +404,14 @@ export class Database extends EventTarget implements DatabaseApi {
     return setRetentionOf(this.catalog, this.writer, retention, opts)
   }
 
-  /** The retention in force: the database's, or the one `opts.branch` follows. */
+  /** The retention in force: the database's, or the one `opts.branch` follows. Cost: O(1). */
   async getRetention(opts?: WriteOptions): Promise<Required<Retention>> {
     this.check()
     return retentionOf(this.catalog, opts)
   }
 
   /**
-   * Makes a new named head at main's head, or at snapshot `from`. O(1): no page is copied; the
+   * Makes a new named head at main's head, or at snapshot `from`. Cost: O(1), no page is copied; the
    * branch shares every page with its origin until one of them writes. Every read and write
    * takes `{ branch }`; `onBranch(name)` gives a handle that passes it for you.
    */
@@ -431,13 +431,13 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** Every head: main first, then branches by name. */
+  /** Every head: main first, then branches by name. Cost: O(heads). */
   async branches(): Promise<BranchInfo[]> {
     this.check()
     return this.catalog.branchInfos()
   }
 
-  /** Removes a branch and its history; its pages are freed by the next gc. Main cannot go. */
+  /** Removes a branch and its history (not main). Cost: O(1); the next gc frees its pages. */
   async dropBranch(name: string): Promise<void> {
     validBranchName(name)
     if (name === MAIN) throw new TypeError('cowdb: the main head cannot be dropped')
@@ -447,7 +447,7 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** A handle on one branch: the Database API with `{ branch: name }` filled in. */
+  /** A handle on one branch: the Database API with `{ branch: name }` filled in. Cost: O(1). */
   onBranch(name: string): BranchView {
     return new BranchView(this, validBranchName(name))
   }
@@ -522,7 +522,7 @@ export class Database extends EventTarget implements DatabaseApi {
 
   /**
    * The pages a head or snapshot reaches, level by level (ids, slots, generations, first and last
-   * keys), at most `maxPages` (default 300): what the playground draws to show sharing.
+   * keys), at most `maxPages` (default 300), as the playground draws it. Cost: maxPages page reads.
    */
   async inspect(opts: ReadOptions & { maxPages?: number } = {}): Promise<PageInfo | null> {
     this.check()
