@@ -140,6 +140,16 @@ document.body.textContent = 'loaded'
   }
 }
 
+/** Serves a built app's directory and runs exerciseDatabase on it. */
+export async function exerciseBuilt(page: Page, dir: string): Promise<void> {
+  const server = await serve(dir)
+  try {
+    await exerciseDatabase(page, origin)
+  } finally {
+    await server.close()
+  }
+}
+
 /**
  * In Chromium, at `url`: opens the database, writes, snapshots, writes again, reads at the
  * snapshot and at the head; reloads the page and reads both again (from OPFS and IndexedDB).

@@ -6,7 +6,7 @@
 import { cpSync, existsSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { join } from 'node:path'
-import { browserApp, exerciseDatabase, makeApp, npmInstall, origin, serve, sh, startServer, tarball, tools, writeFiles } from './apps'
+import { browserApp, exerciseBuilt, exerciseDatabase, makeApp, npmInstall, origin, sh, startServer, tarball, tools, writeFiles } from './apps'
 import { expect, test } from '../../e2e/fixtures'
 
 const html = (script: string) => `<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>cowdb app</title></head><body>${script}</body></html>\n`
@@ -27,12 +27,7 @@ test('Vite: zero-config production build emits the worker; the app works from it
     // the worker, bundled by Vite as its own file (a second `new URL('./worker.js', import.meta.url)`
     // in the client, for error messages, makes Vite emit the file once more, as a plain asset)
     expect(workers.length).toBeGreaterThanOrEqual(1)
-    const server = await serve(join(app, 'dist'))
-    try {
-      await exerciseDatabase(page, origin)
-    } finally {
-      await server.close()
-    }
+    await exerciseBuilt(page, join(app, 'dist'))
   } finally {
     rmSync(app, { recursive: true, force: true })
   }
@@ -64,12 +59,7 @@ test('webpack 5: zero-config production build emits the worker; the app works fr
     expect(stats.hasWarnings() ? stats.toString('errors-warnings') : '').toBe('')
     const emitted = readdirSync(join(app, 'dist')).filter((f) => f.endsWith('.js'))
     expect(emitted.length).toBeGreaterThanOrEqual(2) // main.js and the worker chunk (and the same file as an asset, see above)
-    const server = await serve(join(app, 'dist'))
-    try {
-      await exerciseDatabase(page, origin)
-    } finally {
-      await server.close()
-    }
+    await exerciseBuilt(page, join(app, 'dist'))
   } finally {
     rmSync(app, { recursive: true, force: true })
   }
@@ -86,12 +76,7 @@ test('esbuild: bundle, copy the worker file, pass its URL as `worker`', async ({
     const worker = createRequire(join(app, 'package.json')).resolve('@cowdb/browser/worker')
     expect(worker).toBe(join(app, 'node_modules/@cowdb/browser/dist/worker.js'))
     cpSync(worker, join(app, 'dist/cowdb-worker.js'))
-    const server = await serve(join(app, 'dist'))
-    try {
-      await exerciseDatabase(page, origin)
-    } finally {
-      await server.close()
-    }
+    await exerciseBuilt(page, join(app, 'dist'))
   } finally {
     rmSync(app, { recursive: true, force: true })
   }

@@ -10,7 +10,7 @@ import 'fake-indexeddb/auto'
 import { describe, expect, it } from 'vitest'
 import { IOError, type Database } from '@cowdb/core'
 import { Model } from '../../core/test/model.js'
-import { apply, contents, modelContents, play, prng, schedule, type Step } from '../../core/test/schedules.js'
+import { apply, contents, modelContents, play, prng, runSeeds, schedule, type Step } from '../../core/test/schedules.js'
 import { openEngine } from '../src/engine.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 5)
@@ -131,25 +131,13 @@ async function errorRun(seed: number): Promise<void> {
   }
 }
 
-async function runAll(count: number, run: (seed: number) => Promise<void>): Promise<void> {
-  const one = process.env.COWDB_SCHEDULE
-  const seeds = one ? [Number(one)] : Array.from({ length: count }, (_, i) => SEED * 100_000 + i)
-  for (const seed of seeds) {
-    try {
-      await run(seed)
-    } catch (e) {
-      if (e instanceof Error && !e.message.includes(`seed ${seed}`)) e.message = `seed ${seed} (replay: COWDB_SCHEDULE=${seed}): ${e.message}`
-      throw e
-    }
-  }
-}
 
 describe('IndexedDB page store: crash and I/O-error schedules', () => {
   it(`${SCHEDULES} crash schedules keep every acknowledged commit (seed ${SEED})`, async () => {
-    await runAll(SCHEDULES, crashRun)
+    await runSeeds(SEED * 100_000, SCHEDULES, crashRun)
   }, 600_000)
 
   it(`${Math.floor(SCHEDULES / 2)} batch-failure schedules lose nothing acknowledged and stay usable (seed ${SEED})`, async () => {
-    await runAll(Math.floor(SCHEDULES / 2), errorRun)
+    await runSeeds(SEED * 100_000, Math.floor(SCHEDULES / 2), errorRun)
   }, 600_000)
 })

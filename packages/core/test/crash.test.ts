@@ -9,7 +9,7 @@ import { Database, type DatabaseOptions } from '../src/database.js'
 import type { Op } from '../src/types.js'
 import { FaultController, FaultyStorage } from './faults.js'
 import { Model } from './model.js'
-import { apply, contents, modelContents, play, prng, schedule, type Step } from './schedules.js'
+import { apply, contents, modelContents, play, prng, runSeeds, schedule, type Step } from './schedules.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 5)
 const SCHEDULES = Number(process.env.COWDB_SCHEDULES ?? 1500)
@@ -116,19 +116,6 @@ async function failAt_(steps: Step[], options: DatabaseOptions, failAt: number, 
   }
 }
 
-/** Runs schedules SEED*100000 + i; COWDB_SCHEDULE=<full seed> replays one. Errors name their seed. */
-async function runAll(count: number, run: (seed: number) => Promise<void>): Promise<void> {
-  const one = process.env.COWDB_SCHEDULE
-  const seeds = one ? [Number(one)] : Array.from({ length: count }, (_, i) => SEED * 100_000 + i)
-  for (const seed of seeds) {
-    try {
-      await run(seed)
-    } catch (e) {
-      if (e instanceof Error && !e.message.includes(`seed ${seed}`)) e.message = `seed ${seed} (replay: COWDB_SCHEDULE=${seed}): ${e.message}`
-      throw e
-    }
-  }
-}
 
 // Compaction and deadlist frees, call by call. The setup leaves the live pages high in the file
 // and the free slots low, with undo history on; the window then compacts (the same bounded
@@ -178,10 +165,10 @@ describe('crash and I/O errors at every call of compaction and deadlist frees', 
 
 describe('crash and I/O-error schedules', () => {
   it(`${SCHEDULES} crash schedules keep every acknowledged commit (seed ${SEED})`, async () => {
-    await runAll(SCHEDULES, crashRun)
+    await runSeeds(SEED * 100_000, SCHEDULES, crashRun)
   }, 600_000)
 
   it(`${Math.floor(SCHEDULES / 2)} I/O-error schedules lose nothing acknowledged and stay usable (seed ${SEED})`, async () => {
-    await runAll(Math.floor(SCHEDULES / 2), errorRun)
+    await runSeeds(SEED * 100_000, Math.floor(SCHEDULES / 2), errorRun)
   }, 600_000)
 })

@@ -6,6 +6,23 @@ import type { Key, Op } from '../src/types.js'
 import { Model, modelKey } from './model.js'
 export { prng } from './faults.js'
 
+/**
+ * Runs `count` schedules from seed `first` on (COWDB_SCHEDULE=<seed> replays one); a failure's
+ * message names its seed and how to replay it.
+ */
+export async function runSeeds(first: number, count: number, run: (seed: number) => Promise<void>): Promise<void> {
+  const one = process.env.COWDB_SCHEDULE
+  const seeds = one ? [Number(one)] : Array.from({ length: count }, (_, i) => first + i)
+  for (const seed of seeds) {
+    try {
+      await run(seed)
+    } catch (e) {
+      if (e instanceof Error && !e.message.includes(`seed ${seed}`)) e.message = `seed ${seed} (replay: COWDB_SCHEDULE=${seed}): ${e.message}`
+      throw e
+    }
+  }
+}
+
 
 export type Step = { kind: 'ops'; ops: Op[]; burst: boolean } | { kind: 'snapshot' } | { kind: 'checkpoint' } | { kind: 'compact' } | { kind: 'range'; lo: number; hi: number }
 

@@ -21,6 +21,7 @@ import { MemoryStorage } from '../src/memory-store.js'
 import type { Key } from '../src/types.js'
 import { FaultController, FaultyStorage, prng } from './faults.js'
 import { Model, modelKey, type Entries } from './model.js'
+import { runSeeds } from './schedules.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 20261201)
 const RUNS = Number(process.env.COWDB_RUNS ?? 20)
@@ -524,15 +525,6 @@ async function crashRun(seed: number): Promise<void> {
 
 describe('tenants under crashes', () => {
   it(`${SCHEDULES} crash schedules keep every acknowledged tenant operation (seed ${SEED})`, async () => {
-    const one = process.env.COWDB_SCHEDULE
-    const seeds = one ? [Number(one)] : Array.from({ length: SCHEDULES }, (_, i) => SEED * 1000 + i)
-    for (const seed of seeds) {
-      try {
-        await crashRun(seed)
-      } catch (e) {
-        if (e instanceof Error && !e.message.includes(`seed ${seed}`)) e.message = `seed ${seed} (replay: COWDB_SCHEDULE=${seed}): ${e.message}`
-        throw e
-      }
-    }
+    await runSeeds(SEED * 1000, SCHEDULES, crashRun)
   }, 600_000)
 })
