@@ -49,14 +49,10 @@ async function syncSubscriptions(): Promise<void> {
   }
 }
 
-const SYNC_PREFIX = 'cowdb-sync/'
-
 async function sample(): Promise<void> {
   const db = app.db
-  const [stats, metrics, mainAll, branchesAll, tenants, now] = await Promise.all([db.stats(), db.metrics(), db.snapshots(), db.branches(), db.tenants({ space: true }), db.role()])
-  // the sync client's own branches and base snapshots (named cowdb-sync/..., see docs/sync.md) are not the app's
-  const main = mainAll.filter((s) => !s.label?.startsWith(SYNC_PREFIX))
-  const branches = branchesAll.filter((b) => !b.name.startsWith(SYNC_PREFIX))
+  // the listings leave out the sync client's own branches and snapshots (named cowdb-sync/...)
+  const [stats, metrics, main, branches, tenants, now] = await Promise.all([db.stats(), db.metrics(), db.snapshots(), db.branches(), db.tenants({ space: true }), db.role()])
   // a tenant's snapshots are listed through it: those of the first few tenants and of the one worked on
   const shown = tenants.filter((t, i) => i < TENANT_SNAPSHOTS || t.name === app.branch)
   const snapshots = [...main, ...(await Promise.all(shown.map((t) => db.snapshots({ branch: t.name }).catch(() => [])))).flat()]

@@ -8,7 +8,7 @@
 // naming the key. The client carries no engine: it imports errors, the codecs and the op and
 // transaction helpers from side-effect-free modules of @cowdb/core.
 
-import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
+import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, ListOptions, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
 import { TenantView } from '@cowdb/core/tenant-view'
 import { ClosedError } from '@cowdb/core/errors'
@@ -215,8 +215,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   snapshot(opts?: { label?: string } & WriteOptions): Promise<SnapshotInfo> {
     return this.call('snapshot', [opts])
   }
-  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it). Cost: one worker round trip. */
-  snapshots(opts?: WriteOptions): Promise<SnapshotInfo[]> {
+  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it; cowdb's own, named `cowdb-...`, only with `{ internal: true }`). Cost: one worker round trip. */
+  snapshots(opts?: WriteOptions & ListOptions): Promise<SnapshotInfo[]> {
     return this.call('snapshots', [opts])
   }
   /** Drops a snapshot; its pages are freed by a later gc. Cost: one worker round trip. */
@@ -251,9 +251,9 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   branch(name: string, opts?: { from?: SnapshotId }): Promise<BranchInfo> {
     return this.call('branch', [name, opts])
   }
-  /** Every head (main first) with its history. Cost: one round trip. */
-  branches(): Promise<BranchInfo[]> {
-    return this.call('branches', [])
+  /** Every head (main first) with its history (cowdb's own, named `cowdb-...`, only with `{ internal: true }`). Cost: one round trip. */
+  branches(opts?: ListOptions): Promise<BranchInfo[]> {
+    return this.call('branches', [opts])
   }
   /** Drops a branch; its pages are freed by a later gc. Cost: one round trip. */
   dropBranch(name: string): Promise<void> {

@@ -11,12 +11,12 @@
 import type { Tree } from './btree.js'
 import { DeadLists, type Dead } from './deadlist.js'
 import { ClosedError, SnapshotNotFoundError } from './errors.js'
-import { MAIN, TenantStart, expiredCount, historyOn, pushHistory, validBranchName, type Head, type RetentionPolicy, type Stamp } from './heads.js'
+import { MAIN, TenantStart, expiredCount, historyOn, isInternal, pushHistory, validBranchName, type Head, type RetentionPolicy, type Stamp } from './heads.js'
 import { Hlc, parseHlc } from './hlc.js'
 import { Streams } from './streams.js'
 import type { Ref } from './node.js'
 import type { Meta, SnapshotRecord } from './store.js'
-import type { BranchInfo, Commit, ReadOptions, Retention, SnapshotId, SnapshotInfo, WriteOptions } from './types.js'
+import type { BranchInfo, Commit, ListOptions, ReadOptions, Retention, SnapshotId, SnapshotInfo, WriteOptions } from './types.js'
 
 /** A snapshot in memory: its root may still be an unwritten node until the next checkpoint. */
 export type Snap = Omit<SnapshotRecord, 'root'> & { root: Ref | null }
@@ -321,9 +321,9 @@ export class Catalog {
     }
   }
 
-  /** Every head but tenants: main first, then branches by name. Cost: O(heads log heads). */
-  branchInfos(): BranchInfo[] {
-    const list = [...this.heads.values()].filter((h) => !this.streams.isTenant(h.name)).sort((a, b) => (a.name === MAIN ? -1 : b.name === MAIN ? 1 : a.name < b.name ? -1 : 1))
+  /** Every head but tenants (and internal ones unless `internal`): main first, then branches by name. Cost: O(heads log heads). */
+  branchInfos(internal = false): BranchInfo[] {
+    const list = [...this.heads.values()].filter((h) => !this.streams.isTenant(h.name) && (internal || !isInternal(h.name))).sort((a, b) => (a.name === MAIN ? -1 : b.name === MAIN ? 1 : a.name < b.name ? -1 : 1))
     return list.map((h) => this.branchInfo(h))
   }
 
@@ -474,10 +474,12 @@ export class Catalog {
 
   /**
    * Every snapshot, oldest first; with `stream`, those of that head only. Without, a tenant's
-   * are left out (they are seen through their tenant). Cost: O(snapshots log snapshots).
+   * are left out (they are seen through their tenant). Internal ones (a label or head named
+   * `cowdb-...`) only with `internal`. Cost: O(snapshots log snapshots).
    */
-  snapshotInfos(stream?: string): SnapshotInfo[] {
-    const shown = (s: Snap) => (stream === undefined ? !this.streams.isTenant(s.branch) : s.branch === stream)
+  snapshotInfos(stream?: string, internal = false): SnapshotInfo[] {
+    const own = (s: Snap) => internal || !(isInternal(s.label) || isInternal(s.branch))
+    const shown = (s: Snap) => own(s) && (stream === undefined ? !this.streams.isTenant(s.branch) : s.branch === stream)
     return [...this.snaps.values()].filter(shown).sort((a, b) => (a.id < b.id ? -1 : 1)).map(snapshotInfo)
   }
 
@@ -587,6 +589,13 @@ export class Catalog {
 }
 
 /** The head a call with these options writes to or reads from (TypeError if the name is bad). */
+/** Whether a listing asked for cowdb's own heads and snapshots too (ListOptions). */
+export function internalOf(opts: ListOptions | undefined): boolean {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
+  if (opts?.internal !== undefined && typeof opts.internal !== 'boolean') throw new TypeError('cowdb: options.internal must be a boolean')
+  return opts?.internal === true
+}
+
 export function branchOf(opts: WriteOptions | undefined): string {
   if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
   return opts?.branch === undefined ? MAIN : validBranchName(opts.branch)

@@ -394,3 +394,41 @@ describe('catalog events', () => {
     await db.close()
   })
 })
+
+describe('listings leave out cowdb’s own heads and snapshots (named cowdb-...)', () => {
+  it('hides them from branches() and snapshots() unless { internal: true }, across a reopen; a bad option is a TypeError', async () => {
+    const { db, storage } = await fresh({ retention: { keepLast: 3 } })
+    await db.put('a', 1)
+    const app = await db.snapshot({ label: 'app' })
+    const ownOnMain = await db.snapshot({ label: 'cowdb-sync/r/push' })
+    await db.branch('cowdb-sync/r/base')
+    await db.branch('drafts')
+    await db.put('b', 2, { branch: 'cowdb-sync/r/base' })
+    const onInternal = await db.snapshot({ label: 'base', branch: 'cowdb-sync/r/base' })
+    const check = async (d: Database) => {
+      expect((await d.branches()).map((b) => b.name)).toEqual(['main', 'drafts'])
+      expect((await d.branches({ internal: true })).map((b) => b.name)).toEqual(['main', 'cowdb-sync/r/base', 'drafts'])
+      const listed = (await d.snapshots()).map((s) => s.id)
+      expect(listed).toContain(app.id)
+      expect(listed).not.toContain(ownOnMain.id)
+      expect(listed).not.toContain(onInternal.id)
+      // the internal branch's history entries are its own too
+      expect((await d.snapshots()).every((s) => s.branch !== 'cowdb-sync/r/base')).toBe(true)
+      const all = (await d.snapshots({ internal: true })).map((s) => s.id)
+      expect(all).toEqual(expect.arrayContaining([app.id, ownOnMain.id, onInternal.id]))
+      expect((await d.snapshots({ branch: 'main' })).map((s) => s.id)).not.toContain(ownOnMain.id)
+      expect((await d.snapshots({ branch: 'cowdb-sync/r/base', internal: true })).map((s) => s.id)).toContain(onInternal.id)
+      // hidden from listings only: reads, diffs and restores by id work as for any snapshot
+      expect(await d.get('b', { snapshot: onInternal.id })).toBe(2)
+      expect(await d.get('b', { branch: 'cowdb-sync/r/base' })).toBe(2)
+    }
+    await check(db)
+    await expect(db.branches({ internal: 'yes' } as never)).rejects.toThrow(TypeError)
+    await expect(db.snapshots(null as never)).rejects.toThrow(TypeError)
+    await db.close()
+    const again = await Database.open(storage.reopen(), quiet)
+    await check(again)
+    expect((await again.verify()).ok).toBe(true)
+    await again.close()
+  })
+})

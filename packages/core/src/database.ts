@@ -13,7 +13,7 @@
 
 import { Tree, countRange, lookup, walk, type StoredValue } from './btree.js'
 import { exportBackupOf, importBackupOf, type ExportOptions } from './backup.js'
-import { Catalog, branchOf, snapshotInfo } from './catalog.js'
+import { Catalog, branchOf, internalOf, snapshotInfo } from './catalog.js'
 import { verifyRoots, type NamedRoot } from './check.js'
 import { Checkpointer } from './checkpoint.js'
 import { Applier } from './commit.js'
@@ -37,7 +37,7 @@ import { decodeStored, decodedChanges } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
 import { CommitLog, type TxPlan } from './tx.js'
 import { iterateChunks, runTransaction, type Reader } from './tx-runner.js'
-import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, Op, Progress, Range, ReadOptions,
+import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, ListOptions, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { TENANT_LABELS, Tenants } from './tenants.js'
@@ -341,10 +341,10 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it); with `branch`, that head's only. Cost: O(snapshots). */
-  async snapshots(opts?: WriteOptions): Promise<SnapshotInfo[]> {
+  /** Every snapshot, oldest first (a tenant's only with `{ branch }` naming it; cowdb's own, named `cowdb-...`, only with `{ internal: true }`); with `branch`, that head's only. Cost: O(snapshots). */
+  async snapshots(opts?: WriteOptions & ListOptions): Promise<SnapshotInfo[]> {
     this.check()
-    return this.catalog.snapshotInfos(opts?.branch === undefined ? undefined : branchOf(opts))
+    return this.catalog.snapshotInfos(opts?.branch === undefined ? undefined : branchOf(opts), internalOf(opts))
   }
 
   /** Forgets a snapshot (a tenant's: with `{ branch }` naming it); its pages are freed by a later gc unless something else reaches them. Cost: one WAL flush. */
@@ -431,10 +431,10 @@ export class Database extends EventTarget implements DatabaseApi {
     )
   }
 
-  /** Every head: main first, then branches by name. Cost: O(heads). */
-  async branches(): Promise<BranchInfo[]> {
+  /** Every head: main first, then branches by name (cowdb's own, named `cowdb-...`, only with `{ internal: true }`). Cost: O(heads). */
+  async branches(opts?: ListOptions): Promise<BranchInfo[]> {
     this.check()
-    return this.catalog.branchInfos()
+    return this.catalog.branchInfos(internalOf(opts))
   }
 
   /** Removes a branch and its history (not main). Cost: O(1); the next gc frees its pages. */

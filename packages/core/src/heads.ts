@@ -12,6 +12,14 @@ import type { Retention } from './types.js'
 
 export const MAIN = 'main'
 
+/**
+ * Names and labels that start with this belong to cowdb's own packages (sync keeps its base and
+ * state under `cowdb-sync/`): branches() and snapshots() leave such heads and snapshots out
+ * unless asked for `{ internal: true }`, so an app lists only its own.
+ */
+export const INTERNAL_PREFIX = 'cowdb-'
+export const isInternal = (name: string | undefined): boolean => name !== undefined && name.startsWith(INTERNAL_PREFIX)
+
 export type Head = {
   name: string
   root: Ref | null

@@ -23,6 +23,8 @@ export type ReadOptions = { snapshot?: SnapshotId; branch?: string }
 export type Durability = 'strict' | 'relaxed'
 /** Writes go to the head of `branch` (default main), with the database's durability unless given. */
 export type WriteOptions = { branch?: string; durability?: Durability }
+/** Listings (branches(), snapshots()) leave out cowdb's own heads and snapshots (named `cowdb-...`, e.g. sync's) unless `internal` is true. */
+export type ListOptions = { internal?: boolean }
 export type BranchInfo = { name: string; root: PageId; generation: number; history: number; undoable: number; redoable: number }
 export type Range = { gt?: Key; gte?: Key; lt?: Key; lte?: Key }
 export type ScanOptions = ReadOptions & { limit?: number; reverse?: boolean }

@@ -33,7 +33,7 @@ function verified(db: Database, tag: string, bad: string[]): Database {
   })
 }
 
-it('a first sync of a store with 10,000 keys, then rounds on both devices: verify() holds after every write', async () => {
+it('a first sync of a store with 10,000 keys, then rounds on both devices: verify() holds after every write; the app lists none of sync’s branches and snapshots', async () => {
   const n = 10_000
   const key = (i: number) => `k${String(i).padStart(7, '0')}`
   const fill = (db: Database, byte: number) => db.batch(Array.from({ length: n }, (_, i) => ({ type: 'put' as const, key: key(i), value: new Uint8Array(100).fill(byte) })))
@@ -56,6 +56,13 @@ it('a first sync of a store with 10,000 keys, then rounds on both devices: verif
   for (const db of [a, b]) {
     await db.gc()
     expect((await db.verify()).errors).toEqual([])
+  }
+  // sync's own branches and snapshots are kept out of the app's listings
+  for (const db of [a, b]) {
+    expect((await db.branches()).map((x) => x.name)).toEqual(['main'])
+    expect((await db.branches({ internal: true })).map((x) => x.name).filter((x) => x.startsWith('cowdb-sync/'))).toHaveLength(2)
+    expect((await db.snapshots()).filter((x) => x.kind === 'named')).toEqual([])
+    expect((await db.snapshots({ internal: true })).some((x) => x.label?.startsWith('cowdb-sync/'))).toBe(true)
   }
   expect(await b.count()).toBe(n)
   expect(await b.get(key(7919 % n))).toEqual(new Uint8Array(100).fill(1))

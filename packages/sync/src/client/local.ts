@@ -9,9 +9,9 @@
 //    app key (its encoded bytes) → HLC string. The HLCs are taken by a subscribe() listener on
 //    main when each commit becomes durable, and written in batches.
 //
-// Neither branch is the app's data, but both, and the snapshots, are visible in branches() and
-// snapshots(); the engine API asked for in docs/sync.md would hide them and stamp the HLC in
-// the commit itself.
+// Neither branch is the app's data: their names start with `cowdb-`, so branches() and
+// snapshots() leave them and their snapshots out unless asked for `{ internal: true }`. The
+// engine API asked for in docs/sync.md would stamp the HLC in the commit itself.
 
 import { encodeKey, encodeValue, Hlc, type Change, type ChangeListener, type Commit, type Key, type Op, type Range, type SnapshotInfo, type Transaction, type Value } from '@cowdb/core'
 
@@ -23,12 +23,12 @@ export interface SyncDatabase {
   batch(ops: Op[], opts?: { branch?: string }): Promise<Commit>
   deleteRange(range: Range, opts?: { branch?: string }): Promise<Commit>
   snapshot(opts?: { label?: string; branch?: string }): Promise<SnapshotInfo>
-  snapshots(): Promise<SnapshotInfo[]>
+  snapshots(opts?: { internal?: boolean }): Promise<SnapshotInfo[]>
   dropSnapshot(id: string): Promise<void>
   diff(from: string, to?: string, opts?: { branch?: string }): Promise<Change[]>
   restore(id: string, opts?: { branch?: string }): Promise<Commit>
   branch(name: string, opts?: { from?: string }): Promise<unknown>
-  branches(): Promise<{ name: string }[]>
+  branches(opts?: { internal?: boolean }): Promise<{ name: string }[]>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number; branch?: string }): Promise<T>
   subscribe(range: Range & { branch?: string }, listener: ChangeListener): Promise<() => void>
 }
@@ -121,7 +121,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
   let unsubscribe: (() => void) | undefined
 
   const ensureBranch = async (name: string) => {
-    if (!(await db.branches()).some((b) => b.name === name)) await db.branch(name)
+    if (!(await db.branches({ internal: true })).some((b) => b.name === name)) await db.branch(name)
   }
   /** The record of an app key: its encoded bytes, as a binary key (the state key is a string). */
   const recordKey = (k: Key): Uint8Array | undefined => {
@@ -144,7 +144,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
   return {
     db,
     async load() {
-      if (!(await db.branches()).some((b) => b.name === names.meta)) return undefined
+      if (!(await db.branches({ internal: true })).some((b) => b.name === names.meta)) return undefined
       const saved = (await db.get('state', meta)) as (SyncState & { hlcChunks?: number }) | undefined
       if (!saved?.push || saved.hlcChunks === undefined) return saved
       const chunks = (await db.getMany(Array.from({ length: saved.hlcChunks }, (_, i) => ['hlcs', i]), meta)) as string[][]
@@ -177,7 +177,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
       return (await db.snapshot({ label: `${names.label}push`, branch: MAIN })).id
     },
     async dropSnapshotsExcept(keep) {
-      for (const s of await db.snapshots()) {
+      for (const s of await db.snapshots({ internal: true })) {
         if (s.label?.startsWith(names.label) && !keep.includes(s.id)) await db.dropSnapshot(s.id).catch(() => {})
       }
     },
