@@ -116,7 +116,7 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     globalThis.addEventListener?.('pagehide', this.onPageHide)
   }
 
-  /** See openDB(). */
+  /** See openDB(). Cost: starts or reaches the worker that owns the files, then recovery there (O(WAL since the last checkpoint)). */
   static async open(name: string, opts: BrowserOpenOptions = {}): Promise<BrowserDatabase> {
     if (typeof name !== 'string' || !name || /[/\\]/.test(name)) throw new TypeError(`cowdb: a database name is a non-empty string without slashes, got ${JSON.stringify(name)}`)
     if (opts === null || typeof opts !== 'object') throw new TypeError('cowdb: openDB options must be an object')

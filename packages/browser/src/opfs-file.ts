@@ -9,10 +9,12 @@ export class OpfsBlockFile implements BlockFile {
     readonly name: string,
   ) {}
 
+  /** Reads up to `into.length` bytes at `offset`; returns how many. Cost: one synchronous handle read. */
   read(offset: number, into: Uint8Array): number {
     return this.handle.read(into, { at: offset })
   }
 
+  /** Writes `data` at `offset` (durable at flush()); a full quota is QuotaExceededError. Cost: one synchronous handle write. */
   write(offset: number, data: Uint8Array): void {
     try {
       let done = 0
@@ -22,14 +24,17 @@ export class OpfsBlockFile implements BlockFile {
     }
   }
 
+  /** Makes the writes so far durable: the engine's durability point. Cost: one handle flush (the device's). */
   flush(): void {
     this.handle.flush()
   }
 
+  /** The file's length in bytes. Cost: one getSize(). */
   size(): number {
     return this.handle.getSize()
   }
 
+  /** Cuts or extends the file to `size` bytes. Cost: one handle truncate. */
   truncate(size: number): void {
     try {
       this.handle.truncate(size)
@@ -38,6 +43,7 @@ export class OpfsBlockFile implements BlockFile {
     }
   }
 
+  /** Releases the sync access handle (another tab's worker can then open the file). Cost: one handle close. */
   close(): void {
     this.handle.close()
   }

@@ -14,6 +14,7 @@ export class FileBlockFile implements BlockFile {
     this.fd = this.io('open', () => openSync(path, 'r+'))
   }
 
+  /** Reads up to `into.length` bytes at `offset`; returns how many (fewer at the end of the file). Cost: one pread, more only for a short read. */
   read(offset: number, into: Uint8Array): number {
     let done = 0
     while (done < into.length) {
@@ -24,23 +25,28 @@ export class FileBlockFile implements BlockFile {
     return done
   }
 
+  /** Writes `data` at `offset` (not durable until flush()). Cost: one pwrite, more only for a short write. */
   write(offset: number, data: Uint8Array): void {
     let done = 0
     while (done < data.length) done += this.io('write', () => writeSync(this.fd, data, done, data.length - done, offset + done))
   }
 
+  /** Makes every write so far durable: the engine's durability point. Cost: one fdatasync (the disk's flush latency). */
   flush(): void {
     this.io('flush', () => fdatasyncSync(this.fd))
   }
 
+  /** The file's length in bytes. Cost: one fstat. */
   size(): number {
     return this.io('stat', () => fstatSync(this.fd).size)
   }
 
+  /** Cuts or extends the file to `size` bytes (extended bytes read as zeros). Cost: one ftruncate. */
   truncate(size: number): void {
     this.io('truncate', () => ftruncateSync(this.fd, size))
   }
 
+  /** Closes the descriptor; a second close does nothing. Cost: one close. */
   close(): void {
     if (this.fd < 0) return
     const fd = this.fd

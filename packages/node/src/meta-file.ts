@@ -23,7 +23,7 @@ export class FileMetaStore implements MetaStore {
     this.files = [join(dir, 'meta-a'), join(dir, 'meta-b')]
   }
 
-  /** The newest valid copy, or undefined for a new store. Both copies bad → CorruptionError. */
+  /** The newest valid copy, or undefined for a new store. Both copies bad → CorruptionError. Cost: reads both copies (a few kB each). */
   async load(): Promise<Meta | undefined> {
     const copies = this.files.map((f) => readCopy(f))
     const good = copies.filter((c): c is Copy => c !== null && c !== 'bad')
@@ -58,6 +58,7 @@ export class FileMetaStore implements MetaStore {
     this.seq = seq
   }
 
+  /** Nothing to release: each save opens and closes its file. Cost: none. */
   async close(): Promise<void> {}
 }
 

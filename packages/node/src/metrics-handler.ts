@@ -8,7 +8,10 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8'
 
 /** Anything with the Database's metrics(): the Node Database, or a wrapper around one. */
-export type MetricsSource = { metrics(): Promise<string> }
+export type MetricsSource = {
+  /** The Prometheus text exposition. Cost: the Database's metrics(): O(snapshots + heads). */
+  metrics(): Promise<string>
+}
 
 export type MetricsHandlerOptions = {
   /** Serve only this path (query string ignored) and answer 404 elsewhere; default: every path. */
