@@ -5,12 +5,12 @@
 import type { Page } from '@playwright/test'
 import { expect, openTestPage, test } from './fixtures'
 
-async function open(page: Page, name: string): Promise<void> {
+async function open(page: Page, name: string, store?: 'indexeddb'): Promise<void> {
   await openTestPage(page)
-  await page.evaluate(async (name) => {
+  await page.evaluate(async ([name, store]) => {
     const w = window as any
-    w.db = await w.cowdb.openDB(name)
-  }, name)
+    w.db = await w.cowdb.openDB(name, store ? { store } : {})
+  }, [name, store] as const)
 }
 
 /** Starts `n` un-awaited puts of `${prefix}${i}` in bursts of 8 per tick; `window.pipeline` settles with each outcome. */
@@ -62,11 +62,15 @@ test('graceful handover: the owner closes while the other tab pipelines 800 writ
   expect(r.verify).toBe(true)
 })
 
-test('abrupt handover: the owner tab closes while the other tab pipelines 800 writes; no call hangs, each write at most once, only ambiguous ones say so', async ({ page, context }) => {
+// on OPFS the owner's call record is in OPFS files; on the IndexedDB page store (browsers without
+// sync access handles) it is in that store, ordered with the WAL in its write-behind queue
+for (const store of [undefined, 'indexeddb'] as const) {
+test(`abrupt handover${store ? ' on the IndexedDB page store' : ''}: the owner tab closes while the other tab pipelines 800 writes; no call hangs, each write at most once, only ambiguous ones say so`, async ({ page, context }) => {
   const N = 800
-  await open(page, 'handover2')
+  await open(page, `handover2${store ?? ''}`, store)
   const second = await context.newPage()
-  await open(second, 'handover2')
+  await open(second, `handover2${store ?? ''}`, store)
+  expect(await second.evaluate(async () => (await (window as any).db.stats()).storage.store)).toBe(store ?? 'opfs')
   await startPipeline(second, N)
   await second.waitForFunction(() => (window as any).started > 150)
   await page.close() // the owner's worker dies with its tab
@@ -79,10 +83,11 @@ test('abrupt handover: the owner tab closes while the other tab pipelines 800 wr
   const tookEffect = r.present.filter(Boolean).length
   expect(r.after - r.before).toBe(tookEffect) // one commit per write that took effect: none ran twice
   expect(ambiguous.length).toBeLessThan(N / 4)
-  console.log(`abrupt handover: ${ambiguous.length} of ${N} writes ambiguous (${ambiguous.filter((i) => r.present[i]).length} of them took effect)`)
+  console.log(`abrupt handover${store ? ` (${store})` : ''}: ${ambiguous.length} of ${N} writes ambiguous (${ambiguous.filter((i) => r.present[i]).length} of them took effect)`)
   expect(r.role).toBe('leader')
   expect(r.verify).toBe(true)
 })
+}
 
 test('three tabs: the owner closes, then the next owner closes; pipelines in both other tabs survive both handovers', async ({ page, context }) => {
   const N = 400

@@ -4,9 +4,11 @@
 // call the model still needs (started, or answered and not acknowledged) must be there as it was.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CallLog, FORGET_ANSWERED_MS } from './call-log.js'
+import { CallLog, FORGET_ANSWERED_MS, blockSyncFile } from './call-log.js'
 import { Died, MemFile } from '../test/mem-file.js'
+import { IdbBlockFile } from './idb-file.js'
 import type { Result } from './protocol.js'
+import { WriteBehind, type Batch } from './write-behind.js'
 
 const SEED = Number(process.env.COWDB_SEED ?? 20261201)
 const RUNS = Number(process.env.COWDB_RUNS ?? 200)
@@ -129,5 +131,78 @@ describe('CallLog', () => {
     expect([b.get('f', 1).state, b.get('f', 2).state]).toEqual(['absent', 'absent'])
     const c = CallLog.load(files, false)
     expect(c.term).toBe(b.term + 1)
+  })
+
+  it('on the IndexedDB page store, a write whose WAL bytes are durable is always on record, at every batch a crash can stop at', async () => {
+    // The record's files and the WAL share the store's write-behind queue: batches commit in
+    // order, whole or not at all. The owner records "started", then runs the write (its WAL bytes
+    // flushed), then records "done". Replay every prefix of the committed batches (a tab that died
+    // after batch k) and load the record from it: every call with WAL bytes there is started or done.
+    const counts = { prefixes: 0, withWal: 0, done: 0 }
+    await fc.assert(
+      fc.asyncProperty(fc.array(fc.record({ f: fc.nat(2), n: fc.integer({ min: 1, max: 3 }), pause: fc.boolean(), answer: fc.boolean() }), { minLength: 1, maxLength: 30 }), async (steps) => {
+        const batches: Batch[] = []
+        const queue = new WriteBehind(async (b) => {
+          await new Promise((r) => setTimeout(r, 0)) // a transaction takes a while: later flushes gather
+          batches.push(b)
+        })
+        const file = (name: string, chunk: number) => new IdbBlockFile(name, chunk, new Map(), 0, (c, size) => queue.stageFile(name, c, size))
+        const wal = file('wal', 64)
+        const log = CallLog.load([blockSyncFile(file('calls-0', 64)), blockSyncFile(file('calls-1', 64))], true, { compactBytes: 400 })
+        const walRecord = (f: number, id: number) => new Uint8Array(new Uint32Array([f, id, 0xc0ffee]).buffer)
+        const ids = [1, 1, 1]
+        let walEnd = 0
+        const open: [number, number][] = []
+        for (const x of steps) {
+          const mine = Array.from({ length: x.n }, () => ids[x.f]!++)
+          log.started(`f${x.f}`, mine)
+          for (const id of mine) {
+            wal.write(walEnd, walRecord(x.f, id)) // the write runs: its WAL bytes, flushed
+            walEnd += 12
+            wal.flush()
+            open.push([x.f, id])
+          }
+          if (x.pause) await new Promise((r) => setTimeout(r, 0))
+          if (x.answer && open.length) {
+            const [f, id] = open.shift()!
+            log.done(`f${f}`, id, { ok: true, value: id })
+          }
+        }
+        await queue.durable()
+        for (let k = 0; k <= batches.length; k++) {
+          const files = new Map<string, { chunks: Map<number, Uint8Array>; size: number }>()
+          for (const b of batches.slice(0, k)) {
+            for (const { file: name, index, bytes } of b.chunks.values()) {
+              const f = files.get(name) ?? { chunks: new Map(), size: 0 }
+              files.set(name, f)
+              if (bytes) f.chunks.set(index, bytes)
+              else f.chunks.delete(index)
+            }
+            for (const [name, size] of b.sizes) (files.get(name) ?? files.set(name, { chunks: new Map(), size: 0 }).get(name)!).size = size
+          }
+          const reopen = (name: string) => {
+            const f = files.get(name) ?? { chunks: new Map(), size: 0 }
+            return new IdbBlockFile(name, 64, new Map([...f.chunks].map(([i, c]) => [i, c.slice()])), f.size, () => {})
+          }
+          const record = CallLog.load([blockSyncFile(reopen('calls-0')), blockSyncFile(reopen('calls-1'))], false)
+          const walBytes = new Uint8Array(files.get('wal')?.size ?? 0)
+          reopen('wal').read(0, walBytes)
+          const words = new Uint32Array(walBytes.buffer, 0, Math.floor(walBytes.length / 4))
+          for (let at = 0; at + 3 <= words.length; at += 3) {
+            if (words[at + 2] !== 0xc0ffee) continue
+            const state = record.get(`f${words[at]}`, words[at + 1]!).state
+            expect(state, `batch ${k} of ${batches.length}: f${words[at]}:${words[at + 1]} has WAL bytes but is ${state}`).not.toBe('absent')
+            counts.withWal++
+            if (state === 'done') counts.done++
+          }
+          counts.prefixes++
+        }
+      }),
+      { seed: SEED, numRuns: 100 },
+    )
+    // crashes were tried between batches, with writes durable and some answered
+    expect(counts.prefixes).toBeGreaterThan(300)
+    expect(counts.withWal).toBeGreaterThan(1000)
+    expect(counts.done).toBeGreaterThan(50)
   })
 })

@@ -6,12 +6,15 @@
 // a call not there was never run and runs now.
 //
 // It has to survive its owner's tab closing, not the machine crashing (then no follower is left
-// to ask): plain writes through an OPFS sync access handle, no flush. Two files take turns: the
+// to ask): plain writes through an OPFS sync access handle, no flush. On the IndexedDB page store
+// the two files are chunks in that store, staged in the same write-behind queue as the pages and
+// the WAL (blockSyncFile): a record staged before a write runs commits in the same batch as the
+// write's WAL bytes or an earlier one, so a write that took effect is always on record. Two files take turns: the
 // record is rewritten into the other one (live entries only) at each change of owner and when it
 // grows past 1 MiB, and the header, written last, makes the new file the current one; a rewrite
 // cut short leaves the old file current. Each record carries a checksum: a torn tail ends a read.
 
-import { checksum32 } from '@cowdb/core'
+import { checksum32, type BlockFile } from '@cowdb/core'
 import type { Result } from './protocol.js'
 
 /** The part of a FileSystemSyncAccessHandle the record uses. */
@@ -183,6 +186,28 @@ function readHeader(file: SyncFile): Header | undefined {
 function* readBodies(file: SyncFile): Generator<Body> {
   const size = file.getSize()
   for (let at = HEADER_BYTES, r = unframe(file, at, size); r; at = r.next, r = unframe(file, at, size)) yield r.value as Body
+}
+
+/**
+ * A BlockFile seen as a SyncFile, each write and truncate flushed at once: for the IndexedDB page
+ * store's files, where a flush stages the bytes in the store's ordered write-behind queue.
+ * Cost: as the file's write plus its flush.
+ */
+export function blockSyncFile(file: BlockFile): SyncFile {
+  return {
+    read: (buffer, { at }) => file.read(at, buffer),
+    write: (buffer, { at }) => {
+      file.write(at, buffer)
+      file.flush()
+      return buffer.length
+    },
+    truncate: (size) => {
+      file.truncate(size)
+      file.flush()
+    },
+    getSize: () => file.size(),
+    close: () => file.close(),
+  }
 }
 
 /** Opens the record of database `name` in OPFS (worker only). Cost: two sync handle opens. */

@@ -5,7 +5,7 @@
 // for. With `share: false` a second opener waits `lockTimeout` ms for the lock, then LockedError.
 
 import { Database, type CatalogChange, type DatabaseCatalogEvent, type DatabaseOptions, type Storage } from '@cowdb/core'
-import { openCallLog, type CallLog } from './call-log.js'
+import { CallLog, openCallLog, type SyncFile } from './call-log.js'
 import { missingFeatures } from './features.js'
 import { queueForLock, tryLock, waitForLock } from './locks.js'
 import { Owner, type Client, type OwnedEngine } from './owner.js'
@@ -104,35 +104,50 @@ class Session {
     const req = this.request!
     let log: CallLog | undefined
     let storage: Storage | undefined
+    let callFiles: [SyncFile, SyncFile] | undefined
+    let released = false
+    const releaseOnce = () => {
+      if (!released) (released = true), release()
+    }
     try {
-      // The record lives in OPFS; where OPFS cannot be opened (the IndexedDB page store's browsers)
-      // the database is shared without it: a write in flight at a change of owner may then run twice
-      if (req.share) log = await openCallLog(req.name, fresh).catch((e: unknown) => (e instanceof DOMException || e instanceof TypeError ? undefined : Promise.reject(e)))
-      const record = log
       const engine = await openEngine(req.name, req.options, {
         // the engine calls this last when it closes: the record, then the channel, then the lock
         release: () => {
-          record?.close()
+          log?.close()
           this.channel?.close()
           this.channel = undefined
-          release()
+          releaseOnce()
         },
         onQuota: (info) => this.local.push({ kind: 'quota', info }),
         openDatabase: (storage, options) => this.openEngine(storage, options) as Promise<Database>,
         // pages are shared from OPFS stores only: the IndexedDB store's page reads are async
         opened: (opened) => {
           storage = opened.kind === 'opfs' ? opened.storage : undefined
+          callFiles = opened.callFiles
         },
       })
+      // The record lives with the pages: in OPFS files, or in the IndexedDB page store's queue.
+      // Before the first forwarded call runs (the Owner below runs them), after recovery.
+      if (req.share) log = await this.openRecord(req.name, fresh, callFiles).catch((e: unknown) => engine.close().then(() => Promise.reject(e), () => Promise.reject(e)))
       this.watch(engine)
       const owner = new Owner(engine, log, this.me)
       if (storage) this.shared!.leading(storage, owner)
       return owner
     } catch (e) {
       log?.close()
-      release()
+      releaseOnce()
       throw e
     }
+  }
+
+  /**
+   * The owner's call record, where the pages are: the IndexedDB page store's files, else OPFS
+   * files. Where OPFS cannot be opened, none: the database is shared without it, and a write in
+   * flight at a change of owner may then run twice. Cost: a read and a rewrite of its live entries.
+   */
+  private async openRecord(name: string, fresh: boolean, callFiles: [SyncFile, SyncFile] | undefined): Promise<CallLog | undefined> {
+    if (callFiles) return CallLog.load(callFiles, fresh)
+    return openCallLog(name, fresh).catch((e: unknown) => (e instanceof DOMException || e instanceof TypeError ? undefined : Promise.reject(e)))
   }
 
   /** The lock came (the owner went): lead, and run what this worker's client was waiting for. */

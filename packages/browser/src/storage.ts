@@ -14,6 +14,7 @@ import { IdbMetaStore, connectIdb, loadFile, peekHead, writeBatch, type StoreKin
 import { OpfsBlockFile, mapQuota } from './opfs-file.js'
 import { decodeMirror, encodeMirror } from './opfs-mirror.js'
 import { WriteBehind, type BatchWriter } from './write-behind.js'
+import { blockSyncFile, type SyncFile } from './call-log.js'
 
 export type StorageOptions = {
   /**
@@ -38,6 +39,8 @@ export type OpenedStorage = {
   fallbackReason?: string
   /** Resolves once everything flushed so far is durable (IndexedDB store; OPFS flushes are). */
   durable?: () => Promise<void>
+  /** @internal The IndexedDB store's two files for the owner's call record (call-log.ts), in its write-behind queue. */
+  callFiles?: [SyncFile, SyncFile]
 }
 
 /** Test hooks for the IndexedDB store: wrap each batch write, hear of a failed one. */
@@ -45,6 +48,7 @@ export type IdbHooks = { io?: (write: () => Promise<void>) => Promise<void>; onF
 
 const PAGE_CHUNK = 16 * 1024
 const WAL_CHUNK = 4 * 1024
+const CALLS_CHUNK = 4 * 1024
 
 /** Opens the page store and snapshot table of database `name` (see StorageOptions). Cost: a few async opens; the IndexedDB store also reads its files whole. */
 export async function openStorage(name: string, opts: StorageOptions = {}, hooks: IdbHooks = {}): Promise<OpenedStorage> {
@@ -102,7 +106,7 @@ async function withBlocks(name: string, idb: IDBPDatabase): Promise<IDBPDatabase
 }
 
 async function openIdbStore(name: string, idb: IDBPDatabase, created: boolean, hooks: IdbHooks): Promise<OpenedStorage> {
-  const [p, w] = await Promise.all([loadFile(idb, 'pages'), loadFile(idb, 'wal')])
+  const [p, w, c0, c1] = await Promise.all([loadFile(idb, 'pages'), loadFile(idb, 'wal'), loadFile(idb, 'calls-0'), loadFile(idb, 'calls-1')])
   // a full origin surfaces as the typed QuotaExceededError (nothing acknowledged is lost: see engine.ts)
   const write: BatchWriter = (b) =>
     (hooks.io ? hooks.io(() => writeBatch(idb, b)) : writeBatch(idb, b)).catch((e: unknown) => Promise.reject(mapQuota(e, `${name} (IndexedDB page store)`)))
@@ -110,7 +114,8 @@ async function openIdbStore(name: string, idb: IDBPDatabase, created: boolean, h
   const pages = new IdbBlockFile(`${name}/pages`, PAGE_CHUNK, p.chunks, p.size, (c, s) => queue.stageFile('pages', c, s))
   const wal = new IdbBlockFile(`${name}/wal`, WAL_CHUNK, w.chunks, w.size, (c, s) => queue.stageFile('wal', c, s))
   const meta = new IdbMetaStore(idb, 'indexeddb', queue)
-  return { storage: { pages, wal, meta }, kind: 'indexeddb', created, durable: () => queue.durable() }
+  const calls = ([['calls-0', c0], ['calls-1', c1]] as const).map(([file, f]) => blockSyncFile(new IdbBlockFile(`${name}/${file}`, CALLS_CHUNK, f.chunks, f.size, (c, s) => queue.stageFile(file, c, s))))
+  return { storage: { pages, wal, meta }, kind: 'indexeddb', created, durable: () => queue.durable(), callFiles: [calls[0]!, calls[1]!] }
 }
 
 /** The database's OPFS directory, or why OPFS cannot be used here. */
