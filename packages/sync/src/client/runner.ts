@@ -284,8 +284,11 @@ class SharedHandle extends EventTarget implements SyncHandle {
     this.pending.clear()
   }
 
-  private runnerSync(): Promise<SyncStatus> {
-    return this.engine.syncNow().then(() => this.status)
+  /** syncNow() on the runner's engine, once it started (a handle just promoted may still be starting). */
+  private async runnerSync(): Promise<SyncStatus> {
+    await this.started
+    await this.engine.syncNow()
+    return this.status
   }
 
   private post(m: Message): void {
@@ -335,9 +338,8 @@ class SharedHandle extends EventTarget implements SyncHandle {
   /** Runs a standby's syncNow() and answers it; a runner stopping leaves it to the next one. */
   private async serve(id: string): Promise<void> {
     try {
-      await this.started
-      const s = await this.engine.syncNow()
-      this.post({ t: 'done', id, status: statusToWire(s) })
+      await this.runnerSync()
+      this.post({ t: 'done', id, status: statusToWire(this.engine.status) })
     } catch (e) {
       if (!this.stopping) this.post({ t: 'failed', id, error: toWire(e) })
     }
