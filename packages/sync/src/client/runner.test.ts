@@ -4,7 +4,7 @@
 // The model test's seed is fixed (COWDB_SEED / COWDB_RUNS override) and printed on failure.
 import fc from 'fast-check'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { scanAt, SyncHttpError, type ConflictInfo, type SyncHandle, type SyncStatus } from '@cowdb/sync'
+import { branchLocalSync, scanAt, SyncHttpError, type ConflictInfo, type SyncHandle, type SyncStatus } from '@cowdb/sync'
 import { changeSets, contents, device, freshName, manual, startServer, until, type TestServer } from '../../test/harness.js'
 
 let ts: TestServer
@@ -184,6 +184,36 @@ describe('several sync() handles on one database', () => {
     expect(await changeSets(ts, name)).toBe(3)
     expect(await pushedTwice(name)).toEqual([])
     await h5.stop()
+  })
+})
+
+describe('a standby that cannot start when its turn comes', () => {
+  it('turns to error and stops, and the lock passes to the next handle', async () => {
+    const name = freshName('nostart')
+    const a = await device()
+    const h1 = await manual(ts, a.db, name)
+    const broken = branchLocalSync(a.db, 'never-starts')
+    const h2 = await manual(ts, a.db, name, {
+      local: {
+        ...broken,
+        load: () => Promise.reject(new TypeError('cannot read the sync state')),
+      },
+    })
+    const h3 = await manual(ts, a.db, name)
+    // waits for a runner: h2 itself, which fails to start
+    const asked = h2.syncNow().then(
+      () => 'resolved',
+      (e: Error) => e.message,
+    )
+    await h1.stop()
+    await until(() => h3.status.runner, 20_000, 'the third handle runs')
+    expect(await asked).toBe('cannot read the sync state')
+    await expect(h2.syncNow()).rejects.toThrow('stopped')
+    expect(h2.status).toMatchObject({ state: 'error', runner: false })
+    expect(h2.status.error?.message).toBe('cannot read the sync state')
+    await a.db.put('k', 1)
+    expect((await h3.syncNow()).cursor).toBe(1)
+    await h3.stop()
   })
 })
 

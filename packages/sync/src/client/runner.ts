@@ -10,7 +10,8 @@
 //    nobody answered (no runner yet, or it went away first) is sent again when the next runner
 //    announces itself, so it waits for that runner instead of hanging on one that is gone;
 //  - when the runner stops or its tab closes, the lock passes to the next waiting handle, whose
-//    engine resumes from the saved sync state (start() finishes an interrupted round).
+//    engine resumes from the saved sync state (start() finishes an interrupted round). One
+//    that cannot start turns to 'error', stops, and passes the lock on.
 //
 // Browser tabs and workers share the lock through Web Locks and talk on a BroadcastChannel, both
 // keyed by the database's name (`db.name`, the browser client's). Elsewhere (Node), and for
@@ -274,13 +275,14 @@ class SharedHandle extends EventTarget implements SyncHandle {
     this.role = 'stopped'
     this.mirror = { ...this.engine.status, state: 'error', error: e as Error, runner: false }
     this.ran = false
-    this.close()
+    this.close(e)
     this.dispatchEvent(new CustomEvent('status', { detail: this.status }))
   }
 
-  private close(): void {
+  /** Leaves the channel; what this handle still waits for fails with `why`. */
+  private close(why: unknown = stopped()): void {
     this.channel.close()
-    for (const w of this.pending.values()) w.reject(stopped())
+    for (const w of this.pending.values()) w.reject(why)
     this.pending.clear()
   }
 
