@@ -7,18 +7,18 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { rmSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { collectErrors, expect, test } from './fixtures'
+import { freePort } from './ports'
 import { signToken } from '../packages/sync/src/server/auth'
 import { pgliteDir } from '../packages/sync/test/process'
 
 const repo = fileURLToPath(new URL('..', import.meta.url))
-// the config's Vite serves E2E_PORT; the start script's the next port, its sync server the one after
-const PORT = Number(process.env.E2E_PORT ?? 5199) + 1
-const SYNC_PORT = PORT + 1
 const SECRET = 'e2e-playground-secret-0123456789'
 const SHOTS = process.env.COWDB_SCREENSHOTS === '1' ? fileURLToPath(new URL('../docs/screenshots/', import.meta.url)) : undefined
-const origin = `http://localhost:${PORT}`
-const dbUrl = `http://127.0.0.1:${SYNC_PORT}/db/playground`
-
+// the start script's playground and sync server listen on ports free when the suite begins
+let PORT = 0
+let SYNC_PORT = 0
+let origin = ''
+let dbUrl = ''
 let start: ChildProcess
 let output = ''
 let dir = ''
@@ -26,6 +26,11 @@ const answers = (url: string) => fetch(url).then((r) => r.status > 0, () => fals
 
 test.beforeAll(async () => {
   test.setTimeout(240_000)
+  PORT = await freePort()
+  SYNC_PORT = await freePort()
+  origin = `http://localhost:${PORT}`
+  dbUrl = `http://127.0.0.1:${SYNC_PORT}/db/playground`
+  expect(await answers(origin)).toBe(false)
   dir = await pgliteDir()
   start = spawn(process.execPath, ['scripts/start.mjs', '--sync'], {
     cwd: repo,
@@ -39,6 +44,7 @@ test.beforeAll(async () => {
 })
 
 test.afterAll(async () => {
+  if (!origin) return
   if (start && start.exitCode === null) {
     const exited = new Promise((r) => start.once('exit', r))
     start.kill('SIGTERM')

@@ -9,6 +9,7 @@ import { ensureChromium, ensureInstalled, ensureOtherBrowsers, run } from './set
 import { promtoolChecks } from './steps/promtool.mjs'
 import { syncOnPostgres } from './steps/sync-postgres.mjs'
 import { levelSuite, packTests } from './steps/pack.mjs'
+import { firstLine, playwrightCounts, vitestCounts } from './steps/reports.mjs'
 
 ensureInstalled()
 if (run('node', ['scripts/pnpm.mjs', 'run', '-r', 'build']) !== 0) process.exit(1)
@@ -27,14 +28,12 @@ const suites = [
   ['unit', 'unit tests (vitest)', () => {
     const out = join(reports, 'unit.json')
     const code = run('npx', ['vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${out}`], { env })
-    const u = read(out)
-    return u ? { passed: u.numPassedTests, failed: u.numFailedTests + (code !== 0 && !u.numFailedTests ? 1 : 0) } : { passed: 0, failed: 1 }
+    return vitestCounts(out, code, 'unit')
   }],
   ['browser', 'browser tests (playwright, headless Chromium, persistent profile)', () => {
     const out = join(reports, 'e2e.json')
     const code = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '--reporter=list,json'], { env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out } })
-    const p = read(out)
-    return p ? { passed: p.stats.expected, failed: p.stats.unexpected + p.stats.flaky + (code !== 0 && !p.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
+    return playwrightCounts(out, code, 'browser')
   }],
   ['pack', 'install-and-run tests (test/pack: pnpm pack, npm install into apps outside the repo; Vite, webpack, esbuild, Node, dbctl, example)', () => packTests(reports, env)],
   ['level', 'abstract-level suite on @cowdb/level (tape, every assertion counted)', () => levelSuite(reports)],
@@ -47,10 +46,12 @@ function crossBrowser(browser) {
   const dir = join(reports, `xb-${browser}`)
   const code = run('npx', ['tsx', 'e2e/xb/run.ts'], { env: { ...env, XB_BROWSERS: browser, XB_RESULTS: dir } })
   const r = read(join(dir, `${browser}.json`))
-  if (!r) return { passed: 0, failed: 1 }
+  if (!r) return { passed: 0, failed: 1, failures: [`xb ${browser}: no report (exit ${code})`] }
   const cases = r.cases.filter((c) => !c.skipped)
-  const failed = cases.filter((c) => !c.ok).length
-  return { passed: cases.length - failed, failed: failed + (code !== 0 && !failed ? 1 : 0) }
+  const failed = cases.filter((c) => !c.ok)
+  const failures = failed.map((c) => `xb ${browser}: ${c.name}${c.error ? ` — ${firstLine(String(c.error))}` : ''}`)
+  if (code !== 0 && !failed.length) failures.push(`xb ${browser}: exit ${code} with no failed case`)
+  return { passed: cases.length - failed.length, failed: failures.length, failures }
 }
 
 const counts = []
@@ -62,6 +63,10 @@ for (const [name, title, suite] of suites) {
 }
 rmSync(reports, { recursive: true, force: true })
 console.log('')
+// the failed tests by name, just above the summary lines (CI shows the tail of the log)
+const failures = counts.flatMap(([name, c]) => c.failures ?? (c.failed ? [`${name}: ${c.failed} failed (see the suite's output above)`] : []))
+for (const f of failures) console.log(`FAILED ${f}`)
+if (failures.length) console.log('')
 for (const [name, c, ms] of counts) console.log(`${name}: ${c.passed} passed, ${c.failed} failed (${minutes(ms)})`)
 const total = counts.reduce((t, [, c]) => ({ passed: t.passed + c.passed, failed: t.failed + c.failed }), { passed: 0, failed: 0 })
 console.log(`total: ${total.passed} passed, ${total.failed} failed`)

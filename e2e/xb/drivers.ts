@@ -9,11 +9,11 @@
 
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import puppeteer, { type Browser as PBrowser, type Page } from 'puppeteer-core'
 import { Builder, type WebDriver } from 'selenium-webdriver'
+import { freePort } from '../ports'
 
 export type BrowserName = 'chromium' | 'firefox' | 'webkit'
 
@@ -144,17 +144,6 @@ class SeleniumTab implements Tab {
     await this.driver.close()
     await this.onClose()
   }
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => resolve(port))
-    })
-    s.on('error', reject)
-  })
 }
 
 async function launchWebKit(base: string): Promise<XBrowser> {

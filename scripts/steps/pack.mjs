@@ -7,13 +7,13 @@ import { spawnSync } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { root, run } from '../setup.mjs'
+import { playwrightCounts } from './reports.mjs'
 
 /** Runs test/pack; returns its test counts. */
 export function packTests(reports, env) {
   const out = join(reports, 'pack.json')
   const code = run('npx', ['playwright', 'test', '-c', 'test/pack/playwright.config.ts', '--reporter=list,json'], { env: { ...env, PLAYWRIGHT_JSON_OUTPUT_NAME: out, COWDB_LEVEL_COUNTS: join(reports, 'level-chromium.json') } })
-  const p = existsSync(out) ? JSON.parse(readFileSync(out, 'utf8')) : undefined
-  return p ? { passed: p.stats.expected, failed: p.stats.unexpected + p.stats.flaky + (code !== 0 && !p.stats.unexpected ? 1 : 0) } : { passed: 0, failed: 1 }
+  return playwrightCounts(out, code, 'pack')
 }
 
 /** The abstract-level suite's assertions: Node (memory, file store), and Chromium from the pack step. */

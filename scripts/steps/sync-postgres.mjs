@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { aptInstall, run } from '../setup.mjs'
+import { addCounts, playwrightCounts, vitestCounts } from './reports.mjs'
 
 /**
  * The sync suites again, on a real Postgres server instead of PGlite (the Chromium suite
@@ -49,14 +50,9 @@ export function syncOnPostgres(env, reports) {
     // the Postgres-only tests, the server contract and the merge property (the engine's own suite
     // is the same code over HTTP; the Chromium suite below covers it end to end on Postgres)
     const files = ['packages/sync/test/postgres.test.ts', 'packages/sync/src/server/http.test.ts', 'packages/sync/test/merge.property.test.ts']
-    run('npx', ['vitest', 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env: pgEnv })
-    run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '/sync[^/]*\\.spec\\.ts$', '--reporter=list,json'], { env: { ...pgEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson } })
-    const u = existsSync(unitJson) ? JSON.parse(readFileSync(unitJson, 'utf8')) : undefined
-    const p = existsSync(e2eJson) ? JSON.parse(readFileSync(e2eJson, 'utf8')) : undefined
-    counts = {
-      passed: (u?.numPassedTests ?? 0) + (p?.stats.expected ?? 0),
-      failed: (u ? u.numFailedTests : 1) + (p ? p.stats.unexpected + p.stats.flaky : 1),
-    }
+    const unitCode = run('npx', ['vitest', 'run', ...files, '--reporter=default', '--reporter=json', `--outputFile.json=${unitJson}`], { env: pgEnv })
+    const e2eCode = run('npx', ['playwright', 'test', '-c', 'e2e/playwright.config.ts', '/sync[^/]*\\.spec\\.ts$', '--reporter=list,json'], { env: { ...pgEnv, PLAYWRIGHT_JSON_OUTPUT_NAME: e2eJson } })
+    counts = addCounts(vitestCounts(unitJson, unitCode, 'sync on postgres'), playwrightCounts(e2eJson, e2eCode, 'sync on postgres'))
     asPg('pg_ctl', ['-D', data, '-m', 'fast', '-w', 'stop'])
   } else {
     console.error(`sync on postgres: the cluster did not start; log: ${existsSync(join(dir, 'log')) ? readFileSync(join(dir, 'log'), 'utf8') : '(none)'}`)
