@@ -51,3 +51,17 @@ export async function contents(db: Database): Promise<[unknown, unknown][]> {
   for await (const e of db.iterate({})) out.push(e)
   return out
 }
+
+/** Change sets the server holds for database `name`. Cost: one query. */
+export async function changeSets(ts: TestServer, name: string): Promise<number> {
+  return (await ts.server.store.sql.query<{ n: number }>('select count(*)::int as n from cowdb_sync_changesets where db = $1', [name]))[0]!.n
+}
+
+/** Polls `cond` every 20 ms until it holds; throws naming `what` after `ms`. */
+export async function until(cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error(`${what} not met in time`)
+    await new Promise((r) => setTimeout(r, 20))
+  }
+}

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Database, type Key } from '@cowdb/core'
 import { pointInTime, restoreFrom, scanAt, sync, type ConflictInfo, type SyncHandle } from '@cowdb/sync'
-import { contents, device, freshName, manual, quiet, startServer, type TestServer } from '../../test/harness.js'
+import { changeSets as setsOn, contents, device, freshName, manual, quiet, startServer, until, type TestServer } from '../../test/harness.js'
 
 let ts: TestServer
 beforeAll(async () => {
@@ -17,7 +17,7 @@ afterAll(async () => {
 
 const T0 = 1_800_000_000_000
 /** Change sets the server holds for a database. */
-const changeSets = async (name: string) => (await ts.server.store.sql.query<{ n: number }>('select count(*)::int as n from cowdb_sync_changesets where db = $1', [name]))[0]!.n
+const changeSets = (name: string) => setsOn(ts, name)
 const settle = () => new Promise((r) => setTimeout(r, 5))
 
 describe('two devices', () => {
@@ -304,12 +304,3 @@ async function runInterrupted(failAt: number, mode: 'request' | 'local write') {
   await sb.stop()
   return out
 }
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 20_000, what = 'condition'): Promise<void> {
-  const end = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`${what} not met in time`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
-

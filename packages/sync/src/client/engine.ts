@@ -19,6 +19,7 @@ import { dbUrl, retryable, SyncOfflineError, type Remote, type TokenSource } fro
 import { openLive, type LiveChannel } from './live.js'
 import { branchLocalSync, keyId, type LocalSync, type SyncDatabase, type SyncState } from './local.js'
 import { planMerge, type KeyPlan } from './merge.js'
+import { runOnce } from './runner.js'
 import { fetchHead, pullAll, stateEntries, upload, type Progress, type Pulled } from './transfer.js'
 
 /** Resolves a conflict: the key, its value at the base, here, and on the other device (undefined: absent). Return undefined to delete. */
@@ -68,6 +69,11 @@ export type SyncStatus = {
   error?: Error
   /** Conflicts seen in this session (resolved by the policy or the resolver). */
   conflicts: number
+  /**
+   * Whether this handle runs the sync (true) or is a standby mirroring the handle that does
+   * (false): one handle per database and remote runs, in one tab (see runner.ts).
+   */
+  runner: boolean
 }
 
 /** A conflict this device saw: the value it kept, and which rule chose it. */
@@ -78,9 +84,12 @@ export interface SyncHandle extends EventTarget {
   readonly status: SyncStatus
   /** Progress of the running push or pull ('progress' events), null between rounds. */
   readonly progress: Progress | null
-  /** Runs a round now (or after the running one); resolves when it is done, rejects if it fails. */
+  /**
+   * Runs a round now (or after the running one); resolves when it is done, rejects if it fails.
+   * On a standby it asks the runner, and waits for the next runner while there is none.
+   */
   syncNow(): Promise<SyncStatus>
-  /** Stops syncing (a round in flight finishes first); local data and sync state stay. */
+  /** Stops syncing (a round in flight finishes first); local data and sync state stay. A runner that stops hands over to the next standby. */
   stop(): Promise<void>
 }
 
@@ -100,12 +109,13 @@ function remoteName(url: string): string {
 /**
  * Starts syncing `db` (main head) with the database at `opts.url`: resumes an interrupted round,
  * then syncs on every local commit, on the live channel, and every intervalMs, retrying with
- * backoff while offline. Cost per round: the change since the last sync, both ways.
+ * backoff while offline. One handle per database and remote runs at a time (across tabs too):
+ * a later call resolves at once as a standby of that runner (`status.runner` false, see
+ * runner.ts). Cost per round: the change since the last sync, both ways.
  */
 export async function sync(db: SyncDatabase, opts: SyncOptions): Promise<SyncHandle> {
   const engine = new SyncEngine(db, opts)
-  await engine.start()
-  return engine
+  return runOnce(db, engine.remoteName, engine)
 }
 
 class SyncEngine extends EventTarget implements SyncHandle {
@@ -129,6 +139,8 @@ class SyncEngine extends EventTarget implements SyncHandle {
   private pushDiff: { snap: string; changes: Change[] } | undefined
   private readonly onOnline = () => this.schedule(0)
   private readonly auto: boolean
+  /** This remote's name in the local database (its sync branches). */
+  readonly remoteName: string
 
   constructor(
     private readonly db: SyncDatabase,
@@ -139,10 +151,11 @@ class SyncEngine extends EventTarget implements SyncHandle {
     if (typeof opts.token !== 'string' && typeof opts.token !== 'function') throw new TypeError('cowdb-sync: token must be a string or a function returning one')
     if (opts.resolve !== undefined && typeof opts.resolve !== 'function') throw new TypeError('cowdb-sync: resolve must be a function (key, base, local, remote) => value')
     this.remote = { url, token: opts.token, ...(opts.fetch ? { fetch: opts.fetch } : {}) }
-    this.local = opts.local ?? branchLocalSync(db, opts.remote ?? remoteName(url))
+    this.remoteName = opts.remote ?? remoteName(url)
+    this.local = opts.local ?? branchLocalSync(db, this.remoteName)
     this.clock = new Hlc(opts.now ?? Date.now)
     this.auto = opts.auto ?? true
-    this.status = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0 }
+    this.status = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: true }
   }
 
   async start(): Promise<void> {
