@@ -4,12 +4,14 @@
 import { test, expect, type BrowserContext, type Page } from '@playwright/test'
 import { rmSync } from 'node:fs'
 import { launchPersistent } from './fixtures'
+import { freePort } from './ports'
 import { signToken } from '../packages/sync/src/server/auth'
 import { pgliteDir, serverProcess, type ServerProcess } from '../packages/sync/test/process'
 
 const SECRET = 'e2e-secret-0123456789'
 const POSTGRES = process.env.COWDB_SYNC_POSTGRES
-const PORTS = [5318, 5319]
+/** The servers' ports: free when the suite begins, kept across a server's restart. */
+let PORTS: number[] = []
 let dir = ''
 let servers: ServerProcess[] = []
 let run = 0
@@ -21,6 +23,7 @@ function startServer(i: number): Promise<ServerProcess> {
 }
 
 test.beforeAll(async () => {
+  PORTS = [await freePort(), await freePort()]
   if (!POSTGRES) dir = await pgliteDir()
   servers = [await startServer(0)]
   if (POSTGRES) servers.push(await startServer(1)) // a second process on the same database

@@ -13,8 +13,14 @@ beforeAll(async () => {
 })
 afterAll(() => void (dir && rmSync(dir, { recursive: true, force: true })))
 
-// one data directory and port across restarts, as a real deployment
-const start: Backend = () => serverProcess(['--port', '5315', '--data', dir, '--secret', SECRET, '--part-bytes', '4096', '--page-bytes', '4096', '--poll-ms', '200'])
+// one data directory and port across restarts, as a real deployment: the first start takes a
+// free port, the restarts take the same one
+let port = '0'
+const start: Backend = async () => {
+  const server = await serverProcess(['--port', port, '--data', dir, '--secret', SECRET, '--part-bytes', '4096', '--page-bytes', '4096', '--poll-ms', '200'])
+  port = new URL(server.url).port
+  return server
+}
 
 describe.skipIf(POSTGRES)('server process on PGlite, killed', () => {
   it('mid-push: the device retries, one change set lands', () => killMidPush(start), 180_000)
