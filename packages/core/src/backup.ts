@@ -75,7 +75,7 @@ export class BackupWriter {
   }
 }
 
-/** Whether `bytes` start like a backup (to tell a backup file from a store directory's file). */
+/** Whether `bytes` start like a backup (to tell a backup file from a store directory's file). Cost: O(1): the magic bytes only. */
 export function isBackup(bytes: Uint8Array): boolean {
   return bytes.length >= MAGIC.length && MAGIC.every((b, i) => bytes[i] === b)
 }

@@ -33,13 +33,15 @@ export class Failpoints {
 
   /**
    * Makes `name` throw: after `skip` more hits pass, on the next `times` hits (default 1).
-   * `error` builds what is thrown (default: an Error naming the failpoint).
+   * `error` builds what is thrown (default: an Error naming the failpoint). Arming it again
+   * replaces the earlier arming. Cost: O(1).
    */
   arm(name: FailpointName, opts: { skip?: number; times?: number; error?: (name: FailpointName) => Error } = {}): void {
     if (!(name in FAILPOINTS)) throw new TypeError(`cowdb: no failpoint ${name}`)
     this.armed.set(name, { skip: opts.skip ?? 0, times: opts.times ?? 1, error: opts.error ?? ((n) => new Error(`injected failure at failpoint ${n}`)) })
   }
 
+  /** Disarms `name`, or with no name every failpoint; the counts of hits and failures stay. Cost: O(1) (O(armed) for all). */
   disarm(name?: FailpointName): void {
     if (name === undefined) this.armed.clear()
     else this.armed.delete(name)

@@ -28,7 +28,7 @@ export class Hlc {
     return formatHlc(this.wall, this.counter)
   }
 
-  /** Moves the clock past an id issued elsewhere (another tab, an earlier run). */
+  /** Moves the clock past an id issued elsewhere (another tab, an earlier run); ignores a string that is not an id. Cost: O(1). */
   observe(id: string): void {
     const p = parseHlc(id)
     if (!p) return
@@ -39,11 +39,12 @@ export class Hlc {
   }
 }
 
+/** The id of a wall time (ms since the epoch) and counter, in the sortable form above. Cost: O(1). */
 export function formatHlc(wall: number, counter: number): string {
   return `${new Date(wall).toISOString()}-${String(counter).padStart(COUNTER_DIGITS, '0')}`
 }
 
-/** The wall time and counter of an id, or undefined if it is not one. */
+/** The wall time and counter of an id, or undefined if it is not one. Cost: O(1). */
 export function parseHlc(id: string): { wall: number; counter: number } | undefined {
   const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)-(\d{6})$/.exec(id)
   if (!m) return undefined

@@ -345,7 +345,7 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return a.length - b.length
 }
 
-/** Encodes a user range; TypeError when both gt and gte (or lt and lte) are given or a bound is bad. */
+/** Encodes a user range; TypeError when both gt and gte (or lt and lte) are given or a bound is bad. Cost: O(size of the bounds). */
 export function encodeRange(range: Range | undefined): KeyRange {
   if (range === undefined) return { loInclusive: true, hiInclusive: true }
   if (range === null || typeof range !== 'object') throw new TypeError('cowdb: a range must be an object like { gte, lt }')

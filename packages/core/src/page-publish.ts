@@ -15,16 +15,16 @@ import { isNode, type DiskRef, type Layout, type Node, type Ref } from './node.j
 import { NO_SLOT, encodeNode } from './page.js'
 import type { ReadOptions } from './types.js'
 
-/** Where published pages go (the browser's shared cache). */
+/** Where published pages go (the browser's shared cache). The costs below are what the publisher assumes of it. */
 export interface PageSink {
-  /** Whether page `id` is there already. */
+  /** Whether page `id` is there already. Called for every frozen page a warming walk loads. Cost: O(1). */
   has(id: number): boolean
   /**
    * Makes room for page `id` and lets `encode` write it in place (pageSize bytes); false if
-   * `encode` could not (then nothing of it stays).
+   * `encode` could not (then nothing of it stays). Cost: O(pageSize), the encode itself.
    */
   put(id: number, encode: (into: Uint8Array) => boolean): boolean
-  /** A reader that missed needs page `id`, which the sink has (readers elsewhere may lack it). */
+  /** A reader that missed needs page `id`, which the sink has (readers elsewhere may lack it). Cost: at most a page copy. */
   needed?(id: number): void
 }
 

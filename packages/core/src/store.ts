@@ -4,19 +4,39 @@
 
 /**
  * A random-access file, synchronous. OPFS `FileSystemSyncAccessHandle`, a Node file
- * descriptor, or memory. Writes are durable only after `flush()` returns.
+ * descriptor, or memory. Writes are durable only after `flush()` returns. The engine calls it from
+ * one thread, never two calls at once; the costs below are what it assumes of an implementation.
  */
 export interface BlockFile {
-  /** Reads up to `into.length` bytes at `offset`; returns how many were read (short at EOF). */
+  /**
+   * Reads up to `into.length` bytes at `offset`; returns how many were read (short only at EOF).
+   * The engine reads one page (pageSize bytes) per cache miss, and the whole WAL once at open.
+   * Cost: O(bytes), one system call, no waiting on other work.
+   */
   read(offset: number, into: Uint8Array): number
-  /** Writes all of `data` at `offset`, growing the file if needed. */
+  /**
+   * Writes all of `data` at `offset`, growing the file if needed (a gap reads as zeros). Need not
+   * be durable before flush(). The engine writes runs of pages at a checkpoint and one batch of
+   * records per group commit to the WAL. Cost: O(bytes), no sync.
+   */
   write(offset: number, data: Uint8Array): void
-  /** Makes every write so far durable. */
+  /**
+   * Makes every write so far durable: the durability point. A strict commit resolves after the
+   * WAL's flush returns; the Meta is saved only after the pages file's flush returns. It throws if
+   * it cannot (the engine then rolls back what it had not flushed, or stops writes until
+   * reopened). Cost: one sync (fsync, OPFS flush()), once per group commit on the WAL and once
+   * per checkpoint on the pages file.
+   */
   flush(): void
-  /** Current size in bytes. */
+  /** Current size in bytes, including writes not yet flushed. Cost: O(1). */
   size(): number
-  /** Sets the size (shrinks or zero-extends). */
+  /**
+   * Sets the size: shrinks, or extends with zeros. Durable after the next flush(). The engine cuts
+   * the WAL back after a failed flush and at a new cycle, and gives the pages file's free tail
+   * back after a gc. Cost: O(1) I/O, no sync.
+   */
   truncate(size: number): void
+  /** Releases the file; the engine calls nothing on it afterwards. Called once, at close. Cost: O(1). */
   close(): void
 }
 
@@ -79,11 +99,22 @@ export type Meta = {
 
 /**
  * The snapshot table: in IndexedDB in the browser, a double-buffered file in Node, memory in
- * tests. `save` is atomic (all or nothing) and durable when its promise resolves.
+ * tests. `save` is atomic (all or nothing) and durable when its promise resolves. The costs below
+ * are what the engine assumes of an implementation.
  */
 export interface MetaStore {
+  /**
+   * The last Meta saved whole, or undefined for a new store. Called once, at open. Cost: one
+   * read of the table.
+   */
   load(): Promise<Meta | undefined>
+  /**
+   * Replaces the Meta, atomically: a crash at any point leaves the old one or the new one whole,
+   * never a mix. Resolves once the new one is durable (the checkpoint's root switch); rejects if
+   * not. Cost: one durable write of O(Meta size), once per checkpoint.
+   */
   save(meta: Meta): Promise<void>
+  /** Releases the table; the engine calls nothing on it afterwards. Cost: O(1). */
   close(): Promise<void>
   /**
    * Whether a save that failed may still have reached storage (a file write whose fsync failed).

@@ -16,18 +16,19 @@ export type Reader = { reader: number; generation: number }
 
 /** What iterate needs from a database: pin a state, scan it, unpin it. */
 export interface ReaderHost {
-  /** Pins the head of `opts.branch` (default main), or snapshot `opts.snapshot`. */
+  /** Pins the head of `opts.branch` (default main), or snapshot `opts.snapshot`. Cost: as Database.openReader, O(1). */
   openReader(opts?: WriteOptions & { snapshot?: string }): Reader | Promise<Reader>
-  /** Unpins a reader. Must not throw: it is called on every way out, and nobody waits for it. */
+  /** Unpins a reader. Must not throw: it is called on every way out, and nobody waits for it. Cost: as Database.closeReader, O(1). */
   closeReader(reader: number): void
-  /** Entries of a range; with `reader`, at that reader's state. */
+  /** Entries of a range; with `reader`, at that reader's state. Cost: as Database.scan. */
   scan(range: Range & ScanOptions & { reader?: number }): Promise<[Key, Value][]>
 }
 
 /** What a transaction needs from a database: pinned reads, and a plan to validate and apply. */
 export interface TxHost extends ReaderHost {
+  /** The value of `key` at a pinned reader's state. Cost: as Database.get. */
   get(key: Key, opts: ReaderOptions): Promise<Value | undefined>
-  /** Validates the plan's reads against the commits since it began; applies its writes or throws ConflictError. */
+  /** Validates the plan's reads against the commits since it began; applies its writes or throws ConflictError. Cost: as Database.commitPlan. */
   commitPlan(plan: TxPlan, opts?: WriteOptions): Promise<Commit>
 }
 

@@ -16,7 +16,9 @@ export type TxPlan = { startGeneration: number; reads: Uint8Array[]; ranges: Key
 
 /** Reads at the transaction's starting state (in the engine, or across the worker boundary). */
 export interface TxReader {
+  /** The value of `key` at the starting state. Cost: as Database.get at a pinned reader. */
   get(key: Key): Promise<Value | undefined>
+  /** Entries in `range` at the starting state. Cost: as Database.scan at a pinned reader. */
   scan(range: Range & { limit: number; reverse: boolean }): Promise<[Key, Value][]>
 }
 
@@ -43,7 +45,11 @@ export class BufferedTransaction implements Transaction {
     return this.reader.get(key)
   }
 
-  /** Entries in range at the start state merged with this transaction's writes. */
+  /**
+   * Entries in range at the start state merged with this transaction's writes; the range joins
+   * the read set. Cost: one engine scan of up to `limit` plus the writes in range, O(writes) to
+   * find those, and sorting the merged entries.
+   */
   async scan(range: Range & { limit?: number; reverse?: boolean } = {}): Promise<[Key, Value][]> {
     this.live()
     const r = encodeRange(range)
@@ -65,20 +71,21 @@ export class BufferedTransaction implements Transaction {
     return sorted.slice(0, limit).map((e) => [e.key, e.value])
   }
 
-  /** Buffers a put; bad keys and values throw TypeError here, not at commit. */
+  /** Buffers a put; bad keys and values throw TypeError here, not at commit. Cost: O(key + value size), no I/O. */
   put(key: Key, value: Value): void {
     this.live()
     const enc = encodeKey(key)
     this.writes.set(bytesKey(enc), { enc, key, value: encodeValue(value) })
   }
 
+  /** Buffers a delete; a bad key throws TypeError here, not at commit. Cost: O(key size), no I/O. */
   delete(key: Key): void {
     this.live()
     const enc = encodeKey(key)
     this.writes.set(bytesKey(enc), { enc, key })
   }
 
-  /** The plan to validate and apply; the transaction cannot be used afterwards. */
+  /** The plan to validate and apply; the transaction cannot be used afterwards. Cost: O(writes). */
   finish(): TxPlan {
     this.done = true
     const ops: EncodedOp[] = [...this.writes.values()].map((w) =>

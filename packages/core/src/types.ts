@@ -110,10 +110,15 @@ export type VerifyReport = {
   errors: { slot?: number; pageId?: number; root?: string; message: string }[]
 }
 
+/** What a transaction() callback gets: reads at the state it began on, writes buffered until it commits. */
 export interface Transaction {
+  /** The value of `key` at the transaction's start, or its own write. Cost: one read (as Database.get) unless it wrote the key. */
   get(key: Key): Promise<Value | undefined>
+  /** Entries in `range` at the start, merged with its own writes. Cost: one scan (as Database.scan) plus sorting the merged entries. */
   scan(range?: Range & { limit?: number; reverse?: boolean }): Promise<[Key, Value][]>
+  /** Buffers a put; a bad key or value throws TypeError here. Cost: O(key + value size), no I/O. */
   put(key: Key, value: Value): void
+  /** Buffers a delete; a bad key throws TypeError here. Cost: O(key size), no I/O. */
   delete(key: Key): void
 }
 
@@ -122,33 +127,57 @@ export type Progress = { phase: string; done: number; total: number }
 
 /**
  * The public Database API (docs/guide.md). `@cowdb/core`'s `Database`, the browser client and the
- * Node `open()` all return this shape.
+ * Node `open()` all return this shape. Costs below are the engine's; the browser client's calls
+ * add a round trip to its worker, or none for reads its shared page cache answers.
  */
 export interface DatabaseApi {
+  /** The value of `key` at head (or at `opts.snapshot`). Cost: O(log n) page loads. */
   get(key: Key, opts?: ReadOptions): Promise<Value | undefined>
+  /** Values of several keys, from one consistent state. Cost: O(k log n). */
   getMany(keys: Key[], opts?: ReadOptions): Promise<(Value | undefined)[]>
+  /** Sets `key` to `value`; resolves when durable (or, with relaxed durability, when logged). Cost: O(log n) + one WAL flush shared by every write of the tick. */
   put(key: Key, value: Value): Promise<Commit>
+  /** Deletes `key` (a no-op commit if absent). Cost: O(log n) + one shared WAL flush. */
   delete(key: Key): Promise<Commit>
+  /** Applies all `ops` atomically: all or nothing. Cost: O(ops log n), each page copied once. */
   batch(ops: Op[]): Promise<Commit>
+  /** Deletes every key in `range`, dropping whole subtrees. Cost: O(log n) pages. */
   deleteRange(range: Range): Promise<Commit>
+  /** Entries in `range`, in key order (or reverse), at most `limit` (default 1000). Cost: O(log n + limit) page loads. */
   scan(range?: Range & ScanOptions): Promise<[Key, Value][]>
+  /** Streams the entries in `range`, all from the state when iteration began. Cost: O(log n) per chunk plus the entries. */
   iterate(range?: Range & ScanOptions): AsyncIterable<[Key, Value]>
+  /** Number of keys in `range`. Cost: O(log n + k). */
   count(range?: Range, opts?: ReadOptions): Promise<number>
 
+  /** Records the current head as a snapshot; no data is copied. Cost: one WAL flush. */
   snapshot(opts?: { label?: string }): Promise<SnapshotInfo>
+  /** Every snapshot, oldest first. Cost: O(snapshots). */
   snapshots(): Promise<SnapshotInfo[]>
+  /** Forgets a snapshot; a later gc frees the pages only it reached. Cost: one WAL flush. */
   dropSnapshot(id: SnapshotId): Promise<void>
+  /** Makes a snapshot's state the head again, as a new commit. Cost: O(1), one WAL flush. */
   restore(id: SnapshotId): Promise<Commit>
+  /** The keys that differ between snapshot `from` and `to` (default: head), before and after. Cost: grows with the change (shared subtrees are skipped). */
   diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]>
+  /** Moves the head back one commit in its history, as a new commit; null when there is nothing to undo. Cost: O(1), one WAL flush. */
   undo(): Promise<Commit | null>
+  /** Moves the head forward again after undo(); null when there is nothing to redo. Cost: O(1), one WAL flush. */
   redo(): Promise<Commit | null>
 
+  /** Runs `fn` as an optimistic transaction, again on conflict (up to `retries`), then ConflictError. Cost: per attempt, one pinned read per tx.get/scan and one commit. */
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number }): Promise<T>
 
+  /** Frees every slot no root reaches, then checkpoints and gives the file's free tail back. Cost: O(live pages) reads. */
   gc(): Promise<GcStats>
+  /** Counters and sizes. Cost: O(snapshots). */
   stats(): Promise<Stats>
+  /** Prometheus text exposition of the engine's metrics. Cost: O(snapshots). */
   metrics(): Promise<string>
+  /** Re-reads and checks every page reachable from every root. Cost: O(reachable pages) reads. */
   verify(): Promise<VerifyReport>
+  /** A backup of the head or of snapshot `snapshot`; with `since`, of only the changes from it. Cost: O(entries) full; O(changed pages) incremental. */
   exportBackup(opts?: { snapshot?: SnapshotId; since?: SnapshotId }): Promise<Uint8Array>
+  /** Checkpoints, then closes the files; later calls reject with ClosedError. Cost: one checkpoint. */
   close(): Promise<void>
 }
