@@ -4,7 +4,8 @@
 // call the model still needs (started, or answered and not acknowledged) must be there as it was.
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CallLog, FORGET_ANSWERED_MS, blockSyncFile } from './call-log.js'
+import { CallLog, FORGET_ANSWERED_MS } from './call-log.js'
+import { blockSyncFile } from './sync-file.js'
 import { Died, MemFile } from '../test/mem-file.js'
 import { IdbBlockFile } from './idb-file.js'
 import type { Result } from './protocol.js'

@@ -14,17 +14,9 @@
 // grows past 1 MiB, and the header, written last, makes the new file the current one; a rewrite
 // cut short leaves the old file current. Each record carries a checksum: a torn tail ends a read.
 
-import { checksum32, type BlockFile } from '@cowdb/core'
+import { checksum32 } from '@cowdb/core'
 import type { Result } from './protocol.js'
-
-/** The part of a FileSystemSyncAccessHandle the record uses. */
-export interface SyncFile {
-  read(buffer: Uint8Array, options: { at: number }): number
-  write(buffer: Uint8Array, options: { at: number }): number
-  truncate(size: number): void
-  getSize(): number
-  close(): void
-}
+import type { SyncFile } from './sync-file.js'
 
 export type CallState = { state: 'absent' } | { state: 'started' } | { state: 'done'; result: Result }
 
@@ -186,28 +178,6 @@ function readHeader(file: SyncFile): Header | undefined {
 function* readBodies(file: SyncFile): Generator<Body> {
   const size = file.getSize()
   for (let at = HEADER_BYTES, r = unframe(file, at, size); r; at = r.next, r = unframe(file, at, size)) yield r.value as Body
-}
-
-/**
- * A BlockFile seen as a SyncFile, each write and truncate flushed at once: for the IndexedDB page
- * store's files, where a flush stages the bytes in the store's ordered write-behind queue.
- * Cost: as the file's write plus its flush.
- */
-export function blockSyncFile(file: BlockFile): SyncFile {
-  return {
-    read: (buffer, { at }) => file.read(at, buffer),
-    write: (buffer, { at }) => {
-      file.write(at, buffer)
-      file.flush()
-      return buffer.length
-    },
-    truncate: (size) => {
-      file.truncate(size)
-      file.flush()
-    },
-    getSize: () => file.size(),
-    close: () => file.close(),
-  }
 }
 
 /** Opens the record of database `name` in OPFS (worker only). Cost: two sync handle opens. */

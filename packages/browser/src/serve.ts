@@ -5,7 +5,8 @@
 // for. With `share: false` a second opener waits `lockTimeout` ms for the lock, then LockedError.
 
 import { Database, type CatalogChange, type DatabaseCatalogEvent, type DatabaseOptions, type Storage } from '@cowdb/core'
-import { CallLog, openCallLog, type SyncFile } from './call-log.js'
+import { CallLog, openCallLog } from './call-log.js'
+import type { SyncFile } from './sync-file.js'
 import { missingFeatures } from './features.js'
 import { queueForLock, tryLock, waitForLock } from './locks.js'
 import { Owner, type Client, type OwnedEngine } from './owner.js'

@@ -14,7 +14,7 @@ import { IdbMetaStore, connectIdb, loadFile, peekHead, writeBatch, type StoreKin
 import { OpfsBlockFile, mapQuota } from './opfs-file.js'
 import { decodeMirror, encodeMirror } from './opfs-mirror.js'
 import { WriteBehind, type BatchWriter } from './write-behind.js'
-import { blockSyncFile, type SyncFile } from './call-log.js'
+import { blockSyncFile, type SyncFile } from './sync-file.js'
 
 export type StorageOptions = {
   /**

@@ -1,5 +1,5 @@
 // A sync file in memory for the call record's tests, whose owner can be made to die mid-write.
-import type { SyncFile } from '../src/call-log.js'
+import type { SyncFile } from '../src/sync-file.js'
 
 export class Died extends Error {}
 

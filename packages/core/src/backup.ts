@@ -11,7 +11,8 @@
 //   u32 xxHash32 of everything before it
 
 import { countRange, type StoredValue, type Tree } from './btree.js'
-import { branchOf, type Catalog } from './catalog.js'
+import type { Catalog } from './catalog.js'
+import { branchOf } from './heads.js'
 import { PROGRESS_EVERY } from './options.js'
 import type { Progress, SnapshotInfo } from './types.js'
 import { ByteReader, ByteWriter } from './bytes.js'

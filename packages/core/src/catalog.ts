@@ -16,7 +16,7 @@ import { Hlc, parseHlc } from './hlc.js'
 import { Streams } from './streams.js'
 import type { Ref } from './node.js'
 import type { Meta, SnapshotRecord } from './store.js'
-import type { BranchInfo, Commit, ListOptions, ReadOptions, Retention, SnapshotId, SnapshotInfo, WriteOptions } from './types.js'
+import type { BranchInfo, Commit, ReadOptions, Retention, SnapshotId, SnapshotInfo } from './types.js'
 
 /** A snapshot in memory: its root may still be an unwritten node until the next checkpoint. */
 export type Snap = Omit<SnapshotRecord, 'root'> & { root: Ref | null }
@@ -589,18 +589,6 @@ export class Catalog {
 }
 
 /** The head a call with these options writes to or reads from (TypeError if the name is bad). */
-/** Whether a listing asked for cowdb's own heads and snapshots too (ListOptions). */
-export function internalOf(opts: ListOptions | undefined): boolean {
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
-  if (opts?.internal !== undefined && typeof opts.internal !== 'boolean') throw new TypeError('cowdb: options.internal must be a boolean')
-  return opts?.internal === true
-}
-
-export function branchOf(opts: WriteOptions | undefined): string {
-  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
-  return opts?.branch === undefined ? MAIN : validBranchName(opts.branch)
-}
-
 export function snapshotInfo(s: Snap): SnapshotInfo {
   const info: SnapshotInfo = { id: s.id, root: s.root ? s.root.id : 0, generation: s.generation, createdAt: s.createdAt, kind: s.kind, branch: s.branch }
   if (s.label !== undefined) info.label = s.label

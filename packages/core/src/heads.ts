@@ -8,7 +8,7 @@
 // after an undo drops the entries past the cursor first (the redo branch).
 
 import type { Ref } from './node.js'
-import type { Retention } from './types.js'
+import type { ListOptions, Retention, WriteOptions } from './types.js'
 
 export const MAIN = 'main'
 
@@ -88,3 +88,16 @@ export const enum TenantStart {
 
 /** What a head-changing WAL record carries besides its change: the head, and history ids to push. */
 export type Stamp = { branch: string; history: string[] }
+
+/** Whether a listing asked for cowdb's own heads and snapshots too (ListOptions). */
+export function internalOf(opts: ListOptions | undefined): boolean {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
+  if (opts?.internal !== undefined && typeof opts.internal !== 'boolean') throw new TypeError('cowdb: options.internal must be a boolean')
+  return opts?.internal === true
+}
+
+/** The head a call works on: `opts.branch`, checked, or main. */
+export function branchOf(opts: WriteOptions | undefined): string {
+  if (opts !== undefined && (opts === null || typeof opts !== 'object')) throw new TypeError('cowdb: options must be an object')
+  return opts?.branch === undefined ? MAIN : validBranchName(opts.branch)
+}

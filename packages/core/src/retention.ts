@@ -3,8 +3,8 @@
 // (the Retention record, with the head's name when it is a head's own); streams.ts keeps both
 // and saves them in the Meta.
 
-import { branchOf, type Catalog } from './catalog.js'
-import { retentionPolicy, type RetentionPolicy } from './heads.js'
+import type { Catalog } from './catalog.js'
+import { branchOf, retentionPolicy, type RetentionPolicy } from './heads.js'
 import { RecordType } from './records.js'
 import type { Retention, WriteOptions } from './types.js'
 import type { Writer } from './writer.js'
