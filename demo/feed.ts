@@ -4,14 +4,11 @@ import type { ChangeEvent } from '@cowdb/browser'
 import { $, h } from './dom.ts'
 import { clock, num, show, showChange } from './format.ts'
 
-/** What commits seen by this page did, by generation: the history list and the diff use it. */
-const summaries = new Map<number, { n: number; text: string }>()
+/** What commits seen by this page did, by generation: the history list uses it. */
+const summaries = new Map<number, string>()
 
 /** "5,000 changes: +4,990 −2 ~8" for a commit this page saw, else undefined. Cost: O(1). */
-export const summaryOf = (generation: number): string | undefined => summaries.get(generation)?.text
-
-/** How many keys a commit this page saw changed, else undefined. Cost: O(1). */
-export const changeCountOf = (generation: number): number | undefined => summaries.get(generation)?.n
+export const summaryOf = (generation: number): string | undefined => summaries.get(generation)
 
 function summarize(e: ChangeEvent): string {
   let added = 0
@@ -28,7 +25,7 @@ function summarize(e: ChangeEvent): string {
 
 /** Adds one commit to the feed. Cost: O(changes) to summarize it. */
 export function addToFeed(e: ChangeEvent): void {
-  summaries.set(e.commit.generation, { n: e.changes.length, text: summarize(e) })
+  summaries.set(e.commit.generation, summarize(e))
   if (summaries.size > 500) summaries.delete(summaries.keys().next().value!)
   const feed = $('feed')
   if (feed.firstElementChild?.classList.contains('muted')) feed.replaceChildren()

@@ -8,7 +8,7 @@
 // naming the key. The client carries no engine: it imports errors, the codecs and the op and
 // transaction helpers from side-effect-free modules of @cowdb/core.
 
-import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, GcStats, Key, ListOptions, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
+import type { BranchInfo, Change, ChangeListener, Commit, DatabaseApi, DiffOptions, GcStats, Key, ListOptions, Op, OpenOptions, PageInfo, Progress, Range, ReadOptions, Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from '@cowdb/core'
 import { BranchView } from '@cowdb/core/branch-view'
 import { TenantView } from '@cowdb/core/tenant-view'
 import { ClosedError } from '@cowdb/core/errors'
@@ -227,8 +227,8 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
   restore(id: SnapshotId, opts?: WriteOptions): Promise<Commit> {
     return this.call('restore', [id, opts])
   }
-  /** Keys that differ between two snapshots (or a snapshot and the head). Cost: one round trip; the walk grows with the change. */
-  diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
+  /** Keys that differ between two snapshots (or a snapshot and the head); with `limit`, the first that many. Cost: one round trip; the walk grows with the change. */
+  diff(from: SnapshotId, to?: SnapshotId, opts?: DiffOptions): Promise<Change[]> {
     return this.call('diff', [from, to, opts])
   }
   /** Back one commit in history (null: nothing to undo); history is on with retention keepLast/keepFor. Cost: one round trip. */

@@ -31,7 +31,7 @@ export interface BranchTarget {
   /** Cost: as Database.restore. */
   restore(id: SnapshotId, opts?: { branch?: string }): Promise<Commit>
   /** Cost: as Database.diff. */
-  diff(from: SnapshotId, to?: SnapshotId, opts?: { branch?: string }): Promise<Change[]>
+  diff(from: SnapshotId, to?: SnapshotId, opts?: { branch?: string; limit?: number }): Promise<Change[]>
   /** Cost: as Database.undo. */
   undo(opts?: { branch?: string }): Promise<Commit | null>
   /** Cost: as Database.redo. */
@@ -98,9 +98,9 @@ export class BranchView {
   restore(id: SnapshotId) {
     return this.db.restore(id, this.at)
   }
-  /** Changes from snapshot `from` to snapshot `to`, or to this head. Cost: as Database.diff. */
-  diff(from: SnapshotId, to?: SnapshotId) {
-    return this.db.diff(from, to, this.at)
+  /** Changes from snapshot `from` to snapshot `to`, or to this head (the first `limit` of them). Cost: as Database.diff. */
+  diff(from: SnapshotId, to?: SnapshotId, opts?: { limit?: number }) {
+    return this.db.diff(from, to, { ...opts, ...this.at })
   }
   /** Moves this head back one commit in its history (null: nothing to undo). Cost: as Database.undo. */
   undo() {

@@ -37,7 +37,7 @@ import { decodeStored, decodedChanges } from './stored.js'
 import { Subscriptions, type ChangeListener } from './subscriptions.js'
 import { CommitLog, type TxPlan } from './tx.js'
 import { iterateChunks, runTransaction, type Reader } from './tx-runner.js'
-import type { BranchInfo, Change, Commit, DatabaseApi, Durability, GcStats, Key, ListOptions, Op, Progress, Range, ReadOptions,
+import type { BranchInfo, Change, Commit, DatabaseApi, DiffOptions, Durability, GcStats, Key, ListOptions, Op, Progress, Range, ReadOptions,
   Retention, ScanOptions, SnapshotId, SnapshotInfo, Stats, TenantInfo, TenantOptions, Transaction, Value, VerifyReport, WriteOptions } from './types.js'
 import { BranchView } from './branch-view.js'
 import { TENANT_LABELS, Tenants } from './tenants.js'
@@ -250,13 +250,13 @@ export class Database extends EventTarget implements DatabaseApi {
   // ---- diff and change notifications ------------------------------------------------------------
 
   /**
-   * The keys that differ between snapshot `from` and snapshot `to` (default: head), with values
-   * before and after, in key order. Cost: grows with the change (shared subtrees are skipped).
+   * The keys that differ between snapshot `from` and `to` (default: head), before and after, in key
+   * order; with `limit`, the first that many. Cost: grows with the change (shared subtrees are skipped).
    */
-  async diff(from: SnapshotId, to?: SnapshotId, opts?: WriteOptions): Promise<Change[]> {
-    const out: Change[] = []
-    for await (const c of this.diffIterate(from, to, opts)) out.push(c)
-    return out
+  async diff(from: SnapshotId, to?: SnapshotId, opts?: DiffOptions): Promise<Change[]> {
+    const { limit } = scanOptions(opts ?? {}, Infinity), out: Change[] = []
+    for await (const c of this.diffIterate(from, to, opts)) if (out.push(c) >= limit) break
+    return limit === 0 ? [] : out
   }
 
   /** diff() as a stream, holding both states' pages until it ends. Cost: as diff(), per change. */

@@ -25,6 +25,8 @@ export type Durability = 'strict' | 'relaxed'
 export type WriteOptions = { branch?: string; durability?: Durability }
 /** Listings (branches(), snapshots()) leave out cowdb's own heads and snapshots (named `cowdb-...`, e.g. sync's) unless `internal` is true. */
 export type ListOptions = { internal?: boolean }
+/** diff() stops after `limit` changes (the first ones in key order); no limit by default. */
+export type DiffOptions = WriteOptions & { limit?: number }
 export type BranchInfo = { name: string; root: PageId; generation: number; history: number; undoable: number; redoable: number }
 export type Range = { gt?: Key; gte?: Key; lt?: Key; lte?: Key }
 export type ScanOptions = ReadOptions & { limit?: number; reverse?: boolean }
@@ -159,7 +161,7 @@ export interface DatabaseApi {
   /** Makes a snapshot's state the head again, as a new commit. Cost: O(1), one WAL flush. */
   restore(id: SnapshotId): Promise<Commit>
   /** The keys that differ between snapshot `from` and `to` (default: head), before and after. Cost: grows with the change (shared subtrees are skipped). */
-  diff(from: SnapshotId, to?: SnapshotId): Promise<Change[]>
+  diff(from: SnapshotId, to?: SnapshotId, opts?: { limit?: number }): Promise<Change[]>
   /** Moves the head back one commit in its history, as a new commit; null when there is nothing to undo. Cost: O(1), one WAL flush. */
   undo(): Promise<Commit | null>
   /** Moves the head forward again after undo(); null when there is nothing to redo. Cost: O(1), one WAL flush. */
