@@ -54,5 +54,7 @@ export async function sharedReadsRows(context: BrowserContext, page: Page, base:
     { workload: `cold cache: the first ${slow.toLocaleString('en-US')} reads after open`, unit: 'reads/s', cowdb: cold.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(cold.hitRate)}; misses publish the pages they walk` },
     { workload: 'not cross-origin isolated (or sharedCacheBytes: 0): every read a round trip', unit: 'reads/s', cowdb: rt.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'postMessage round trip': echo.perSecond }, higherIsBetter: true, note: `p50 ${rt.p50.toFixed(0)} µs, p99 ${rt.p99.toFixed(0)} µs` },
     { workload: 'what publishing costs a writer: awaited single-put commits, shared cache on vs off', unit: 'commits/s', cowdb: cost.on, peers: { 'publishing off': cost.off }, higherIsBetter: true, note: 'alternating rounds of 1 s, medians' },
+    // the same writer page in both phases: while a follower tab reads, the owner also sends it pages
+    { workload: 'what feeding a follower tab costs the owner: the writer tab\'s commits while a follower reads (the owner sends it pages) vs while the owner tab reads', unit: 'commits/s', cowdb: follower.writer, peers: { 'owner tab reading': fast.writer }, higherIsBetter: true, note: `follower ${pct(follower.hitRate)}` },
   ]
 }
