@@ -378,7 +378,7 @@ export class Database extends EventTarget implements DatabaseApi {
     return this.moveInHistory(-1, opts)
   }
 
-  /** Moves the head forward again after undo(). Null when there is nothing to redo. Cost: O(1). */
+  /** Moves the head forward again after undo(), as a new commit. Null when there is nothing to redo. Cost: O(1), no page is copied; one WAL flush. */
   async redo(opts?: WriteOptions): Promise<Commit | null> {
     return this.moveInHistory(1, opts)
   }
