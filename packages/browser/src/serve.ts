@@ -129,7 +129,12 @@ class Session {
       })
       // The record lives with the pages: in OPFS files, or in the IndexedDB page store's queue.
       // Before the first forwarded call runs (the Owner below runs them), after recovery.
-      if (req.share) log = await this.openRecord(req.name, fresh, callFiles).catch((e: unknown) => engine.close().then(() => Promise.reject(e), () => Promise.reject(e)))
+      if (req.share) {
+        log = await this.openRecord(req.name, fresh, callFiles).catch(async (e: unknown) => {
+          await engine.close().catch(() => {}) // releases the lock through the hook above
+          throw e
+        })
+      }
       this.watch(engine)
       const owner = new Owner(engine, log, this.me)
       if (storage) this.shared!.leading(storage, owner)
