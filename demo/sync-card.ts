@@ -53,6 +53,7 @@ async function start(): Promise<void> {
     h.addEventListener('conflict', () => say('sync: a conflict resolved (the later commit won)', 'info'))
     update()
     $<HTMLButtonElement>('sync-now').disabled = false
+    $<HTMLButtonElement>('sync-undo').disabled = false
   } catch (e) {
     render('error')
     $('sync-error').textContent = `${(e as Error).name}: ${(e as Error).message}`
@@ -67,6 +68,7 @@ export function wireSync(): void {
   $('sync-card').hidden = false
   $('sync-where').textContent = url.replace(/^https?:\/\//, '')
   $('sync-where').title = url
+  $<HTMLButtonElement>('sync-undo').addEventListener('click', () => void undoMine())
   $<HTMLButtonElement>('sync-now').addEventListener('click', async () => {
     if (!handle) return
     try {
@@ -76,6 +78,18 @@ export function wireSync(): void {
       fail(e)
     }
   })
+}
+
+/** Undoes this device's last edit through the sync handle: other devices' merged edits stay. */
+async function undoMine(): Promise<void> {
+  if (!handle) return
+  try {
+    const r = await handle.undo()
+    if (!r) say('nothing of this device to undo (merges of other devices are not undone)', 'info')
+    else say(`undid this device's last edit: ${r.changed.length} key${r.changed.length === 1 ? '' : 's'} set back${r.kept.length ? `, ${r.kept.length} kept (changed since by another device or a later edit)` : ''}`)
+  } catch (e) {
+    fail(e)
+  }
 }
 
 /** Follows this tab's role: the owner syncs, another tab waits for the owner. Cost: O(1). */

@@ -95,7 +95,7 @@ async function converged(devices: Device[], timeout = 60_000): Promise<unknown> 
   return last
 }
 
-test('two devices edit offline, the same keys too, reconnect and converge; deleteRange and undo reach the other', async () => {
+test('two devices edit offline, the same keys too, reconnect and converge; deleteRange, undo and the handle\'s undo reach the other', async () => {
   const name = `notes-${Date.now()}-${run++}`
   const a = await openDevice(0)
   const b = await openDevice(servers.length - 1)
@@ -143,6 +143,18 @@ test('two devices edit offline, the same keys too, reconnect and converge; delet
     await a.page.evaluate(() => (window as any).db.undo())
     await converged([a, b])
     expect(await b.page.evaluate(() => (window as any).db.get('note'))).toBe('draft 1')
+
+    // the handle's undo right after a merge: A's own last edit goes, B's merged edit stays (db.undo() would take it out)
+    await a.page.evaluate(() => (window as any).db.put('note', 'draft 3'))
+    await converged([a, b])
+    await b.page.evaluate(() => (window as any).db.put('b:late', 'kept'))
+    await converged([a, b]) // A's last commit is now the merge of B's edit
+    expect(await a.page.evaluate(() => (window as any).sync.undo())).toEqual({ changed: ['note'], kept: [] })
+    const undone = (await converged([a, b])) as [unknown, unknown][]
+    expect(undone).toContainEqual(['b:late', 'kept'])
+    expect(undone).toContainEqual(['note', 'draft 1'])
+    expect(await a.page.evaluate(() => (window as any).sync.redo())).toEqual({ changed: ['note'], kept: [] })
+    expect(await converged([a, b])).toContainEqual(['note', 'draft 3'])
   } finally {
     await a.close()
     await b.close()

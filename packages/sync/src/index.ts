@@ -1,6 +1,7 @@
 // @cowdb/sync: sync a cowdb database through a server on Postgres. This entry is the client
 // (browsers, workers, Node); the server is `@cowdb/sync/server`.
 export { sync, type SyncOptions, type SyncHandle, type SyncStatus, type Resolver, type ConflictInfo } from './client/engine.js'
+export type { UndoResult } from './client/own-edits.js'
 export { pointInTime, scanAt, restoreFrom, headSeq, type AtOptions } from './client/at.js'
 export { branchLocalSync, syncNames, type LocalSync, type SyncDatabase, type SyncState } from './client/local.js'
 export { planMerge, type KeyPlan, type MergeInput } from './client/merge.js'
