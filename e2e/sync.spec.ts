@@ -1,6 +1,7 @@
-// Sync in Chromium: two persistent profiles are two devices, each running the sync client in
-// its page against its own OPFS database, through a sync server process on PGlite (or, when
-// COWDB_SYNC_POSTGRES is set, two server processes on that Postgres, one per device).
+// Sync in Chromium: two persistent profiles are two devices, each syncing its own OPFS database
+// (opened with @cowdb/sync's worker, which runs the sync; the faults test, with a custom fetch,
+// runs it in the page), through a sync server process on PGlite (or, when COWDB_SYNC_POSTGRES is
+// set, two server processes on that Postgres, one per device).
 import { test, expect, type BrowserContext, type Page } from '@playwright/test'
 import { rmSync } from 'node:fs'
 import { launchPersistent } from './fixtures'
@@ -50,7 +51,8 @@ async function startSync(d: Device, name: string, opts: { union?: boolean; dupFe
   await d.page.evaluate(
     async ({ url, token, name, union, dupFetch }) => {
       const w = window as any
-      w.db = await w.cowdb.openDB(name, { retention: { keepLast: 50 } })
+      // @cowdb/sync's worker: the worker that owns the database runs the sync (a custom fetch cannot cross to it: the page runs it then)
+      w.db = await w.cowdb.openDB(name, { retention: { keepLast: 50 }, ...(dupFetch ? {} : { worker: w.cowdbSync.syncWorker() }) })
       const options: any = { url, token, backoff: { minMs: 100, maxMs: 1000 }, intervalMs: 5000 }
       if (union) options.resolve = (_k: unknown, _b: unknown, local: string[] = [], remote: string[] = []) => [...new Set([...local, ...remote])].sort()
       if (dupFetch) {
@@ -108,6 +110,7 @@ test('two devices edit offline, the same keys too, reconnect and converge; delet
       await db.put('title', 'v0')
     })
     await converged([a, b])
+    expect((await status(a)).worker).toBe(true) // run by the worker, not the page
 
     await a.context.setOffline(true)
     await b.context.setOffline(true)

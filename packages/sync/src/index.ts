@@ -8,3 +8,12 @@ export { planMerge, type KeyPlan, type MergeInput } from './client/merge.js'
 export { SyncHttpError, SyncOfflineError, type TokenSource } from './client/http.js'
 export type { Progress } from './client/transfer.js'
 export * from './protocol.js'
+
+/**
+ * Starts cowdb's browser worker with the sync host in it, for `openDB(name, { worker: syncWorker() })`
+ * in every tab: the worker that owns the database then runs sync() for every page, and merges
+ * never run on a page's main thread (docs/sync.md, "Where sync runs"). Cost: one worker.
+ */
+export function syncWorker(): Worker {
+  return new Worker(new URL('./browser-worker.js', import.meta.url), { type: 'module' })
+}

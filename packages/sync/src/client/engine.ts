@@ -20,6 +20,7 @@ import { openLive, type LiveChannel } from './live.js'
 import { branchLocalSync, keyId, type LocalSync, type SyncDatabase, type SyncState } from './local.js'
 import { planMerge, type KeyPlan } from './merge.js'
 import { OwnEdits, type UndoResult } from './own-edits.js'
+import { attach, type MakeEngine } from './host.js'
 import { runOnce } from './runner.js'
 import { fetchHead, pullAll, stateEntries, upload, type Progress, type Pulled } from './transfer.js'
 
@@ -52,6 +53,13 @@ export type SyncOptions = {
   now?: () => number
   /** Engine support for sync state (default: built from branches and snapshots, see local.ts). */
   local?: LocalSync
+  /**
+   * In a browser, whether the worker that owns the database runs the sync (default true; see
+   * host.ts). False runs it in this page (one page per database, as in Node). With `fetch`,
+   * `now` or `local` it runs in the page too: functions other than `token` and `resolve` cannot
+   * cross to the worker (those two are called back in a page that has them).
+   */
+  worker?: boolean
 }
 
 export type SyncState_ = 'starting' | 'syncing' | 'idle' | 'offline' | 'error' | 'stopped'
@@ -75,6 +83,8 @@ export type SyncStatus = {
    * (false): one handle per database and remote runs, in one tab (see runner.ts).
    */
   runner: boolean
+  /** Whether the sync runs in the worker that owns the database (host.ts), not in a page. */
+  worker: boolean
 }
 
 /** A conflict this device saw: the value it kept, and which rule chose it. */
@@ -126,8 +136,11 @@ function remoteName(url: string): string {
  */
 export async function sync(db: SyncDatabase, opts: SyncOptions): Promise<SyncHandle> {
   const engine = new SyncEngine(db, opts)
-  return runOnce(db, engine.remoteName, engine)
+  return (await attach(db, opts, engine.remoteName, engine)) ?? runOnce(db, engine.remoteName, engine)
 }
+
+/** The engine a worker hosting the sync of the database it owns runs (host.ts). */
+export const hostedEngine: MakeEngine = (db, opts) => new SyncEngine(db, opts, true)
 
 class SyncEngine extends EventTarget implements SyncHandle {
   status: SyncStatus
@@ -158,6 +171,7 @@ class SyncEngine extends EventTarget implements SyncHandle {
   constructor(
     private readonly db: SyncDatabase,
     private readonly opts: SyncOptions,
+    inWorker = false,
   ) {
     super()
     const url = dbUrl(opts.url)
@@ -168,7 +182,7 @@ class SyncEngine extends EventTarget implements SyncHandle {
     this.local = opts.local ?? branchLocalSync(db, this.remoteName)
     this.clock = new Hlc(opts.now ?? Date.now)
     this.auto = opts.auto ?? true
-    this.status = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: true }
+    this.status = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: true, worker: inWorker }
   }
 
   async start(): Promise<void> {

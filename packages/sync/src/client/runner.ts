@@ -131,11 +131,19 @@ const inProcess: Transport = { locks: localLocks, channel: (name) => new LocalCh
 const ids = new WeakMap<object, number>()
 let nextId = 0
 
-/** The lock's name and transport for a database and remote (see the note at the top). */
-function place(db: SyncDatabase, remote: string): { name: string; transport: Transport } {
+/** The name of a browser database (the client's `name`), or undefined (a core Database, a branch view). */
+export function browserName(db: SyncDatabase): string | undefined {
   const named = (db as { name?: unknown }).name
+  return typeof named === 'string' && !(db instanceof BranchView) ? named : undefined
+}
+
+/**
+ * The lock's name and transport for a database and remote (see the note at the top). `named`:
+ * the browser database's name, for the worker that owns it (its core Database has none).
+ */
+function place(db: SyncDatabase, remote: string, named = browserName(db)): { name: string; transport: Transport } {
   const g = globalThis as { navigator?: { locks?: Locks }; BroadcastChannel?: new (name: string) => Channel }
-  if (typeof named === 'string' && !(db instanceof BranchView)) {
+  if (named !== undefined) {
     const name = `cowdb-sync:db=${named}:${remote}`
     const locks = g.navigator?.locks
     const Broadcast = g.BroadcastChannel
@@ -151,10 +159,22 @@ function place(db: SyncDatabase, remote: string): { name: string; transport: Tra
  * and takes over when the lock comes to it. Cost: one lock request; a standby, one message per
  * runner event.
  */
-export async function runOnce(db: SyncDatabase, remote: string, engine: Engine): Promise<SyncHandle> {
-  const { name, transport } = place(db, remote)
+export async function runOnce(db: SyncDatabase, remote: string, engine: Engine, named?: string): Promise<SyncHandle> {
+  const { name, transport } = place(db, remote, named)
   const handle = new SharedHandle(engine, name, transport)
   if (!(await handle.tryRun())) handle.queue()
+  return handle
+}
+
+/**
+ * A handle that only mirrors the runner of (db, remote) and sends it requests, and never runs
+ * itself: a page's handle when the worker that owns the database runs the sync (host.ts).
+ * Cost: one message per runner event.
+ */
+export function mirrorOnly(db: SyncDatabase, remote: string, engine: Engine, afterStop: () => void): SyncHandle {
+  const { name, transport } = place(db, remote)
+  const handle = new SharedHandle(engine, name, transport, afterStop)
+  handle.listen()
   return handle
 }
 
@@ -163,7 +183,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
   private ran = false
   private stopping: Promise<void> | undefined
   private started: Promise<void> | undefined
-  private mirror: SyncStatus = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: false }
+  private mirror: SyncStatus = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: false, worker: false }
   private mirrorProgress: Progress | null = null
   private readonly channel: Channel
   private readonly pending = new Map<string, Waiter>()
@@ -175,6 +195,8 @@ class SharedHandle extends EventTarget implements SyncHandle {
     private readonly engine: Engine,
     private readonly lockName: string,
     private readonly transport: Transport,
+    /** Called once stopped (a page's handle of a worker-hosted sync tells the host). */
+    private readonly afterStop?: () => void,
   ) {
     super()
     this.channel = transport.channel(lockName)
@@ -208,6 +230,11 @@ class SharedHandle extends EventTarget implements SyncHandle {
         })
         .catch(reject)
     })
+  }
+
+  /** Asks the runner for its status (a standby that will not run: mirrorOnly). */
+  listen(): void {
+    this.post({ t: 'hello' })
   }
 
   /** Waits in the lock's queue (in the background) to run after the current runner. */
@@ -275,6 +302,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
     }
     this.role = 'stopped'
     this.close()
+    this.afterStop?.()
     this.dispatchEvent(new CustomEvent('status', { detail: this.status }))
   }
 
