@@ -286,16 +286,14 @@ function runOps(pageSize: number, pool: Key[], ops: Op[], stats: Stats, cachePag
     stats.maxPages = Math.max(stats.maxPages ?? 0, shape.pages)
     stats.maxEntries = Math.max(stats.maxEntries ?? 0, model.length)
     bump('underfullSeen', shape.underfull.length)
-    // Pages under the minimum fill or branches with one child come only from a value replaced by a
-    // smaller one or from buildSorted (its last page on each level); every other write mends them.
     // Pages under the minimum fill appear only where the tree allows them: a value replaced by a
-    // smaller one (inserts split but never mend, so the leaf just shrinks), buildSorted (the last
-    // page of each level), and removeRange next to the range: a boundary child left as the only
-    // child of its parent cannot be mended there, and is not revisited when that parent is merged
-    // one level up. Every other write mends what it leaves under the fill.
+    // smaller one (inserts split but never mend, so the leaf just shrinks) and buildSorted (the
+    // last page of each level). Every other write mends what it leaves under the fill, removeRange
+    // too: a boundary page left as the only child of its parent is mended when that parent is
+    // merged one level up (the seam of two joined branches is mended on down).
     const nearRange = (u: { first: Uint8Array; last: Uint8Array }) => (edge.pred !== undefined && cmpBytes(u.last, edge.pred) === 0) || (edge.succ !== undefined && cmpBytes(u.first, edge.succ) === 0)
     const far = shape.underfull.filter((u) => !nearRange(u)).length
-    if (op.t !== 'build' && !shrank && far > before.underfull.length) throw new Error(`${at}: ${far - before.underfull.length} more pages under the minimum fill`)
+    if (op.t !== 'build' && !shrank && shape.underfull.length > before.underfull.length) throw new Error(`${at}: ${shape.underfull.length - before.underfull.length} more pages under the minimum fill${far < shape.underfull.length ? ' (next to the range removed)' : ''}`)
     if (shape.underfull.length > far) bump('underfullNextToRange')
     if (op.t !== 'build' && shape.singleChild > before.singleChild) throw new Error(`${at}: a branch left with one child`)
     before = shape

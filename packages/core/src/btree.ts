@@ -311,6 +311,7 @@ function fixChild(t: Tree, p: Node, i: number, mend: boolean): void {
     : left.size + right.size - HEADER_SIZE - REF_SIZE + L.separatorSize(sep.length)
   // Both outcomes start from the two siblings' entries in one node (a branch pulls the
   // separator down between them).
+  const seam = left.leaf ? 0 : left.kids.length
   if (left.leaf) {
     left.keys.push(...right.keys)
     left.vals.push(...right.vals)
@@ -323,12 +324,21 @@ function fixChild(t: Tree, p: Node, i: number, mend: boolean): void {
     p.size -= L.separatorSize(sep.length)
     p.keys.splice(a, 1)
     p.kids.splice(a + 1, 1)
+    // Two branches joined: the children on either side of the seam are siblings now, and one may
+    // be a page under the fill that had no sibling before (removeRange's boundary page, left as
+    // the only child of its parent). Mend them, and so on down the seam.
+    if (!left.leaf) for (const j of [seam, seam - 1]) mendAt(t, left, j)
     return
   }
   // Too big for one page: share the entries evenly instead.
   const s = split(t, left, right)
   p.size += L.separatorSize(s.sep.length) - L.separatorSize(sep.length)
   p.keys[a] = s.sep
+  // Shared out, the children at the new edges may be under the fill with a sibling now beside them.
+  if (!left.leaf) {
+    mendAt(t, right, 0)
+    mendAt(t, left, left.kids.length - 1)
+  }
 }
 
 /** Grows a new root if `n` outgrew a page; drops roots left with one child; null if empty. */
