@@ -3,8 +3,9 @@
 // and sends the same to the other tabs' workers that asked (mirror.ts keeps their copy). At every
 // durability point of the engine (durable.ts) it publishes, in a microtask queued then, before
 // any answer of that flush is posted (so a write that resolved, in this tab or another, is
-// already there when its page reads), the new roots and the commits' copied paths. When a page
-// could not find a page, it asks (warm()) and the pages that read walks are published.
+// already there when its page reads), the new roots and the pages new since the last publish
+// (commits' copied paths, compaction's copies: page-publish.ts). When a page could not find a
+// page, it asks (warm()) and the pages that read walks are published.
 
 import { DurableFeed, PagePublisher, encodeKey, encodeRange, type PageSink, type Storage } from '@cowdb/core'
 import type { PagesMessage, WarmRead } from './protocol.js'

@@ -91,6 +91,11 @@ export class DurableFeed {
     return this.catalog.rootFor(opts)
   }
 
+  /** The id the next new page will get: every page that exists now has a smaller one (ids only grow). Cost: O(1). */
+  get nextPageId(): number {
+    return this.tree.pager.nextId
+  }
+
   /** The node behind a pointer. Cost: O(1) cached, else one page read. */
   load(ref: Ref): Node {
     return this.tree.load(ref)
