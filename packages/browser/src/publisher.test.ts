@@ -12,11 +12,15 @@ import { Publisher } from './publisher.js'
 
 const BYTES = 4 * 1024 * 1024
 
-async function ownerAndFollower() {
+/** An owner (with what `fill` wrote before it began publishing) and a follower that asked for its publishes. */
+async function ownerAndFollower(fill?: (db: Database) => Promise<unknown>) {
   const storage = new MemoryStorage()
   const db = await Database.open(storage, { pageSize: 1024, checkpointDelayMs: 0 })
+  await fill?.(db)
   const channel: PagesMessage[] = []
-  const publisher = Publisher.start(storage, { bytes: BYTES, broadcast: (m) => channel.push(structuredClone(m)), term: 1 })!
+  /** Every publish sent, as page ids. */
+  const sent: number[][] = []
+  const publisher = Publisher.start(storage, { bytes: BYTES, broadcast: (m) => (sent.push(m.pages.map(([id]) => id)), channel.push(structuredClone(m))), term: 1 })!
   let buffer: ArrayBufferLike | undefined
   const mirror = new Mirror('follower', BYTES, (b) => (buffer = b))
   const deliver = () => {
@@ -46,7 +50,13 @@ async function ownerAndFollower() {
     }
     return { values, asked }
   }
-  return { db, publisher, deliver, read }
+  /** Reads `keys` in one getMany in the follower's page; the values, and whether it asked the owner. */
+  const readMany = async (keys: number[]) => {
+    const got = reader.getMany(keys)
+    if (got !== undefined) return { values: await got, asked: 0 }
+    return { asked: forward(), values: await db.getMany(keys) }
+  }
+  return { db, publisher, deliver, read, readMany, sent }
 }
 
 describe('Publisher feeding a follower', () => {
@@ -75,6 +85,24 @@ describe('Publisher feeding a follower', () => {
     expect(after.values).toEqual(keys.map((i) => `c ${i}`))
     expect(after.asked).toBe(0)
     expect(publisher.counts.unshareable).toBe(0)
+    await db.close()
+  })
+
+  it("a warm's reply copies each page once, however many of the keys it walked share it", async () => {
+    const keys = Array.from({ length: 3000 }, (_, i) => i)
+    // pages written before the owner published (an owner's cold cache): they come when read
+    const { db, readMany, sent } = await ownerAndFollower((db) => db.batch(keys.map((i) => ({ type: 'put' as const, key: i, value: `a ${i}` }))))
+    sent.length = 0
+    // the follower's page reads all keys at once: it misses, and asks for the pages all of them walk
+    const first = await readMany(keys)
+    expect(first.asked).toBe(1)
+    expect(sent.length).toBe(1)
+    const ids = sent[0]!
+    expect(ids.length).toBeGreaterThan(10) // the root, the branches, every leaf
+    expect(new Set(ids).size).toBe(ids.length)
+    const again = await readMany(keys) // it has them all now
+    expect(again.asked).toBe(0)
+    expect(again.values).toEqual(keys.map((i) => `a ${i}`))
     await db.close()
   })
 })
