@@ -1,10 +1,11 @@
 // Pages for readers outside the engine (the browser's shared-memory reads). At each durability
 // point the publisher hands the durable roots to a sink as page ids, with the pages that are new
-// since the last time (the commits' copied paths; compaction's copies, which their checkpoint
-// may already have written to disk: new pages are known by their ids, which only grow), each
-// encoded in the on-disk page format with its children named by id: a child still in memory has
-// no slot yet, and such a reader finds pages by id alone. When a reader missed a page, the publisher walks that read the
-// way the engine would and hands over every page it touches (from memory or disk).
+// since the last time (the commits' copied paths, found from the roots; compaction's copies,
+// which the engine lists, since their checkpoint may write them before any durability point and
+// the nodes that point at them may be older ones it changed in place), each encoded in the
+// on-disk page format with its children named by id: a child still in memory has no slot yet,
+// and such a reader finds pages by id alone. When a reader missed a page, the publisher walks
+// that read the way the engine would and hands over every page it touches (from memory or disk).
 //
 // Only frozen nodes are published (durable.ts): a page id then names one content forever.
 
@@ -59,15 +60,8 @@ export class PagePublisher {
   /** Frozen nodes in memory already handed over (or found not shareable): never looked at again. */
   private readonly seen = new WeakSet<Node>()
   private readonly readChain = (r: DiskRef, length: number) => this.feed.readChain(r, length)
-  /**
-   * Every page under the roots with an id up to this was looked at by a walk that finished (or
-   * is left for readers to warm). A page with a larger id is new since: a commit's path, or a
-   * copy compaction made, which its checkpoint may have written to disk before any durability
-   * point let it be published (its parent then names it by a disk pointer only).
-   */
-  private high: number
-  /** Pages above `high` handed over (or found not shareable) by walks that have not finished yet; true for branches. */
-  private readonly window = new Map<number, boolean>()
+  /** Compaction's copies not handed over yet (over a call's budget): the next calls go on. */
+  private copies: Node[] = []
   /** Pages handed to the sink, and tree nodes that could not be encoded as one page. */
   published = 0
   unshareable = 0
@@ -75,80 +69,47 @@ export class PagePublisher {
   constructor(
     private readonly feed: DurableFeed,
     private readonly sink: PageSink,
-    /** The most pages one roots() call hands over (the rest come with the next calls, or when read). */
+    /** The most pages one roots() call hands over (a bulk load's pages come when read). */
     private readonly budget = 256,
-  ) {
-    // pages that exist already come when read (a cold cache fills as it is read)
-    this.high = feed.nextPageId - 1
-  }
+  ) {}
 
   /**
-   * The durable roots as page ids, after handing over the frozen pages new since the last call
-   * (those only memory holds, and those with ids issued since the last walk that finished, from
-   * memory or disk), breadth-first from the roots: at most `budget` per call; a walk cut short
-   * goes on at the next call, until it has more than 8 x `budget` pages behind it (a bulk load:
-   * the rest come when a reader misses them). Cost: O(new pages x pageSize) + O(snapshots).
+   * The durable roots as page ids, after handing over the frozen pages only memory holds that are
+   * new since the last call, breadth-first from the roots, then compaction's copies (at most
+   * `budget` in all; new pages over it come when a reader misses them, copies with the next
+   * calls). Cost: O(new pages x pageSize) + O(snapshots).
    */
   roots(): PublishedRoots {
     const { roots, generation } = this.feed.heads
-    const next = this.feed.nextPageId
-    const queue: Ref[] = []
-    let finished = true
+    const queue: Node[] = []
     const id = (root: Ref | null): number => {
       if (root === null) return 0
-      if (isNode(root) && !this.feed.frozen(root)) {
-        finished = false // its pages are not there to walk yet
-        return -1
-      }
-      queue.push(root)
+      if (!isNode(root)) return root.id
+      if (!this.feed.frozen(root)) return -1
+      if (!this.seen.has(root)) queue.push(root)
       return root.id
     }
     const heads = [...roots].map(([name, root]): [string, number] => [name, id(root)])
     const snapshots = this.feed.snapshots().map((s): [string, number] => [s.id, id(s.root)])
     let left = this.budget
-    for (let i = 0; i < queue.length; i++) {
-      const n = this.visit(queue[i]!, left > 0)
-      if (n === undefined) continue
-      if (n === null) {
-        finished = false
-        continue
-      }
-      if (!this.window.has(n.id)) {
-        if (this.seen.has(n) || this.sink.has(n.id)) this.note(n) // a reader's warm handed it over
-        else {
-          this.publish(n)
-          left--
-        }
-      }
-      if (!n.leaf) for (const k of n.kids) queue.push(k)
+    for (let i = 0; i < queue.length && left > 0; i++) {
+      const n = queue[i]!
+      if (this.seen.has(n)) continue
+      this.publish(n)
+      left--
+      if (!n.leaf) for (const k of n.kids) if (isNode(k) && !this.seen.has(k) && this.feed.frozen(k)) queue.push(k)
     }
-    if (finished || this.window.size > 8 * this.budget) {
-      this.high = Math.max(this.high, next - 1)
-      this.window.clear()
+    const copies = this.feed.takeRelocated()
+    if (copies.length) this.copies = this.copies.length ? this.copies.concat(copies) : copies
+    let i = 0
+    for (; i < this.copies.length && left > 0; i++) {
+      const n = this.copies[i]!
+      if (this.seen.has(n) || this.sink.has(n.id)) continue
+      this.publish(n)
+      left--
     }
+    if (i) this.copies = this.copies.slice(i)
     return { generation, heads, snapshots }
-  }
-
-  /**
-   * The node behind `r` if the walk of roots() goes there: an id above `high` (new since the
-   * last walk that finished), or a frozen node in memory not handed over yet. Undefined: not
-   * there (old, or a page of the window it need not open again); null: it would have to hand
-   * `r` over, but `room` is false (the walk is cut short), or loading it failed (a reader
-   * that needs it asks the engine, which reports the error).
-   */
-  private visit(r: Ref, room: boolean): Node | null | undefined {
-    if (r.id <= this.high) {
-      if (!isNode(r) || this.seen.has(r) || !this.feed.frozen(r)) return undefined
-      return room ? r : null
-    }
-    const known = this.window.get(r.id)
-    if (known === false) return undefined // a leaf handed over already
-    if (known === undefined && !room) return null
-    try {
-      return this.feed.load(r)
-    } catch {
-      return null
-    }
   }
 
   /** Hands over every page a lookup of `keys` at `at` reads (a reader missed one). Cost: O(keys x log n) page loads. */
@@ -183,14 +144,8 @@ export class PagePublisher {
     },
   }
 
-  /** Remembers that `n` was handed over: not again, and, in the window, not opened again if a leaf. */
-  private note(n: Node): void {
-    this.seen.add(n)
-    if (n.id > this.high) this.window.set(n.id, !n.leaf)
-  }
-
   private publish(n: Node): void {
-    this.note(n)
+    this.seen.add(n)
     if (this.sink.put(n.id, (into) => encodeShared(n, into, this.feed.layout, this.readChain))) this.published++
     else this.unshareable++
   }
