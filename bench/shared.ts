@@ -5,8 +5,10 @@
 import type { BrowserContext, Page } from '@playwright/test'
 import type { Row } from './measure.ts'
 
-type Phase = { perSecond: number; p50: number; p99: number; hitRate?: number }
+type Phase = { perSecond: number; p50: number; p99: number; hitRate?: number; misses?: number }
 const pct = (x: number | undefined) => (x === undefined ? '' : `${(x * 100).toFixed(1)}% from shared memory`)
+/** The hit rate with the count of reads that asked the worker (a follower's go to the owner tab). */
+const asked = (p: Phase) => `${pct(p.hitRate)} (${(p.misses ?? 0).toLocaleString('en-US')} asked the worker)`
 
 /** The rows of the section; `base` is the benchmark page's origin. */
 export async function sharedReadsRows(context: BrowserContext, page: Page, base: string, n: number, quick: boolean): Promise<Row[]> {
@@ -46,10 +48,10 @@ export async function sharedReadsRows(context: BrowserContext, page: Page, base:
   const peers = (f: (p: Phase) => number) => ({ 'IndexedDB get': f(idb), 'postMessage round trip': f(echo), 'cowdb round trip': f(rt) })
   const w = (p: { writer: number }) => `writer ${Math.round(p.writer).toLocaleString('en-US')} commits/s`
   return [
-    { workload: `awaited get, uniformly random over ${count} keys, pages in the cache, a writer committing throughout`, unit: 'reads/s', cowdb: fast.perSecond, peers: peers((p) => p.perSecond), higherIsBetter: true, note: `${pct(fast.hitRate)}; cowdb ${w(fast)}, IndexedDB ${w(idb)}` },
+    { workload: `awaited get, uniformly random over ${count} keys, pages in the cache, a writer committing throughout`, unit: 'reads/s', cowdb: fast.perSecond, peers: peers((p) => p.perSecond), higherIsBetter: true, note: `${asked(fast)}; cowdb ${w(fast)}, IndexedDB ${w(idb)}` },
     { workload: 'the same, p50 latency', unit: 'µs', cowdb: fast.p50, peers: peers((p) => p.p50), higherIsBetter: false, note: 'timer resolution 5 µs' },
     { workload: 'the same, p99 latency', unit: 'µs', cowdb: fast.p99, peers: peers((p) => p.p99), higherIsBetter: false },
-    { workload: 'the same from a follower tab (its own copy of the owner\'s pages; vs the owner tab\'s reads above)', unit: 'reads/s', cowdb: follower.perSecond, peers: { 'owner tab': fast.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(follower.hitRate)}, p50 ${follower.p50.toFixed(0)} µs, p99 ${follower.p99.toFixed(0)} µs; ${w(follower)}` },
+    { workload: 'the same from a follower tab (its own copy of the owner\'s pages; vs the owner tab\'s reads above)', unit: 'reads/s', cowdb: follower.perSecond, peers: { 'owner tab': fast.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${asked(follower)}, p50 ${follower.p50.toFixed(0)} µs, p99 ${follower.p99.toFixed(0)} µs; ${w(follower)}` },
     { workload: 'working set 3x the shared cache, a writer committing throughout', unit: 'reads/s', cowdb: small.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(small.hitRate)}, p50 ${small.p50.toFixed(0)} µs, p99 ${small.p99.toFixed(0)} µs` },
     { workload: `cold cache: the first ${slow.toLocaleString('en-US')} reads after open`, unit: 'reads/s', cowdb: cold.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'cowdb round trip': rt.perSecond }, higherIsBetter: true, note: `${pct(cold.hitRate)}; misses publish the pages they walk` },
     { workload: 'not cross-origin isolated (or sharedCacheBytes: 0): every read a round trip', unit: 'reads/s', cowdb: rt.perSecond, peers: { 'IndexedDB get': idb.perSecond, 'postMessage round trip': echo.perSecond }, higherIsBetter: true, note: `p50 ${rt.p50.toFixed(0)} µs, p99 ${rt.p99.toFixed(0)} µs` },

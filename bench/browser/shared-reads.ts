@@ -15,8 +15,8 @@ const open = new Map<string, BrowserDatabase>()
 let idb: IDBPDatabase | undefined
 let keys: string[] = []
 
-/** One read phase: reads per second, latency percentiles (µs), and the shared cache's hit rate. */
-export type Phase = { perSecond: number; p50: number; p99: number; hitRate?: number }
+/** One read phase: reads per second, latency percentiles (µs), and the shared cache's hit rate (and the reads that asked the worker). */
+export type Phase = { perSecond: number; p50: number; p99: number; hitRate?: number; misses?: number }
 
 const pct = (sorted: Float64Array, p: number) => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]! * 1000
 
@@ -93,7 +93,8 @@ export async function readPhase(which: 'fast' | 'small' | 'rt' | 'idb' | 'echo',
   if (db && before) {
     const after = db.sharedReads()
     const hits = after.hits - before.hits
-    out.hitRate = hits / Math.max(1, hits + after.misses - before.misses)
+    out.misses = after.misses - before.misses
+    out.hitRate = hits / Math.max(1, hits + out.misses)
   }
   return out
 }

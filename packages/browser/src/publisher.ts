@@ -3,8 +3,9 @@
 // and sends the same to the other tabs' workers that asked (mirror.ts keeps their copy). At every
 // durability point of the engine (durable.ts) it publishes, in a microtask queued then, before
 // any answer of that flush is posted (so a write that resolved, in this tab or another, is
-// already there when its page reads), the new roots and the commits' copied paths. When a page
-// could not find a page, it asks (warm()) and the pages that read walks are published.
+// already there when its page reads), the new roots and the pages new since the last publish
+// (commits' copied paths, compaction's copies: page-publish.ts). When a page could not find a
+// page, it asks (warm()) and the pages that read walks are published.
 
 import { DurableFeed, PagePublisher, encodeKey, encodeRange, type PageSink, type Storage } from '@cowdb/core'
 import type { PagesMessage, WarmRead } from './protocol.js'
@@ -29,8 +30,8 @@ export class Publisher {
   private readonly off: () => void
   /** Followers that want the pages, by worker id. */
   private readonly followers = new Set<string>()
-  /** Pages written since the last broadcast, for the followers. */
-  private fresh: [number, Uint8Array][] = []
+  /** Pages written (or needed by a follower) since the last broadcast, for the followers: each once. */
+  private fresh = new Map<number, Uint8Array>()
   private queued = false
   private stopped = false
 
@@ -61,12 +62,13 @@ export class Publisher {
       put: (id, encode) => {
         if (this.cache.has(id)) return true
         if (!this.cache.put(id, encode)) return false
-        if (this.followers.size) this.fresh.push([id, this.cache.lastPage.slice()])
+        if (this.followers.size) this.fresh.set(id, this.cache.lastPage.slice())
         return true
       },
       needed: (id) => {
-        const page = this.followers.size ? this.cache.copyOf(id) : undefined
-        if (page) this.fresh.push([id, page])
+        // a warm of many keys walks the same branches again and again: one copy is enough
+        const page = this.followers.size && !this.fresh.has(id) ? this.cache.copyOf(id) : undefined
+        if (page) this.fresh.set(id, page)
       },
     }
     this.pages = new PagePublisher(feed, sink)
@@ -136,8 +138,8 @@ export class Publisher {
     const roots = this.pages.roots()
     this.cache.setRoots(roots.generation, roots.heads, roots.snapshots)
     if (!this.followers.size || !this.opts.broadcast) return
-    this.opts.broadcast({ kind: 'pages', term: this.opts.term ?? 0, pageSize: this.cache.pageSize, roots, pages: this.fresh })
-    this.fresh = []
+    this.opts.broadcast({ kind: 'pages', term: this.opts.term ?? 0, pageSize: this.cache.pageSize, roots, pages: [...this.fresh] })
+    this.fresh.clear()
   }
 
   /** A failure here must never reach the engine: publishing stops, reads go to the worker. */

@@ -87,6 +87,35 @@ describe('shared page cache', () => {
     expect(r.currentRoots()!.head('main')).toBeUndefined()
   })
 
+  it('while the roots are rewritten, a reader holding the newest complete ones reads on them; one holding older ones asks the worker', () => {
+    const buffer = createSharedCache(64 * 1024, PAGE)
+    const w = new SharedCacheWriter(buffer)
+    const seq = new Int32Array(buffer) // header field 5: the roots' seqlock
+    const writing = (during: () => void) => {
+      Atomics.add(seq, 5, 1) // odd: what the worker does for the length of a setRoots()
+      during()
+      Atomics.add(seq, 5, 1)
+    }
+    const current = new SharedCacheReader(buffer)
+    const behind = new SharedCacheReader(buffer)
+    w.setRoots(5, [['main', 40]], [])
+    expect(behind.currentRoots()!.generation).toBe(5)
+    w.setRoots(6, [['main', 41]], [])
+    const six = current.currentRoots()!
+    expect(six.generation).toBe(6)
+    writing(() => {
+      // the write under way comes after every read that sees it unfinished: generation 6 is the newest there is
+      expect(current.currentRoots()).toBe(six)
+      // generation 5 is not: a write that resolved with generation 6 (in any tab) must be seen
+      expect(behind.currentRoots()).toBeNull()
+      expect(new SharedCacheReader(buffer).currentRoots()).toBeNull()
+    })
+    expect(current.currentRoots()!.generation).toBe(6)
+    // roots of another owner are never read through: a moved owner epoch (header field 8, as clear() moves it) ends it
+    Atomics.add(seq, 8, 1)
+    writing(() => expect(current.currentRoots()).toBeNull())
+  })
+
   it("clear(): a read done on the old owner's roots does not count, even where the next owner reused its page ids", () => {
     const buffer = createSharedCache(64 * 1024, PAGE)
     const w = new SharedCacheWriter(buffer)

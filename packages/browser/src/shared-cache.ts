@@ -150,13 +150,15 @@ export class SharedCacheReader extends Views implements PageSource {
   }
 
   /**
-   * The published roots, or null while the worker rewrites them (try again, or ask the worker).
-   * Parsed once per change. Cost: O(1) when unchanged, else O(roots bytes).
+   * The published roots. While the worker rewrites them: the ones this reader read last if those
+   * are the newest complete ones (the write under way is the very next, same owner: the read
+   * then simply comes before it), else null (ask the worker). Parsed once per change.
+   * Cost: O(1) when unchanged, else O(roots bytes).
    */
   currentRoots(): Roots | null {
     const epoch = Atomics.load(this.i32, H_EPOCH)
     const seq = Atomics.load(this.i32, H_ROOTS_SEQ)
-    if (seq === this.rootsSeq && epoch === this.roots?.epoch) return this.roots
+    if ((seq === this.rootsSeq || seq === this.rootsSeq + 1) && epoch === this.roots?.epoch) return this.roots
     const len = this.i32[H_ROOTS_LEN]!
     if (seq & 1 || len > this.base - HEADER) return null
     const copy = this.bytes.slice(HEADER, HEADER + len)

@@ -29,6 +29,8 @@ const feeds = new WeakMap<BlockFile, DurableFeed>()
  */
 export class DurableFeed {
   private readonly listeners = new Set<() => void>()
+  /** Copies compaction made since the last takeRelocated(), while someone listens. */
+  private copies: Node[] = []
 
   /**
    * The feed of the database open on the pages file `pages` (the `pages` of the Storage it was
@@ -50,6 +52,23 @@ export class DurableFeed {
   /** Called by the writer at every durability point: tells each listener. Cost: O(listeners). */
   passed(): void {
     for (const l of this.listeners) l()
+  }
+
+  /**
+   * Called by compaction when the heads and snapshots switch to its copies: frozen nodes with new
+   * ids and the contents of the pages they replace, on no commit's path (their checkpoint may
+   * write them before the next durability point, and the nodes that point at them may be older
+   * ones changed in place). Kept for the listeners only. Cost: O(copies).
+   */
+  relocated(copies: readonly Node[]): void {
+    if (this.listeners.size) for (const c of copies) this.copies.push(c)
+  }
+
+  /** The copies compaction made since the last call (see relocated()). Cost: O(1). */
+  takeRelocated(): Node[] {
+    const out = this.copies
+    this.copies = []
+    return out
   }
 
   /** Calls `fn` after each durability point, until the returned function is called. Cost: O(1). */

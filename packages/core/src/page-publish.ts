@@ -1,9 +1,11 @@
 // Pages for readers outside the engine (the browser's shared-memory reads). At each durability
-// point the publisher hands the durable roots to a sink as page ids, with the pages only memory
-// holds that are new since the last time (the commits' copied paths), each encoded in the on-disk
-// page format with its children named by id: a child still in memory has no slot yet, and such a
-// reader finds pages by id alone. When a reader missed a page, the publisher walks that read the
-// way the engine would and hands over every page it touches (from memory or disk).
+// point the publisher hands the durable roots to a sink as page ids, with the pages that are new
+// since the last time (the commits' copied paths, found from the roots; compaction's copies,
+// which the engine lists, since their checkpoint may write them before any durability point and
+// the nodes that point at them may be older ones it changed in place), each encoded in the
+// on-disk page format with its children named by id: a child still in memory has no slot yet,
+// and such a reader finds pages by id alone. When a reader missed a page, the publisher walks
+// that read the way the engine would and hands over every page it touches (from memory or disk).
 //
 // Only frozen nodes are published (durable.ts): a page id then names one content forever.
 
@@ -58,6 +60,8 @@ export class PagePublisher {
   /** Frozen nodes in memory already handed over (or found not shareable): never looked at again. */
   private readonly seen = new WeakSet<Node>()
   private readonly readChain = (r: DiskRef, length: number) => this.feed.readChain(r, length)
+  /** Compaction's copies not handed over yet (over a call's budget): the next calls go on. */
+  private copies: Node[] = []
   /** Pages handed to the sink, and tree nodes that could not be encoded as one page. */
   published = 0
   unshareable = 0
@@ -71,8 +75,9 @@ export class PagePublisher {
 
   /**
    * The durable roots as page ids, after handing over the frozen pages only memory holds that are
-   * new since the last call, breadth-first from the roots (at most `budget`; the rest come when a
-   * reader misses them). Cost: O(new pages x pageSize) + O(snapshots).
+   * new since the last call, breadth-first from the roots, then compaction's copies (at most
+   * `budget` in all; new pages over it come when a reader misses them, copies with the next
+   * calls). Cost: O(new pages x pageSize) + O(snapshots).
    */
   roots(): PublishedRoots {
     const { roots, generation } = this.feed.heads
@@ -94,6 +99,16 @@ export class PagePublisher {
       left--
       if (!n.leaf) for (const k of n.kids) if (isNode(k) && !this.seen.has(k) && this.feed.frozen(k)) queue.push(k)
     }
+    const copies = this.feed.takeRelocated()
+    if (copies.length) this.copies = this.copies.length ? this.copies.concat(copies) : copies
+    let i = 0
+    for (; i < this.copies.length && left > 0; i++) {
+      const n = this.copies[i]!
+      if (this.seen.has(n) || this.sink.has(n.id)) continue
+      this.publish(n)
+      left--
+    }
+    if (i) this.copies = this.copies.slice(i)
     return { generation, heads, snapshots }
   }
 

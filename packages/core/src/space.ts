@@ -421,6 +421,7 @@ export class Space implements MarkingGate {
     this.checkpointer.markChanged()
     this.compactions++
     if (!relocator.moved.length) return 0
+    this.writer.durable.relocated(relocator.moved.map((m) => m.copy)) // for shared-memory readers (page-publish.ts)
     this.relocation = { moved: relocator.moved, chains: relocator.chainSlots, after: this.checkpointer.checkpoints }
     this.pagesRelocated += relocator.moved.length
     return relocator.moved.length
