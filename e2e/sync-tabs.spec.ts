@@ -75,6 +75,19 @@ async function expectNoDoublePush(name: string): Promise<number> {
   return sets.size
 }
 
+/** Five puts in each tab at once, with no syncNow(): waits until the server has the last of b's. */
+async function writeInBothAndWait(a: Page, b: Page, name: string): Promise<void> {
+  await Promise.all(
+    (['a', 'b'] as const).map((tag) =>
+      (tag === 'a' ? a : b).evaluate(async (t) => {
+        for (let i = 0; i < 5; i++) await (window as any).db.put(`${t}:${i}`, `${t}${i}`)
+      }, tag),
+    ),
+  )
+  const lastOfB = async () => (await pointInTime({ url: `${server.url}/db/${name}`, token: signToken(SECRET, { db: name }), key: 'b:4' })).value
+  await expect.poll(lastOfB, { timeout: 60_000, intervals: [100, 250, 500] }).toBe('b4')
+}
+
 test('two tabs sync one database through one runner; closing the runner tab hands over to the other', async () => {
   test.setTimeout(240_000)
   const name = `tabs-${Date.now()}`
@@ -104,16 +117,7 @@ test('two tabs sync one database through one runner; closing the runner tab hand
     expect(await head(name)).toBe(2)
 
     // writes in both tabs with no syncNow(): pushed by the runner by itself
-    await Promise.all([
-      a.evaluate(async () => {
-        for (let i = 0; i < 5; i++) await (window as any).db.put(`a:${i}`, `a${i}`)
-      }),
-      b.evaluate(async () => {
-        for (let i = 0; i < 5; i++) await (window as any).db.put(`b:${i}`, `b${i}`)
-      }),
-    ])
-    const lastOfB = async () => (await pointInTime({ url: `${server.url}/db/${name}`, token: signToken(SECRET, { db: name }), key: 'b:4' })).value
-    await expect.poll(lastOfB, { timeout: 60_000, intervals: [100, 250, 500] }).toBe('b4')
+    await writeInBothAndWait(a, b, name)
     await expect
       .poll(
         async () => {
@@ -176,16 +180,7 @@ test("with syncWorker(), the owner tab's worker runs the sync for every tab; clo
       await (window as any).db.put('from-b', 2)
       return (window as any).sync.syncNow()
     })).toMatchObject({ runner: false, worker: true, cursor: 2 })
-    await Promise.all([
-      a.evaluate(async () => {
-        for (let i = 0; i < 5; i++) await (window as any).db.put(`a:${i}`, `a${i}`)
-      }),
-      b.evaluate(async () => {
-        for (let i = 0; i < 5; i++) await (window as any).db.put(`b:${i}`, `b${i}`)
-      }),
-    ])
-    const lastOfB = async () => (await pointInTime({ url: `${server.url}/db/${name}`, token: signToken(SECRET, { db: name }), key: 'b:4' })).value
-    await expect.poll(lastOfB, { timeout: 60_000, intervals: [100, 250, 500] }).toBe('b4')
+    await writeInBothAndWait(a, b, name)
     await expectNoDoublePush(name)
     // the worker took its tokens from a page (functions stay in the pages)
     expect((await a.evaluate(() => (window as any).tokensGiven)) + (await b.evaluate(() => (window as any).tokensGiven))).toBeGreaterThan(0)
