@@ -5,6 +5,7 @@
 
 import type { Database, Progress, Reader } from '@cowdb/core'
 import type { CallLog } from './call-log.js'
+import { subscribeFrom } from './catch-up.js'
 import type { Publisher } from './publisher.js'
 import { METHODS, ownedBuffers, toWire, type Answer, type Args, type Call, type Engine, type EngineMethod, type Method, type Push, type Result, type SessionApi, type SessionMethod, type WireError } from './protocol.js'
 
@@ -169,11 +170,12 @@ export class Owner {
 
   private session(origin: string, client: Client): SessionApi {
     return {
-      subscribe: async (subscription, range) => {
+      subscribe: async (subscription, range, since) => {
         const key = `${origin}:${subscription}`
-        const off = await this.engine.subscribe(range, (event) => client.push({ kind: 'event', subscription, event }))
+        const { off, generation } = await subscribeFrom(this.engine, range, since, (event) => client.push({ kind: 'event', subscription, event }))
         this.subscriptions.get(key)?.()
         this.subscriptions.set(key, off)
+        return generation
       },
       unsubscribe: (subscription) => {
         const key = `${origin}:${subscription}`

@@ -35,8 +35,12 @@ export type Method = keyof typeof METHODS
 
 /** Calls the worker answers itself: they concern the calling client, not the engine. */
 export interface SessionApi {
-  /** Starts pushing change events for `range` to the calling client, tagged `subscription`. Idempotent. */
-  subscribe(subscription: number, range: Range & WriteOptions): Promise<void>
+  /**
+   * Starts pushing change events for `range` to the calling client, tagged `subscription`.
+   * Idempotent. `since`: made again on a new owner, the generation the subscriber is complete to:
+   * what it missed comes first (catch-up.ts). Resolves to the generation it is complete to now.
+   */
+  subscribe(subscription: number, range: Range & WriteOptions, since?: number): Promise<number>
   /** Ends a subscription of the calling client (no-op if unknown). */
   unsubscribe(subscription: number): void
   /** Whether the calling client's worker owns the files. */
@@ -117,7 +121,8 @@ export type ShareMessage =
   | { kind: 'who' }
   /** A follower is closing: the leader drops its subscriptions and its records. */
   | { kind: 'bye'; from: string }
-  | { kind: 'push'; to: string; push: Push }
+  /** `from`: the owner that sent it (a follower drops change events of an owner it no longer follows). */
+  | { kind: 'push'; from: string; to: string; push: Push }
   | { kind: 'error'; error: WireError }
   | { kind: 'catalog'; change: CatalogChange }
   /** A follower whose page reads from shared memory wants the owner's published pages (a cache of `bytes`). */
