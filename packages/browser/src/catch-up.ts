@@ -42,30 +42,29 @@ export async function subscribeFrom(
   // (the engine's methods do their work before their first await).
   const subscribed = engine.subscribe(range, listener)
   const heads = engine.branches({ internal: true })
-  const reader = engine.openReader({ branch })
+  const reader = (async () => engine.openReader({ branch }))()
   const gap = base ? engine.diff(base.id, undefined, { branch }).catch(() => undefined) : undefined // dropped meanwhile: reset
-  const off = await subscribed
-  try {
-    const { reader: id, generation: global } = await reader
-    engine.closeReader(id)
-    floor = global
-    const info = (await heads).find((h) => h.name === branch)
-    // a tenant is not among branches(): the global generation stands for its head's
-    const commit = { generation: info?.generation ?? global, root: info?.root ?? 0 }
-    if (since !== undefined && since !== commit.generation) {
-      const all = await gap
-      const inRange = encodeRange(keysOf(range))
-      const changes = all?.filter((c) => keyInRange(encodeKey(c.key), inRange))
-      if (!changes) deliver({ branch, commit, changes: [], reset: true })
-      else if (changes.length) deliver({ branch, commit, changes })
-    }
-    for (const e of held) if (e.commit.generation > floor) deliver(e)
-    held = undefined
-    return { off, generation: commit.generation }
-  } catch (e) {
+  const [sub, hs, rd] = await Promise.allSettled([subscribed, heads, reader])
+  if (rd.status === 'fulfilled') engine.closeReader(rd.value.reader)
+  if (sub.status === 'rejected') throw sub.reason
+  const off = sub.value
+  if (hs.status === 'rejected' || rd.status === 'rejected') {
     off()
-    throw e
+    throw hs.status === 'rejected' ? hs.reason : (rd as PromiseRejectedResult).reason
   }
+  floor = rd.value.generation
+  const info = hs.value.find((h) => h.name === branch)
+  // a tenant is not among branches(): the global generation stands for its head's
+  const commit = { generation: info?.generation ?? floor, root: info?.root ?? 0 }
+  if (since !== undefined && since !== commit.generation) {
+    const inRange = encodeRange(keysOf(range))
+    const changes = (await gap)?.filter((c) => keyInRange(encodeKey(c.key), inRange))
+    if (!changes) deliver({ branch, commit, changes: [], reset: true })
+    else if (changes.length) deliver({ branch, commit, changes })
+  }
+  for (const e of held) if (e.commit.generation > floor) deliver(e)
+  held = undefined
+  return { off, generation: commit.generation }
 }
 
 /** The key bounds of a subscription's range (without its head). */
