@@ -11,12 +11,14 @@ import { expect, openTestPage, test } from './fixtures'
 const RANGE = { gte: 'k', lt: 'l' }
 const KEYS = 400
 
-async function open(page: Page, name: string, subscribe: boolean, history: boolean): Promise<void> {
+type Variant = { history: boolean; store?: 'indexeddb' }
+
+async function open(page: Page, name: string, subscribe: boolean, { history, store }: Variant): Promise<void> {
   await openTestPage(page)
   await page.evaluate(
-    async ([name, range, subscribe, history]) => {
+    async ([name, range, subscribe, history, store]) => {
       const w = window as any
-      w.db = await w.cowdb.openDB(name, history ? { retention: { keepLast: 5000 } } : {})
+      w.db = await w.cowdb.openDB(name, { ...(history ? { retention: { keepLast: 5000 } } : {}), ...(store ? { store } : {}) })
       w.mirror = new Map()
       w.resets = 0
       w.events = 0
@@ -49,7 +51,7 @@ async function open(page: Page, name: string, subscribe: boolean, history: boole
         else apply(e)
       })
     },
-    [name, RANGE, subscribe, history] as const,
+    [name, RANGE, subscribe, history, store] as const,
   )
 }
 
@@ -105,37 +107,39 @@ async function compare(pages: Page[], writer: Page, marker: string) {
 }
 
 const SEEDS = [11, 12, 13]
-for (const history of [false, true]) {
-  for (const how of ['graceful', 'abrupt'] as const) {
-    for (const seed of SEEDS) {
-      test(`${how} change of owner while three tabs write${history ? ', history kept' : ''} (seed ${seed}): every subscriber's mirror equals the data`, async ({ page, context }) => {
-        const name = `subgap-${how}-${history}-${seed}`
-        const N = 600
-        await open(page, name, false, history)
-        const b = await context.newPage()
-        await open(b, name, true, history)
-        const c = await context.newPage()
-        await open(c, name, true, history)
-        expect(await b.evaluate(() => (window as any).db.role())).toBe('follower')
-        await startWrites(page, 'a', seed, N)
-        await startWrites(b, 'b', seed * 31 + 1, N)
-        await startWrites(c, 'c', seed * 31 + 2, N)
-        await b.waitForFunction(() => (window as any).started > 120)
-        if (how === 'graceful') await page.evaluate(() => (window as any).db.close())
-        else await page.close()
-        for (const p of [b, c]) await p.evaluate(() => (window as any).writes)
-        expect(await b.evaluate(() => (window as any).db.role())).toBe('leader')
-        expect(await c.evaluate(() => (window as any).db.role())).toBe('follower')
-        const [nb, nc] = await compare([b, c], c, 'k-end')
-        const report = `seed ${seed} (${how}${history ? ', history' : ''}): b (new owner) ${JSON.stringify(nb)}; c (follower) ${JSON.stringify(nc)}`
-        console.log(report)
-        expect(nb!.wrong.concat(nb!.extra), report).toEqual([])
-        expect(nc!.wrong.concat(nc!.extra), report).toEqual([])
-        expect(nb!.repeats + nc!.repeats, report).toBe(0) // no commit's event twice
-        // with every commit's state kept, what a subscriber missed comes as changes, never a reset
-        if (history) expect(nb!.resets + nc!.resets, report).toBe(0)
-        for (const p of [b, c]) await p.evaluate(() => (window as any).db.close())
-      })
-    }
-  }
+const CASES: { how: 'graceful' | 'abrupt'; seed: number; v: Variant }[] = [
+  ...[false, true].flatMap((history) => (['graceful', 'abrupt'] as const).flatMap((how) => SEEDS.map((seed) => ({ how, seed, v: { history } })))),
+  // the IndexedDB page store delivers an event only once its batch is in IndexedDB
+  ...(['graceful', 'abrupt'] as const).map((how) => ({ how, seed: SEEDS[0]!, v: { history: true, store: 'indexeddb' as const } })),
+]
+for (const { how, seed, v } of CASES) {
+  const label = `${how}${v.history ? ', history' : ''}${v.store ? `, ${v.store}` : ''}`
+  test(`change of owner (${label}) while three tabs write, seed ${seed}: every subscriber's mirror equals the data`, async ({ page, context }) => {
+    const name = `subgap-${label.replace(/\W+/g, '-')}-${seed}`
+    const N = 600
+    await open(page, name, false, v)
+    const b = await context.newPage()
+    await open(b, name, true, v)
+    const c = await context.newPage()
+    await open(c, name, true, v)
+    expect(await b.evaluate(() => (window as any).db.role())).toBe('follower')
+    await startWrites(page, 'a', seed, N)
+    await startWrites(b, 'b', seed * 31 + 1, N)
+    await startWrites(c, 'c', seed * 31 + 2, N)
+    await b.waitForFunction(() => (window as any).started > 120)
+    if (how === 'graceful') await page.evaluate(() => (window as any).db.close())
+    else await page.close()
+    for (const p of [b, c]) await p.evaluate(() => (window as any).writes)
+    expect(await b.evaluate(() => (window as any).db.role())).toBe('leader')
+    expect(await c.evaluate(() => (window as any).db.role())).toBe('follower')
+    const [nb, nc] = await compare([b, c], c, 'k-end')
+    const report = `seed ${seed} (${label}): b (new owner) ${JSON.stringify(nb)}; c (follower) ${JSON.stringify(nc)}`
+    console.log(report)
+    expect(nb!.wrong.concat(nb!.extra), report).toEqual([])
+    expect(nc!.wrong.concat(nc!.extra), report).toEqual([])
+    expect(nb!.repeats + nc!.repeats, report).toBe(0) // no commit's event twice
+    // with every commit's state kept, what a subscriber missed comes as changes, never a reset
+    if (v.history) expect(nb!.resets + nc!.resets, report).toBe(0)
+    for (const p of [b, c]) await p.evaluate(() => (window as any).db.close())
+  })
 }
