@@ -21,7 +21,7 @@ export type CatchUpEngine = Pick<Engine, 'snapshots' | 'branches' | 'openReader'
  * generation `since` on (one event of the net changes, or a reset). Resolves, once it listens and
  * any catch-up event is delivered, to the unsubscribe function and the head's generation the
  * subscriber is complete to. Events arrive in commit order, none at or below that generation twice.
- * Cost: one snapshot list; with `since`, a diff that grows with the changes missed.
+ * Cost: O(heads); with `since`, O(snapshots) and a diff that grows with the head's changes missed.
  */
 export async function subscribeFrom(
   engine: CatchUpEngine,
