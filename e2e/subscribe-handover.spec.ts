@@ -143,3 +143,28 @@ for (const { how, seed, v } of CASES) {
     for (const p of [b, c]) await p.evaluate(() => (window as any).db.close())
   })
 }
+
+// The common case: a tab closes while nothing is being written. The closing owner tells each
+// subscriber how far it is complete (its head's generation), so even without history and with the
+// last commits outside the range, nothing needs catching up: no reset, no reload.
+test('an idle owner closes (no history kept, last commits outside the range): subscribers carry on without a reset', async ({ page, context }) => {
+  const v: Variant = { history: false }
+  await open(page, 'subgap-idle', false, v)
+  const b = await context.newPage()
+  await open(b, 'subgap-idle', true, v)
+  const c = await context.newPage()
+  await open(c, 'subgap-idle', true, v)
+  await page.evaluate(async () => {
+    const db = (window as any).db
+    for (let i = 0; i < 20; i++) await db.put(`k${i}`, i)
+    for (let i = 0; i < 20; i++) await db.put(`z${i}`, i) // outside the range: no event, the head moves on
+  })
+  for (const p of [b, c]) await p.waitForFunction(() => (window as any).mirror.get('k19') === 19)
+  await page.evaluate(() => (window as any).db.close())
+  const [nb, nc] = await compare([b, c], c, 'k-end')
+  const report = `b (new owner) ${JSON.stringify(nb)}; c (follower) ${JSON.stringify(nc)}`
+  expect(nb!.wrong.concat(nb!.extra, nc!.wrong, nc!.extra), report).toEqual([])
+  expect([nb!.resets, nc!.resets], report).toEqual([0, 0])
+  expect(await b.evaluate(() => (window as any).db.role())).toBe('leader')
+  for (const p of [b, c]) await p.evaluate(() => (window as any).db.close())
+})

@@ -7,7 +7,7 @@
 // no such entry is kept, it sends an event with `reset: true` instead: the subscriber reloads. A
 // subscriber never has a silent gap; duplicates are dropped by generation (marks.ts).
 
-import type { ChangeEvent, ChangeListener, Range, WriteOptions } from '@cowdb/core'
+import type { ChangeEvent, ChangeListener, Commit, Range, WriteOptions } from '@cowdb/core'
 import { encodeKey, encodeRange, keyInRange } from '@cowdb/core/keys'
 import type { Engine } from './protocol.js'
 
@@ -30,7 +30,6 @@ export async function subscribeFrom(
   deliver: ChangeListener,
 ): Promise<{ off: () => void; generation: number }> {
   const branch = range.branch ?? 'main'
-  const base = since === undefined ? undefined : (await engine.snapshots({ branch, internal: true })).find((s) => s.kind === 'history' && s.generation === since)
   // Events wait here until the catch-up is out; those at or below `floor` are in it already.
   let held: ChangeEvent[] | undefined = []
   let floor = Infinity
@@ -38,33 +37,50 @@ export async function subscribeFrom(
     if (held) held.push(e)
     else if (e.commit.generation > floor) deliver(e)
   }
-  // One synchronous step: the registration, the head read and the diff's pin see the same state
-  // (the engine's methods do their work before their first await).
-  const subscribed = engine.subscribe(range, listener)
-  const heads = engine.branches({ internal: true })
-  const reader = (async () => engine.openReader({ branch }))()
-  const gap = base ? engine.diff(base.id, undefined, { branch }).catch(() => undefined) : undefined // dropped meanwhile: reset
-  const [sub, hs, rd] = await Promise.allSettled([subscribed, heads, reader])
-  if (rd.status === 'fulfilled') engine.closeReader(rd.value.reader)
+  // The registration and the head read in one synchronous step (the engine's methods do their
+  // work before their first await), before any call sent after this one can commit.
+  const [sub, at] = await Promise.allSettled([engine.subscribe(range, listener), headOf(engine, branch)])
   if (sub.status === 'rejected') throw sub.reason
   const off = sub.value
-  if (hs.status === 'rejected' || rd.status === 'rejected') {
+  try {
+    if (at.status === 'rejected') throw at.reason
+    let head = at.value
+    let catchUp: ChangeEvent | undefined
+    if (since !== undefined && since !== head.commit.generation) {
+      const base = (await engine.snapshots({ branch, internal: true })).find((s) => s.kind === 'history' && s.generation === since)
+      if (!base) catchUp = { branch, commit: head.commit, changes: [], reset: true }
+      else {
+        // the diff pins the head that headOf reads, in one step: events up to it are in the diff
+        const gap = engine.diff(base.id, undefined, { branch }).catch(() => undefined) // dropped meanwhile: reset
+        head = await headOf(engine, branch)
+        const inRange = encodeRange(keysOf(range))
+        const changes = (await gap)?.filter((c) => keyInRange(encodeKey(c.key), inRange))
+        if (!changes) catchUp = { branch, commit: head.commit, changes: [], reset: true }
+        else if (changes.length) catchUp = { branch, commit: head.commit, changes }
+      }
+    }
+    floor = head.global
+    if (catchUp) deliver(catchUp)
+    for (const e of held) if (e.commit.generation > floor) deliver(e)
+    held = undefined
+    return { off, generation: head.commit.generation }
+  } catch (e) {
     off()
-    throw hs.status === 'rejected' ? hs.reason : (rd as PromiseRejectedResult).reason
+    throw e
   }
-  floor = rd.value.generation
-  const info = hs.value.find((h) => h.name === branch)
-  // a tenant is not among branches(): the global generation stands for its head's
-  const commit = { generation: info?.generation ?? floor, root: info?.root ?? 0 }
-  if (since !== undefined && since !== commit.generation) {
-    const inRange = encodeRange(keysOf(range))
-    const changes = (await gap)?.filter((c) => keyInRange(encodeKey(c.key), inRange))
-    if (!changes) deliver({ branch, commit, changes: [], reset: true })
-    else if (changes.length) deliver({ branch, commit, changes })
-  }
-  for (const e of held) if (e.commit.generation > floor) deliver(e)
-  held = undefined
-  return { off, generation: commit.generation }
+}
+
+/**
+ * `branch`'s head now: its generation and root (the global generation for a tenant, which
+ * branches() leaves out), and the global generation. Reads synchronously, resolves later.
+ */
+async function headOf(engine: CatchUpEngine, branch: string): Promise<{ commit: Commit; global: number }> {
+  const heads = engine.branches({ internal: true })
+  heads.catch(() => {}) // awaited below, unless openReader throws first
+  const reader = await engine.openReader({ branch })
+  engine.closeReader(reader.reader)
+  const info = (await heads).find((h) => h.name === branch)
+  return { commit: { generation: info?.generation ?? reader.generation, root: info?.root ?? 0 }, global: reader.generation }
 }
 
 /** The key bounds of a subscription's range (without its head). */

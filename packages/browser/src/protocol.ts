@@ -85,6 +85,8 @@ export type ToWorker =
 export type Push =
   | { kind: 'event'; subscription: number; event: ChangeEvent }
   | { kind: 'progress'; id: number; progress: Progress }
+  /** A closing owner, every event out: the subscriber is complete to `generation` (for its worker, not its client). */
+  | { kind: 'mark'; subscription: number; generation: number }
   /** A background failure (checkpoint, gc, a lost owner): the database's `error` event. */
   | { kind: 'error'; error: WireError }
   /** Snapshots, branches, a head's history position or retention changed: the `catalog` event. */

@@ -44,6 +44,20 @@ describe('Follower', () => {
     expect(again[0]).toMatchObject({ method: 'subscribe', args: [7, { gte: 'a' }, 15] })
   })
 
+  it("a closing leader's mark moves the subscription's mark (only the current leader's); the client never sees it", () => {
+    const h = harness()
+    h.f.receive({ kind: 'leader', id: 'L1', term: 1 })
+    h.f.send([{ id: 3, method: 'subscribe', args: [7, {}] }])
+    h.f.receive({ kind: 'results', to: 'me', answers: [ok(3, 10)] })
+    h.f.receive({ kind: 'push', from: 'L0', to: 'me', push: { kind: 'mark', subscription: 7, generation: 30 } }) // not the leader
+    h.f.receive({ kind: 'push', from: 'L1', to: 'me', push: { kind: 'mark', subscription: 7, generation: 20 } })
+    h.f.receive({ kind: 'push', from: 'L1', to: 'me', push: event(7, 20) }) // at the mark: a repeat
+    expect(h.pushes).toEqual([])
+    h.f.receive({ kind: 'leader', id: 'L2', term: 2 })
+    const again = h.sent.filter((m) => m.kind === 'call' && m.to === 'L2').flatMap((m) => (m.kind === 'call' ? m.calls : []))
+    expect(again.map((c) => c.args)).toEqual([[7, {}, 20]])
+  })
+
   it('asks who leads, holds calls until a leader speaks, then sends them to it with the lowest unanswered id', () => {
     const h = harness()
     expect(h.sent).toEqual([{ kind: 'who' }])

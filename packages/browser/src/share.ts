@@ -87,6 +87,7 @@ export class Follower {
       this.forward(calls)
     } else if (m.kind === 'push') {
       const p = m.push
+      if (p.kind === 'mark') return void (m.from === this.current && this.marks.listening(p.subscription, p.generation))
       if (p.kind === 'event' && (m.from !== this.current || !this.marks.accept(p.subscription, p.event))) return
       this.client.push(p)
     } else if (m.kind === 'error') {
