@@ -34,4 +34,11 @@ export default [
     limit: '60 kB', // 48 kB before tenants (issue #19), which add 3.6 kB; shared-memory reads (publisher, shared-cache, page-publish, the followers' mirror) add 3.1 kB; stepped compaction, pacing and the batch sort (issue #16) 2.9 kB
     modifyEsbuildConfig: esm,
   },
+  {
+    name: "@cowdb/sync browser worker: dist/browser-worker.js (cowdb's worker plus the sync host; only apps that sync load it)",
+    path: 'packages/sync/dist/browser-worker.js',
+    gzip: true,
+    limit: '82 kB', // cowdb's worker (57.3 kB) + the sync client and msgpackr's packer
+    modifyEsbuildConfig: esm,
+  },
 ]

@@ -15,7 +15,7 @@ import { wireHeads } from './heads.ts'
 import { wireHistory } from './history-view.ts'
 import { follow } from './live.ts'
 import { wirePages } from './pages.ts'
-import { syncOnRole, wireSync } from './sync-card.ts'
+import { syncOnRole, syncWanted, wireSync } from './sync-card.ts'
 import { wireTabs } from './tabs.ts'
 import { wireTimeline } from './timeline.ts'
 import { wireWrite } from './write.ts'
@@ -49,7 +49,9 @@ async function main(): Promise<void> {
     app.emit('view')
   })
   try {
-    app.db = await cowdb.openDB('playground', { retention: { keepLast: 100 } })
+    // with a sync server, @cowdb/sync's worker: the tab that owns the database runs the sync in it
+    const worker = syncWanted() ? (await import('@cowdb/sync')).syncWorker() : undefined
+    app.db = await cowdb.openDB('playground', { retention: { keepLast: 100 }, ...(worker ? { worker } : {}) })
     w.db = app.db
     for (const wire of [wireWrite, wireData, wireTimeline, wireHistory, wireHeads, wireDiff, wirePages, wireGenerator, wireEngine, wireBackup, wireCharts, wireSync]) wire()
     await seed(app.db)

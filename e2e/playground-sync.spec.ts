@@ -100,6 +100,14 @@ test('the playground started with --sync syncs its database and shows the status
     await page.evaluate(() => document.getElementById('toast')!.hidden = true)
     await page.screenshot({ path: `${SHOTS}sync-1280x800.png` })
   }
+
+  // "↶ My edit" undoes this device's last edit (the put) through the sync handle; the undo syncs
+  await page.click('#sync-undo')
+  await expect(page.locator('#toast')).toContainText("undid this device's last edit: 1 key set back")
+  await expect.poll(seq, { timeout: 30_000 }).toBeGreaterThan(after)
+  await expect(page.locator('#sync-state')).toHaveText('synced', { timeout: 30_000 })
+  expect(dbctl('get', '--key', 'from-page', '--at', String(await seq())).code).toBe(1)
+  expect(await page.evaluate(() => (window as any).db.get('from-page'))).toBeUndefined()
   expect(errors).toEqual([])
 })
 

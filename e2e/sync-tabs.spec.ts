@@ -25,18 +25,24 @@ test.afterAll(async () => {
 
 const auth = (name: string) => ({ authorization: `Bearer ${signToken(SECRET, { db: name })}` })
 
-/** Opens database `name` in the page (demo/test/sync.html) and calls sync() on it. */
-async function startSync(page: Page, name: string): Promise<void> {
+/**
+ * Opens database `name` in the page (demo/test/sync.html) and calls sync() on it. `hosted`: the
+ * database opened with @cowdb/sync's worker (syncWorker()), whose owner runs the sync, and the
+ * token given as a function (the worker asks a page for it).
+ */
+async function startSync(page: Page, name: string, hosted = false): Promise<void> {
   page.on('pageerror', (e) => console.error('page error:', e))
   await page.goto('/test/sync.html')
   await expect(page.locator('body')).toHaveText('ready')
   await page.evaluate(
-    async ({ url, token, name }) => {
+    async ({ url, token, name, hosted }) => {
       const w = window as any
-      w.db = await w.cowdb.openDB(name)
-      w.sync = await w.cowdbSync.sync(w.db, { url, token, backoff: { minMs: 100, maxMs: 1000 }, intervalMs: 5000 })
+      w.db = await w.cowdb.openDB(name, hosted ? { worker: w.cowdbSync.syncWorker() } : {})
+      w.tokensGiven = 0
+      const tokenFn = () => (w.tokensGiven++, token)
+      w.sync = await w.cowdbSync.sync(w.db, { url, token: hosted ? tokenFn : token, backoff: { minMs: 100, maxMs: 1000 }, intervalMs: 5000 })
     },
-    { url: `${server.url}/db/${name}`, token: signToken(SECRET, { db: name }), name },
+    { url: `${server.url}/db/${name}`, token: signToken(SECRET, { db: name }), name, hosted },
   )
 }
 
@@ -136,6 +142,70 @@ test('two tabs sync one database through one runner; closing the runner tab hand
     await startSync(c, name)
     const want = await b.evaluate(() => (window as any).db.scan({}))
     expect(want).toContainEqual(['after-close', 3])
+    expect(want).toHaveLength(13)
+    await expect.poll(() => c.evaluate(() => (window as any).db.scan({})), { timeout: 60_000, intervals: [100, 250, 500] }).toEqual(want)
+    expect(await expectNoDoublePush(name)).toBe(before + 1)
+  } finally {
+    await profile.close()
+    await other.close()
+  }
+})
+
+test("with syncWorker(), the owner tab's worker runs the sync for every tab; closing that tab hands it to the next owner's worker", async () => {
+  test.setTimeout(240_000)
+  const name = `hosted-${Date.now()}`
+  const profile = await launchPersistent()
+  const other = await launchPersistent() // a second device
+  try {
+    const a = profile.context.pages()[0] ?? (await profile.context.newPage())
+    const b = await profile.context.newPage()
+    await startSync(a, name, true)
+    await startSync(b, name, true)
+    expect(await a.evaluate(() => (window as any).db.role())).toBe('leader')
+    // no page runs it: both mirror the worker's engine
+    for (const p of [a, b]) await expect.poll(async () => (await status(p)).worker, { timeout: 30_000 }).toBe(true)
+    expect((await status(a)).runner).toBe(false)
+    expect((await status(b)).runner).toBe(false)
+
+    // writes in both tabs, syncNow() from each: one engine pushes, nothing twice
+    await a.evaluate(async () => {
+      await (window as any).db.put('from-a', 1)
+      await (window as any).sync.syncNow()
+    })
+    expect(await b.evaluate(async () => {
+      await (window as any).db.put('from-b', 2)
+      return (window as any).sync.syncNow()
+    })).toMatchObject({ runner: false, worker: true, cursor: 2 })
+    await Promise.all([
+      a.evaluate(async () => {
+        for (let i = 0; i < 5; i++) await (window as any).db.put(`a:${i}`, `a${i}`)
+      }),
+      b.evaluate(async () => {
+        for (let i = 0; i < 5; i++) await (window as any).db.put(`b:${i}`, `b${i}`)
+      }),
+    ])
+    const lastOfB = async () => (await pointInTime({ url: `${server.url}/db/${name}`, token: signToken(SECRET, { db: name }), key: 'b:4' })).value
+    await expect.poll(lastOfB, { timeout: 60_000, intervals: [100, 250, 500] }).toBe('b4')
+    await expectNoDoublePush(name)
+    // the worker took its tokens from a page (functions stay in the pages)
+    expect((await a.evaluate(() => (window as any).tokensGiven)) + (await b.evaluate(() => (window as any).tokensGiven))).toBeGreaterThan(0)
+
+    // the owner's tab closes: b's worker takes the database over, and its host the sync
+    await a.close()
+    await expect.poll(() => b.evaluate(() => (window as any).db.role()), { timeout: 60_000 }).toBe('leader')
+    const before = await head(name)
+    const after = await b.evaluate(async () => {
+      await (window as any).db.put('after-close', 3)
+      return (window as any).sync.syncNow()
+    })
+    expect(after).toMatchObject({ runner: false, worker: true, cursor: before + 1 })
+    expect(await head(name)).toBe(before + 1)
+
+    // a second device (tab mode: its default worker hosts nothing) gets it all
+    const c = other.context.pages()[0] ?? (await other.context.newPage())
+    await startSync(c, name)
+    expect((await status(c)).runner).toBe(true)
+    const want = await b.evaluate(() => (window as any).db.scan({}))
     expect(want).toHaveLength(13)
     await expect.poll(() => c.evaluate(() => (window as any).db.scan({})), { timeout: 60_000, intervals: [100, 250, 500] }).toEqual(want)
     expect(await expectNoDoublePush(name)).toBe(before + 1)

@@ -1,6 +1,7 @@
-// Sync in Chromium: two persistent profiles are two devices, each running the sync client in
-// its page against its own OPFS database, through a sync server process on PGlite (or, when
-// COWDB_SYNC_POSTGRES is set, two server processes on that Postgres, one per device).
+// Sync in Chromium: two persistent profiles are two devices, each syncing its own OPFS database
+// (opened with @cowdb/sync's worker, which runs the sync; the faults test, with a custom fetch,
+// runs it in the page), through a sync server process on PGlite (or, when COWDB_SYNC_POSTGRES is
+// set, two server processes on that Postgres, one per device).
 import { test, expect, type BrowserContext, type Page } from '@playwright/test'
 import { rmSync } from 'node:fs'
 import { launchPersistent } from './fixtures'
@@ -50,7 +51,8 @@ async function startSync(d: Device, name: string, opts: { union?: boolean; dupFe
   await d.page.evaluate(
     async ({ url, token, name, union, dupFetch }) => {
       const w = window as any
-      w.db = await w.cowdb.openDB(name, { retention: { keepLast: 50 } })
+      // @cowdb/sync's worker: the worker that owns the database runs the sync (a custom fetch cannot cross to it: the page runs it then)
+      w.db = await w.cowdb.openDB(name, { retention: { keepLast: 50 }, ...(dupFetch ? {} : { worker: w.cowdbSync.syncWorker() }) })
       const options: any = { url, token, backoff: { minMs: 100, maxMs: 1000 }, intervalMs: 5000 }
       if (union) options.resolve = (_k: unknown, _b: unknown, local: string[] = [], remote: string[] = []) => [...new Set([...local, ...remote])].sort()
       if (dupFetch) {
@@ -95,7 +97,7 @@ async function converged(devices: Device[], timeout = 60_000): Promise<unknown> 
   return last
 }
 
-test('two devices edit offline, the same keys too, reconnect and converge; deleteRange and undo reach the other', async () => {
+test('two devices edit offline, the same keys too, reconnect and converge; deleteRange, undo and the handle\'s undo reach the other', async () => {
   const name = `notes-${Date.now()}-${run++}`
   const a = await openDevice(0)
   const b = await openDevice(servers.length - 1)
@@ -108,6 +110,7 @@ test('two devices edit offline, the same keys too, reconnect and converge; delet
       await db.put('title', 'v0')
     })
     await converged([a, b])
+    expect((await status(a)).worker).toBe(true) // run by the worker, not the page
 
     await a.context.setOffline(true)
     await b.context.setOffline(true)
@@ -143,6 +146,18 @@ test('two devices edit offline, the same keys too, reconnect and converge; delet
     await a.page.evaluate(() => (window as any).db.undo())
     await converged([a, b])
     expect(await b.page.evaluate(() => (window as any).db.get('note'))).toBe('draft 1')
+
+    // the handle's undo right after a merge: A's own last edit goes, B's merged edit stays (db.undo() would take it out)
+    await a.page.evaluate(() => (window as any).db.put('note', 'draft 3'))
+    await converged([a, b])
+    await b.page.evaluate(() => (window as any).db.put('b:late', 'kept'))
+    await converged([a, b]) // A's last commit is now the merge of B's edit
+    expect(await a.page.evaluate(() => (window as any).sync.undo())).toEqual({ changed: ['note'], kept: [] })
+    const undone = (await converged([a, b])) as [unknown, unknown][]
+    expect(undone).toContainEqual(['b:late', 'kept'])
+    expect(undone).toContainEqual(['note', 'draft 1'])
+    expect(await a.page.evaluate(() => (window as any).sync.redo())).toEqual({ changed: ['note'], kept: [] })
+    expect(await converged([a, b])).toContainEqual(['note', 'draft 3'])
   } finally {
     await a.close()
     await b.close()

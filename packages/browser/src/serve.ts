@@ -18,11 +18,27 @@ import { openEngine } from './engine.js'
 export type ServeOptions = {
   /** Opens the engine on the files. Default: Database.open (tests wrap it to inject failures). */
   openEngine?: (storage: Storage, options: DatabaseOptions) => Promise<OwnedEngine>
+  /**
+   * Work this worker runs on the database while it owns it, for the pages: started when it opens
+   * the engine, closed before the engine closes. @cowdb/sync's worker hosts the sync this way.
+   * Pages ask the owner which it hosts on the channel `cowdb-hosts:<database>`: `{ t: 'hosts?',
+   * from }` is answered `{ t: 'hosts', to: from, hosts: [name] }` (an empty list without one).
+   */
+  host?: { name: string; start: (db: Database, database: string) => Hosted }
 }
+
+/** What `host` started: closed before the engine is. */
+export type Hosted = { close(): Promise<void> }
+
+/** How long close() waits for what `host` runs to stop before closing the engine. */
+const HOSTED_CLOSE_MS = 5_000
+
+/** Which hosts an owner runs (see ServeOptions.host). */
+export type HostsMessage = { t: 'hosts?'; from: string } | { t: 'hosts'; to: string; hosts: string[] }
 
 /** Starts serving the client that talks on `scope` (the worker's global scope). Cost: none until it speaks. */
 export function serve(scope: DedicatedWorkerGlobalScope, options: ServeOptions = {}): void {
-  const session = new Session(scope, options.openEngine ?? ((storage, opts) => Database.open(storage, opts)))
+  const session = new Session(scope, options.openEngine ?? ((storage, opts) => Database.open(storage, opts)), options.host)
   scope.onmessage = (e: MessageEvent<ToWorker>) => session.receive(e.data)
 }
 
@@ -44,10 +60,14 @@ class Session {
   private readonly peers = new Map<string, Client>()
   /** This worker's part in shared-memory reads (set at open). */
   private shared: SharedReads | undefined
+  /** What `host` runs while this worker owns the database, and the channel pages ask it on. */
+  private hosted: Hosted | undefined
+  private hosts: BroadcastChannel | undefined
 
   constructor(
     private readonly scope: DedicatedWorkerGlobalScope,
     private readonly openEngine: NonNullable<ServeOptions['openEngine']>,
+    private readonly host: ServeOptions['host'],
   ) {
     this.local = {
       answer: (answers, transfer) => this.post({ kind: 'results', answers }, transfer),
@@ -114,6 +134,8 @@ class Session {
       const engine = await openEngine(req.name, req.options, {
         // the engine calls this last when it closes: the record, then the channel, then the lock
         release: () => {
+          this.hosts?.close()
+          this.hosts = undefined
           log?.close()
           this.channel?.close()
           this.channel = undefined
@@ -136,6 +158,8 @@ class Session {
         })
       }
       this.watch(engine)
+      this.hosted = this.host?.start(engine, req.name)
+      this.answerHosts(req.name)
       const owner = new Owner(engine, log, this.me)
       if (storage) this.shared!.leading(storage, owner)
       return owner
@@ -154,6 +178,16 @@ class Session {
   private async openRecord(name: string, fresh: boolean, callFiles: [SyncFile, SyncFile] | undefined): Promise<CallLog | undefined> {
     if (callFiles) return CallLog.load(callFiles, fresh)
     return openCallLog(name, fresh).catch((e: unknown) => (e instanceof DOMException || e instanceof TypeError ? undefined : Promise.reject(e)))
+  }
+
+  /** Answers the pages that ask which hosts this owner runs (see ServeOptions.host). */
+  private answerHosts(name: string): void {
+    if (typeof BroadcastChannel !== 'function') return
+    const channel = (this.hosts = new BroadcastChannel(`cowdb-hosts:${name}`))
+    const hosts = this.host ? [this.host.name] : []
+    channel.onmessage = (e: MessageEvent<HostsMessage>) => {
+      if (e.data.t === 'hosts?') channel.postMessage({ t: 'hosts', to: e.data.from, hosts } satisfies HostsMessage)
+    }
   }
 
   /** The lock came (the owner went): lead, and run what this worker's client was waiting for. */
@@ -206,6 +240,9 @@ class Session {
       this.follower = undefined
     }
     try {
+      // e.g. a sync round in flight ends before the engine closes; not waited for past HOSTED_CLOSE_MS
+      // (a round cut short there is one a crash could cut: sync resumes from its saved state)
+      if (this.hosted) await Promise.race([this.hosted.close().catch(() => {}), new Promise((r) => setTimeout(r, HOSTED_CLOSE_MS))])
       await this.owner?.close()
     } finally {
       this.channel?.close()

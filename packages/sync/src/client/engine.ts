@@ -19,6 +19,8 @@ import { dbUrl, retryable, SyncOfflineError, type Remote, type TokenSource } fro
 import { openLive, type LiveChannel } from './live.js'
 import { branchLocalSync, keyId, type LocalSync, type SyncDatabase, type SyncState } from './local.js'
 import { planMerge, type KeyPlan } from './merge.js'
+import { OwnEdits, type UndoResult } from './own-edits.js'
+import { attach, type MakeEngine } from './host.js'
 import { runOnce } from './runner.js'
 import { fetchHead, pullAll, stateEntries, upload, type Progress, type Pulled } from './transfer.js'
 
@@ -51,6 +53,13 @@ export type SyncOptions = {
   now?: () => number
   /** Engine support for sync state (default: built from branches and snapshots, see local.ts). */
   local?: LocalSync
+  /**
+   * In a browser, whether the worker that owns the database runs the sync (default true; see
+   * host.ts). False runs it in this page (one page per database, as in Node). With `fetch`,
+   * `now` or `local` it runs in the page too: functions other than `token` and `resolve` cannot
+   * cross to the worker (those two are called back in a page that has them).
+   */
+  worker?: boolean
 }
 
 export type SyncState_ = 'starting' | 'syncing' | 'idle' | 'offline' | 'error' | 'stopped'
@@ -74,6 +83,8 @@ export type SyncStatus = {
    * (false): one handle per database and remote runs, in one tab (see runner.ts).
    */
   runner: boolean
+  /** Whether the sync runs in the worker that owns the database (host.ts), not in a page. */
+  worker: boolean
 }
 
 /** A conflict this device saw: the value it kept, and which rule chose it. */
@@ -89,6 +100,16 @@ export interface SyncHandle extends EventTarget {
    * On a standby it asks the runner, and waits for the next runner while there is none.
    */
   syncNow(): Promise<SyncStatus>
+  /**
+   * Reverts this device's last commit on main (not a merge of other devices' edits), key by key
+   * on top of the head, as a new commit that syncs like any edit; a key changed since keeps its
+   * newer value (`kept`). Null when there is nothing to undo. The engine's `db.undo()` is time
+   * travel instead: right after a sync it would take the merged edits out, everywhere (own-edits.ts).
+   * On a standby it asks the runner. Cost: one transaction over that commit's keys.
+   */
+  undo(): Promise<UndoResult | null>
+  /** Writes back what the last undo() took out, where nothing changed it since. Null when there is nothing to redo. Cost: as undo(). */
+  redo(): Promise<UndoResult | null>
   /** Stops syncing (a round in flight finishes first); local data and sync state stay. A runner that stops hands over to the next standby. */
   stop(): Promise<void>
 }
@@ -115,8 +136,11 @@ function remoteName(url: string): string {
  */
 export async function sync(db: SyncDatabase, opts: SyncOptions): Promise<SyncHandle> {
   const engine = new SyncEngine(db, opts)
-  return runOnce(db, engine.remoteName, engine)
+  return (await attach(db, opts, engine.remoteName, engine)) ?? runOnce(db, engine.remoteName, engine)
 }
+
+/** The engine a worker hosting the sync of the database it owns runs (host.ts). */
+export const hostedEngine: MakeEngine = (db, opts) => new SyncEngine(db, opts, true)
 
 class SyncEngine extends EventTarget implements SyncHandle {
   status: SyncStatus
@@ -139,12 +163,15 @@ class SyncEngine extends EventTarget implements SyncHandle {
   private pushDiff: { snap: string; changes: Change[] } | undefined
   private readonly onOnline = () => this.schedule(0)
   private readonly auto: boolean
+  /** This device's own commits, for undo() and redo(). */
+  private readonly own = new OwnEdits()
   /** This remote's name in the local database (its sync branches). */
   readonly remoteName: string
 
   constructor(
     private readonly db: SyncDatabase,
     private readonly opts: SyncOptions,
+    inWorker = false,
   ) {
     super()
     const url = dbUrl(opts.url)
@@ -155,7 +182,7 @@ class SyncEngine extends EventTarget implements SyncHandle {
     this.local = opts.local ?? branchLocalSync(db, this.remoteName)
     this.clock = new Hlc(opts.now ?? Date.now)
     this.auto = opts.auto ?? true
-    this.status = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: true }
+    this.status = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: true, worker: inWorker }
   }
 
   async start(): Promise<void> {
@@ -168,7 +195,8 @@ class SyncEngine extends EventTarget implements SyncHandle {
     this.clock.observe(st.clock)
     this.state = st
     await this.local.dropSnapshotsExcept([st.base, ...(st.push ? [st.push.snap] : [])])
-    await this.local.track(this.clock, () => {
+    await this.local.track(this.clock, (e) => {
+      if (e) this.own.record(e)
       this.dirty = true
       if (this.auto) this.schedule(this.opts.debounceMs ?? 25)
     })
@@ -205,6 +233,30 @@ class SyncEngine extends EventTarget implements SyncHandle {
       this.waiters.push({ resolve, reject })
       this.kick()
     })
+  }
+
+  undo(): Promise<UndoResult | null> {
+    return this.between(() => this.own.undo(this.db))
+  }
+
+  redo(): Promise<UndoResult | null> {
+    return this.between(() => this.own.redo(this.db))
+  }
+
+  /** Runs `fn` between rounds (no merge in flight), holding the next round back until it is done. */
+  private async between<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.status.state === 'stopped') throw new Error('cowdb-sync: stopped')
+    while (this.running) await this.running.catch(() => {})
+    const result = fn()
+    this.running = result.then(
+      () => {},
+      () => {},
+    )
+    void this.running.then(() => {
+      this.running = null
+      if (this.again || this.waiters.length) this.kick()
+    })
+    return result
   }
 
   async stop(): Promise<void> {
@@ -345,6 +397,7 @@ class SyncEngine extends EventTarget implements SyncHandle {
     // the head before the merge: the pushed snapshot, or one taken now
     const pre = st.push ? st.push.snap : await this.local.snapshotHead()
     const merged = await this.mergeHead(st, plan, changes)
+    this.own.made(merged.writes)
     const shared = merged.exact ? await this.shareBase(st, pre, merged.writes) : undefined
     if (shared) {
       await this.db.dropSnapshot(newBase).catch(() => {})

@@ -13,7 +13,7 @@
 // snapshots() leave them and their snapshots out unless asked for `{ internal: true }`. The
 // engine API asked for in docs/sync.md would stamp the HLC in the commit itself.
 
-import { encodeKey, encodeValue, Hlc, type Change, type ChangeListener, type Commit, type Key, type Op, type Range, type SnapshotInfo, type Transaction, type Value } from '@cowdb/core'
+import { encodeKey, encodeValue, Hlc, type Change, type ChangeEvent, type ChangeListener, type Commit, type Key, type Op, type Range, type SnapshotInfo, type Transaction, type Value } from '@cowdb/core'
 
 /** The part of the cowdb Database API sync uses: core's Database and the browser client both have it. */
 export interface SyncDatabase {
@@ -28,7 +28,7 @@ export interface SyncDatabase {
   diff(from: string, to?: string, opts?: { branch?: string }): Promise<Change[]>
   restore(id: string, opts?: { branch?: string }): Promise<Commit>
   branch(name: string, opts?: { from?: string }): Promise<unknown>
-  branches(opts?: { internal?: boolean }): Promise<{ name: string }[]>
+  branches(opts?: { internal?: boolean }): Promise<{ name: string; generation?: number }[]>
   transaction<T>(fn: (tx: Transaction) => Promise<T>, opts?: { retries?: number; branch?: string }): Promise<T>
   subscribe(range: Range & { branch?: string }, listener: ChangeListener): Promise<() => void>
 }
@@ -68,7 +68,7 @@ export interface LocalSync {
   /** Drops sync snapshots other than `keep` (left by an interrupted sync). */
   dropSnapshotsExcept(keep: string[]): Promise<void>
   /** Starts recording commit HLCs of the app's changes; `onChange` hears each commit. */
-  track(clock: Hlc, onChange: () => void): Promise<void>
+  track(clock: Hlc, onChange: (e: ChangeEvent) => void): Promise<void>
   /** The recorded commit HLC of each key (undefined: not recorded). */
   commitHlcs(keys: Key[]): Promise<(string | undefined)[]>
   /** Forgets recorded HLCs up to `hlc` (they went out in a push). */
@@ -186,7 +186,7 @@ export function branchLocalSync(db: SyncDatabase, remote: string): LocalSync {
         const hlc = clock.next() // one HLC per commit, taken as it becomes durable
         for (const c of e.changes) pending.set(keyId(c.key), { key: c.key, hlc })
         timer ??= setTimeout(() => void flush().catch(() => {}), FLUSH_MS)
-        onChange()
+        onChange(e)
       }
       unsubscribe = await db.subscribe({}, listener)
     },

@@ -22,6 +22,7 @@ import { BranchView } from '@cowdb/core'
 import { SyncHttpError, SyncOfflineError } from './http.js'
 import type { SyncHandle, SyncStatus } from './engine.js'
 import type { SyncDatabase } from './local.js'
+import type { UndoResult } from './own-edits.js'
 import type { Progress } from './transfer.js'
 
 /** What runs the rounds (engine.ts): a handle that must be started once. */
@@ -42,11 +43,13 @@ type Message =
   | { t: 'hello' }
   | { t: 'status'; status: WireStatus; progress: Progress | null; announce?: true }
   | { t: 'event'; type: 'conflict' | 'progress' | 'synced'; detail: unknown }
-  | { t: 'sync'; id: string }
-  | { t: 'done'; id: string; status: WireStatus }
+  | { t: 'sync'; id: string; op?: Op }
+  | { t: 'done'; id: string; status: WireStatus; result?: UndoResult | null }
   | { t: 'failed'; id: string; error: WireError }
 
-type Waiter = { resolve: (s: SyncStatus) => void; reject: (e: unknown) => void }
+/** What a standby asks the runner to do: syncNow() (the default), undo() or redo(). */
+type Op = 'undo' | 'redo'
+type Waiter = { op?: Op; resolve: (answer: never) => void; reject: (e: unknown) => void }
 
 const FORWARDED = ['status', 'conflict', 'progress', 'synced'] as const
 const stopped = () => new Error('cowdb-sync: stopped')
@@ -128,11 +131,19 @@ const inProcess: Transport = { locks: localLocks, channel: (name) => new LocalCh
 const ids = new WeakMap<object, number>()
 let nextId = 0
 
-/** The lock's name and transport for a database and remote (see the note at the top). */
-function place(db: SyncDatabase, remote: string): { name: string; transport: Transport } {
+/** The name of a browser database (the client's `name`), or undefined (a core Database, a branch view). */
+export function browserName(db: SyncDatabase): string | undefined {
   const named = (db as { name?: unknown }).name
+  return typeof named === 'string' && !(db instanceof BranchView) ? named : undefined
+}
+
+/**
+ * The lock's name and transport for a database and remote (see the note at the top). `named`:
+ * the browser database's name, for the worker that owns it (its core Database has none).
+ */
+function place(db: SyncDatabase, remote: string, named = browserName(db)): { name: string; transport: Transport } {
   const g = globalThis as { navigator?: { locks?: Locks }; BroadcastChannel?: new (name: string) => Channel }
-  if (typeof named === 'string' && !(db instanceof BranchView)) {
+  if (named !== undefined) {
     const name = `cowdb-sync:db=${named}:${remote}`
     const locks = g.navigator?.locks
     const Broadcast = g.BroadcastChannel
@@ -148,10 +159,22 @@ function place(db: SyncDatabase, remote: string): { name: string; transport: Tra
  * and takes over when the lock comes to it. Cost: one lock request; a standby, one message per
  * runner event.
  */
-export async function runOnce(db: SyncDatabase, remote: string, engine: Engine): Promise<SyncHandle> {
-  const { name, transport } = place(db, remote)
+export async function runOnce(db: SyncDatabase, remote: string, engine: Engine, named?: string): Promise<SyncHandle> {
+  const { name, transport } = place(db, remote, named)
   const handle = new SharedHandle(engine, name, transport)
   if (!(await handle.tryRun())) handle.queue()
+  return handle
+}
+
+/**
+ * A handle that only mirrors the runner of (db, remote) and sends it requests, and never runs
+ * itself: a page's handle when the worker that owns the database runs the sync (host.ts).
+ * Cost: one message per runner event.
+ */
+export function mirrorOnly(db: SyncDatabase, remote: string, engine: Engine, afterStop: () => void): SyncHandle {
+  const { name, transport } = place(db, remote)
+  const handle = new SharedHandle(engine, name, transport, afterStop)
+  handle.listen()
   return handle
 }
 
@@ -160,7 +183,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
   private ran = false
   private stopping: Promise<void> | undefined
   private started: Promise<void> | undefined
-  private mirror: SyncStatus = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: false }
+  private mirror: SyncStatus = { state: 'starting', device: '', cursor: 0, head: 0, live: false, conflicts: 0, runner: false, worker: false }
   private mirrorProgress: Progress | null = null
   private readonly channel: Channel
   private readonly pending = new Map<string, Waiter>()
@@ -172,6 +195,8 @@ class SharedHandle extends EventTarget implements SyncHandle {
     private readonly engine: Engine,
     private readonly lockName: string,
     private readonly transport: Transport,
+    /** Called once stopped (a page's handle of a worker-hosted sync tells the host). */
+    private readonly afterStop?: () => void,
   ) {
     super()
     this.channel = transport.channel(lockName)
@@ -207,6 +232,11 @@ class SharedHandle extends EventTarget implements SyncHandle {
     })
   }
 
+  /** Asks the runner for its status (a standby that will not run: mirrorOnly). */
+  listen(): void {
+    this.post({ t: 'hello' })
+  }
+
   /** Waits in the lock's queue (in the background) to run after the current runner. */
   queue(): void {
     this.post({ t: 'hello' })
@@ -226,10 +256,30 @@ class SharedHandle extends EventTarget implements SyncHandle {
   syncNow(): Promise<SyncStatus> {
     if (this.role === 'stopped' || this.stopping) return Promise.reject(stopped())
     if (this.role === 'runner') return this.runnerSync()
-    return new Promise((resolve, reject) => {
+    return this.ask<SyncStatus>()
+  }
+
+  undo(): Promise<UndoResult | null> {
+    return this.edit('undo')
+  }
+
+  redo(): Promise<UndoResult | null> {
+    return this.edit('redo')
+  }
+
+  private async edit(op: Op): Promise<UndoResult | null> {
+    if (this.role === 'stopped' || this.stopping) throw stopped()
+    if (this.role === 'standby') return this.ask<UndoResult | null>(op)
+    await this.started
+    return this.engine[op]()
+  }
+
+  /** Asks the runner (this handle is a standby): sent again to each new runner until answered. */
+  private ask<T>(op?: Op): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       const id = crypto.randomUUID()
-      this.pending.set(id, { resolve, reject })
-      this.post({ t: 'sync', id })
+      this.pending.set(id, { ...(op ? { op } : {}), resolve: resolve as (a: never) => void, reject })
+      this.post({ t: 'sync', id, ...(op ? { op } : {}) })
     })
   }
 
@@ -252,6 +302,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
     }
     this.role = 'stopped'
     this.close()
+    this.afterStop?.()
     this.dispatchEvent(new CustomEvent('status', { detail: this.status }))
   }
 
@@ -265,7 +316,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
     // what this handle asked while it was a standby, and nobody answered
     for (const [id, w] of this.pending) {
       this.pending.delete(id)
-      this.runnerSync().then(w.resolve, w.reject)
+      ;(w.op ? this.engine[w.op]() : this.runnerSync()).then(w.resolve as (a: unknown) => void, w.reject)
     }
   }
 
@@ -316,7 +367,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
     if (this.role === 'runner') {
       if (this.stopping) return // its successor answers
       if (m.t === 'hello') this.post({ t: 'status', status: statusToWire(this.engine.status), progress: this.engine.progress })
-      if (m.t === 'sync') void this.serve(m.id)
+      if (m.t === 'sync') void this.serve(m.id, m.op)
       return
     }
     if (this.role !== 'standby') return
@@ -324,7 +375,7 @@ class SharedHandle extends EventTarget implements SyncHandle {
       this.mirror = statusFromWire(m.status)
       this.mirrorProgress = m.progress
       this.dispatchEvent(new CustomEvent('status', { detail: this.mirror }))
-      if (m.announce) for (const id of this.pending.keys()) this.post({ t: 'sync', id }) // a new runner: ask again
+      if (m.announce) for (const [id, w] of this.pending) this.post({ t: 'sync', id, ...(w.op ? { op: w.op } : {}) }) // a new runner: ask again
     } else if (m.t === 'event') {
       if (m.type === 'progress') this.mirrorProgress = m.detail as Progress
       this.dispatchEvent(new CustomEvent(m.type, { detail: m.type === 'synced' ? this.mirror : m.detail }))
@@ -332,16 +383,16 @@ class SharedHandle extends EventTarget implements SyncHandle {
       const w = this.pending.get(m.id)
       if (!w) return // another handle's, or answered already
       this.pending.delete(m.id)
-      if (m.t === 'done') w.resolve(statusFromWire(m.status))
-      else w.reject(fromWire(m.error))
+      if (m.t === 'failed') w.reject(fromWire(m.error))
+      else (w.resolve as (a: unknown) => void)(w.op ? (m.result ?? null) : statusFromWire(m.status))
     }
   }
 
-  /** Runs a standby's syncNow() and answers it; a runner stopping leaves it to the next one. */
-  private async serve(id: string): Promise<void> {
+  /** Runs a standby's syncNow(), undo() or redo() and answers it; a runner stopping leaves it to the next one. */
+  private async serve(id: string, op?: Op): Promise<void> {
     try {
-      await this.runnerSync()
-      this.post({ t: 'done', id, status: statusToWire(this.engine.status) })
+      const result = op ? await this.edit(op) : (await this.runnerSync(), undefined)
+      this.post({ t: 'done', id, status: statusToWire(this.engine.status), ...(op ? { result } : {}) })
     } catch (e) {
       if (!this.stopping) this.post({ t: 'failed', id, error: toWire(e) })
     }
