@@ -5,7 +5,7 @@ import { Database, MemoryStorage } from '@cowdb/core'
 import { describe, expect, it } from 'vitest'
 import { CallLog } from './call-log.js'
 import { Owner, type Client } from './owner.js'
-import type { Answer, Call, Result } from './protocol.js'
+import type { Answer, Call, Push, Result } from './protocol.js'
 import { MemFile } from '../test/mem-file.js'
 
 type Files = [MemFile, MemFile]
@@ -153,5 +153,25 @@ describe('Owner', () => {
     expect(r2).toMatchObject({ ok: false, error: { name: 'ClosedError' } })
     expect((r2 as { error: { message: string } }).error.message).toMatch(/ran, but its answer was lost/)
     await b.close()
+  })
+
+  it("a closing owner tells each other tab's subscriber, after its last event, its head's generation; its own tab's gets none", async () => {
+    const storage = new MemoryStorage()
+    const { engine, owner: a } = await owner(storage, files(), true)
+    const pushes: Push[] = []
+    const c = { ...client(), push: (p: Push) => void pushes.push(p) }
+    const mine = { ...client(), push: (p: Push) => void pushes.push(p) }
+    const range = { gte: 'k', lt: 'l' }
+    a.run('f', [{ id: 1, method: 'subscribe', args: [7, range] }], c, true)
+    a.run('owner', [{ id: 1, method: 'subscribe', args: [8, range] }], mine, false)
+    const [since] = await c.answered([1])
+    await mine.answered([1])
+    a.run('f', [put(2, 'k1', 1), put(3, 'z1', 1)], c, true) // the last commit is outside the range
+    await c.answered([2, 3])
+    const head = await generation(engine)
+    await a.close()
+    const seen = pushes.map((p) => (p.kind === 'event' ? ['event', p.subscription, p.event.commit.generation] : p.kind === 'mark' ? ['mark', p.subscription, p.generation] : [p.kind]))
+    expect(seen).toEqual([['event', 7, head - 1], ['event', 8, head - 1], ['mark', 7, head]])
+    expect((since as { value: number }).value).toBe(head - 2)
   })
 })

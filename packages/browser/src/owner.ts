@@ -5,6 +5,7 @@
 
 import type { Database, Progress, Reader } from '@cowdb/core'
 import type { CallLog } from './call-log.js'
+import { subscribeFrom } from './catch-up.js'
 import type { Publisher } from './publisher.js'
 import { METHODS, ownedBuffers, toWire, type Answer, type Args, type Call, type Engine, type EngineMethod, type Method, type Push, type Result, type SessionApi, type SessionMethod, type WireError } from './protocol.js'
 
@@ -35,8 +36,8 @@ export class Owner {
   private readonly inflight = new Set<Promise<void>>()
   /** Forwarded writes running now, by `${origin}:${id}`: a copy that arrives meanwhile waits for the same result. */
   private readonly running = new Map<string, Promise<Result>>()
-  /** Each client's subscriptions, by `${origin}:${subscription}`: their ends. */
-  private readonly subscriptions = new Map<string, () => void>()
+  /** Each client's subscriptions, by `${origin}:${subscription}`: their ends, and where a closing owner says they stand. */
+  private readonly subscriptions = new Map<string, Subscribed>()
   private readonly outboxes = new Map<Client, Outbox>()
   /** Readers this owner opened and that are not closed yet: a pinned read at any other is a conflict. */
   private readonly readers = new Set<number>()
@@ -119,7 +120,7 @@ export class Owner {
 
   /** A follower closed: its subscriptions end and its records go. Cost: O(subscriptions). */
   forget(origin: string): void {
-    for (const [key, off] of this.subscriptions) if (key.startsWith(`${origin}:`)) (off(), this.subscriptions.delete(key))
+    for (const [key, s] of this.subscriptions) if (key.startsWith(`${origin}:`)) (s.off(), this.subscriptions.delete(key))
     this.log?.drop(origin)
   }
 
@@ -138,12 +139,28 @@ export class Owner {
     this.publisher?.stop()
     while (this.inflight.size) await Promise.allSettled([...this.inflight])
     await new Promise((r) => setTimeout(r)) // answers go out (they flush in microtasks)
-    for (const off of this.subscriptions.values()) off()
+    await this.markSubscribers()
+    for (const s of this.subscriptions.values()) s.off()
     this.subscriptions.clear()
     try {
       this.log?.close()
     } finally {
       await this.engine.close()
+    }
+  }
+
+  /**
+   * Closing, with every call answered and every event out: tells each other tab's subscriber its
+   * head's generation, which it is now complete to, so the next owner has nothing to catch up
+   * where nothing changed since (and no reset to send without history). Cost: O(subscriptions + heads).
+   */
+  private async markSubscribers(): Promise<void> {
+    const marks = [...this.subscriptions.values()].filter((s) => s.mark)
+    if (!marks.length) return
+    const heads = await this.engine.branches({ internal: true }).catch(() => [])
+    for (const s of marks) {
+      const generation = heads.find((h) => h.name === s.branch)?.generation
+      if (generation !== undefined) s.mark!(generation)
     }
   }
 
@@ -169,15 +186,16 @@ export class Owner {
 
   private session(origin: string, client: Client): SessionApi {
     return {
-      subscribe: async (subscription, range) => {
+      subscribe: async (subscription, range, since) => {
         const key = `${origin}:${subscription}`
-        const off = await this.engine.subscribe(range, (event) => client.push({ kind: 'event', subscription, event }))
-        this.subscriptions.get(key)?.()
-        this.subscriptions.set(key, off)
+        const { off, generation } = await subscribeFrom(this.engine, range, since, (event) => client.push({ kind: 'event', subscription, event }))
+        this.subscriptions.get(key)?.off()
+        this.subscriptions.set(key, { off, branch: range.branch ?? 'main', mark: origin === this.me ? undefined : (generation) => client.push({ kind: 'mark', subscription, generation }) })
+        return generation
       },
       unsubscribe: (subscription) => {
         const key = `${origin}:${subscription}`
-        this.subscriptions.get(key)?.()
+        this.subscriptions.get(key)?.off()
         this.subscriptions.delete(key)
       },
       role: () => (origin === this.me ? 'leader' : 'follower'),
@@ -191,6 +209,9 @@ export class Owner {
     return o
   }
 }
+
+/** A subscription the owner runs: its end; for another tab's, how to tell it where it stands. */
+type Subscribed = { off: () => void; branch: string; mark?: (generation: number) => void }
 
 /** One client's answers, sent together once per microtask. */
 class Outbox {

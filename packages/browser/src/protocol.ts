@@ -35,8 +35,12 @@ export type Method = keyof typeof METHODS
 
 /** Calls the worker answers itself: they concern the calling client, not the engine. */
 export interface SessionApi {
-  /** Starts pushing change events for `range` to the calling client, tagged `subscription`. Idempotent. */
-  subscribe(subscription: number, range: Range & WriteOptions): Promise<void>
+  /**
+   * Starts pushing change events for `range` to the calling client, tagged `subscription`.
+   * Idempotent. `since`: made again on a new owner, the generation the subscriber is complete to:
+   * what it missed comes first (catch-up.ts). Resolves to the generation it is complete to now.
+   */
+  subscribe(subscription: number, range: Range & WriteOptions, since?: number): Promise<number>
   /** Ends a subscription of the calling client (no-op if unknown). */
   unsubscribe(subscription: number): void
   /** Whether the calling client's worker owns the files. */
@@ -81,6 +85,8 @@ export type ToWorker =
 export type Push =
   | { kind: 'event'; subscription: number; event: ChangeEvent }
   | { kind: 'progress'; id: number; progress: Progress }
+  /** A closing owner, every event out: the subscriber is complete to `generation` (for its worker, not its client). */
+  | { kind: 'mark'; subscription: number; generation: number }
   /** A background failure (checkpoint, gc, a lost owner): the database's `error` event. */
   | { kind: 'error'; error: WireError }
   /** Snapshots, branches, a head's history position or retention changed: the `catalog` event. */
@@ -117,7 +123,8 @@ export type ShareMessage =
   | { kind: 'who' }
   /** A follower is closing: the leader drops its subscriptions and its records. */
   | { kind: 'bye'; from: string }
-  | { kind: 'push'; to: string; push: Push }
+  /** `from`: the owner that sent it (a follower drops change events of an owner it no longer follows). */
+  | { kind: 'push'; from: string; to: string; push: Push }
   | { kind: 'error'; error: WireError }
   | { kind: 'catalog'; change: CatalogChange }
   /** A follower whose page reads from shared memory wants the owner's published pages (a cache of `bytes`). */

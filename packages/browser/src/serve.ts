@@ -260,7 +260,7 @@ class Session {
     if (!c) {
       c = {
         answer: (answers) => this.channel?.postMessage({ kind: 'results', to: id, answers } satisfies ShareMessage),
-        push: (push) => this.channel?.postMessage({ kind: 'push', to: id, push } satisfies ShareMessage),
+        push: (push) => this.channel?.postMessage({ kind: 'push', from: this.me, to: id, push } satisfies ShareMessage),
       }
       this.peers.set(id, c)
     }

@@ -19,7 +19,45 @@ function harness() {
 const put = (id: number): Call => ({ id, method: 'put', args: [`k${id}`, id] })
 const ok = (id: number, value: unknown = { generation: id, root: 1 }): Answer => ({ id, result: { ok: true, value } })
 
+const event = (subscription: number, generation: number): Push => ({ kind: 'event', subscription, event: { branch: 'main', commit: { generation, root: 1 }, changes: [] } })
+const gens = (pushes: Push[]) => pushes.flatMap((p) => (p.kind === 'event' ? [p.event.commit.generation] : []))
+
 describe('Follower', () => {
+  it("keeps each subscription's mark: drops repeats and a replaced leader's late events, and makes it again from the mark, before the held calls", () => {
+    const h = harness()
+    h.f.receive({ kind: 'leader', id: 'L1', term: 1 })
+    h.f.send([{ id: 3, method: 'subscribe', args: [7, { gte: 'a' }] }])
+    h.f.receive({ kind: 'results', to: 'me', answers: [ok(3, 10)] }) // L1 listens from generation 10
+    for (const g of [11, 11, 9, 12]) h.f.receive({ kind: 'push', from: 'L1', to: 'me', push: event(7, g) })
+    expect(gens(h.pushes)).toEqual([11, 12])
+    h.f.send([put(4)])
+    h.f.receive({ kind: 'leader', id: 'L2', term: 2 })
+    const toL2 = h.sent.filter((m) => m.kind === 'call' && m.to === 'L2').flatMap((m) => (m.kind === 'call' ? m.calls : []))
+    expect(toL2.map((c) => [c.method, c.args])).toEqual([['subscribe', [7, { gte: 'a' }, 12]], ['put', ['k4', 4]]])
+    h.f.receive({ kind: 'push', from: 'L1', to: 'me', push: event(7, 13) }) // late: L2's catch-up holds it
+    h.f.receive({ kind: 'push', from: 'L2', to: 'me', push: event(7, 15) }) // L2's catch-up event
+    h.f.receive({ kind: 'push', from: 'L2', to: 'me', push: event(7, 14) })
+    h.f.receive({ kind: 'push', from: 'L2', to: 'me', push: { kind: 'progress', id: 4, progress: { phase: 'x', done: 1, total: 2 } } })
+    expect(gens(h.pushes)).toEqual([11, 12, 15])
+    expect(h.pushes.at(-1)!.kind).toBe('progress') // only change events are filtered
+    const again = h.f.takeover() // this worker leads next: from the mark too
+    expect(again[0]).toMatchObject({ method: 'subscribe', args: [7, { gte: 'a' }, 15] })
+  })
+
+  it("a closing leader's mark moves the subscription's mark (only the current leader's); the client never sees it", () => {
+    const h = harness()
+    h.f.receive({ kind: 'leader', id: 'L1', term: 1 })
+    h.f.send([{ id: 3, method: 'subscribe', args: [7, {}] }])
+    h.f.receive({ kind: 'results', to: 'me', answers: [ok(3, 10)] })
+    h.f.receive({ kind: 'push', from: 'L0', to: 'me', push: { kind: 'mark', subscription: 7, generation: 30 } }) // not the leader
+    h.f.receive({ kind: 'push', from: 'L1', to: 'me', push: { kind: 'mark', subscription: 7, generation: 20 } })
+    h.f.receive({ kind: 'push', from: 'L1', to: 'me', push: event(7, 20) }) // at the mark: a repeat
+    expect(h.pushes).toEqual([])
+    h.f.receive({ kind: 'leader', id: 'L2', term: 2 })
+    const again = h.sent.filter((m) => m.kind === 'call' && m.to === 'L2').flatMap((m) => (m.kind === 'call' ? m.calls : []))
+    expect(again.map((c) => c.args)).toEqual([[7, {}, 20]])
+  })
+
   it('asks who leads, holds calls until a leader speaks, then sends them to it with the lowest unanswered id', () => {
     const h = harness()
     expect(h.sent).toEqual([{ kind: 'who' }])

@@ -12,6 +12,7 @@
 // one said or did not say. The new leader knows from the old one's record (call-log.ts) which
 // writes already ran, and answers those from the record. The first answer to arrive wins.
 
+import { Marks } from './marks.js'
 import type { Client } from './owner.js'
 import { ownedBuffers, type Call, type ShareMessage, type WireError } from './protocol.js'
 
@@ -20,12 +21,16 @@ type Pending = { call: Call; to?: string }
 export class Follower {
   /** The leader calls go to; none while the last one is closing and the next has not spoken. */
   private leader: string | undefined
+  /** The last leader announced: change events from any other are late (a new one catches up). */
+  private current: string | undefined
+  /** Where each subscription stands, to catch up from on a new leader and to drop repeats. */
+  private readonly marks = new Marks()
   /** The highest term announced so far: an announcement of a lower or equal term is old news. */
   private term = 0
   /** Calls without an answer, by id, in call order. */
   private readonly pending = new Map<number, Pending>()
   /** The subscribe calls this client holds, to make again on a new leader. */
-  private readonly subscriptions = new Map<number, Call>()
+  private readonly subscriptions = new Map<number, Extract<Call, { method: 'subscribe' }>>()
   /** Ids of internal calls (subscriptions made again): negative, so they never meet a client's. */
   private nextInternal = -1
   /** One past the highest id seen: `acked` when nothing is pending. */
@@ -46,7 +51,7 @@ export class Follower {
       this.pending.set(c.id, { call: c })
       this.seen = Math.max(this.seen, c.id + 1)
       if (c.method === 'subscribe') this.subscriptions.set(c.args[0], c)
-      if (c.method === 'unsubscribe') this.subscriptions.delete(c.args[0])
+      if (c.method === 'unsubscribe') (this.subscriptions.delete(c.args[0]), this.marks.drop(c.args[0]))
     }
     if (this.leader) this.forward(calls)
   }
@@ -60,6 +65,7 @@ export class Follower {
         const p = this.pending.get(a.id)
         if (!p) return false // answered already (by an earlier or a later leader)
         this.pending.delete(a.id)
+        if (p.call.method === 'subscribe' && a.result.ok && typeof a.result.value === 'number') this.marks.listening(p.call.args[0], a.result.value)
         if (a.result.ok) for (const b of ownedBuffers(p.call.method, a.result.value)) transfer.add(b)
         return a.id > 0
       })
@@ -74,11 +80,16 @@ export class Follower {
       if (m.term <= this.term) return // a repeat, or a late message of an older leader
       const changed = this.term > 0
       this.term = m.term
-      this.leader = m.id
-      this.forward([...this.pending.values()].filter((p) => p.to !== m.id).map((p) => p.call))
-      if (changed) this.resubscribe((calls) => this.forward(calls))
+      this.leader = this.current = m.id
+      const calls = [...this.pending.values()].filter((p) => p.to !== m.id).map((p) => p.call)
+      // subscriptions first, so the writes held for this leader have events, not a catch-up
+      if (changed) this.resubscribe((again) => calls.unshift(...again))
+      this.forward(calls)
     } else if (m.kind === 'push') {
-      this.client.push(m.push)
+      const p = m.push
+      if (p.kind === 'mark') return void (m.from === this.current && this.marks.listening(p.subscription, p.generation))
+      if (p.kind === 'event' && (m.from !== this.current || !this.marks.accept(p.subscription, p.event))) return
+      this.client.push(p)
     } else if (m.kind === 'error') {
       this.client.push({ kind: 'error', error: m.error })
     } else if (m.kind === 'catalog') {
@@ -120,7 +131,8 @@ export class Follower {
   }
 
   private resubscribe(send: (calls: Call[]) => void): void {
-    const again = [...this.subscriptions.values()].map((c): Call => ({ ...c, id: this.nextInternal-- }))
+    // from where each subscriber stands: the new leader sends what it missed first
+    const again = [...this.subscriptions.values()].map((c): Call => ({ ...c, id: this.nextInternal--, args: [c.args[0], c.args[1], this.marks.of(c.args[0])] }))
     for (const c of again) this.pending.set(c.id, { call: c })
     send(again)
   }

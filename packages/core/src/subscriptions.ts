@@ -12,8 +12,13 @@ import type { RawChange } from './diff.js'
 import { keyInRange } from './keys.js'
 import type { Change, Commit } from './types.js'
 
-/** One commit's changes inside one subscription's range, in key order. */
-export type ChangeEvent = { branch: string; commit: Commit; changes: Change[] }
+/**
+ * One commit's changes inside one subscription's range, in key order. `reset`: the subscriber may
+ * have missed changes (only across a change of the tab that owns a shared database, when the
+ * state it last saw is no longer kept): `changes` is empty, and it must reload the range; every
+ * later event is a commit after `commit`.
+ */
+export type ChangeEvent = { branch: string; commit: Commit; changes: Change[]; reset?: true }
 export type ChangeListener = (event: ChangeEvent) => void
 
 type Subscription = { branch: string; range: KeyRange; listener: ChangeListener; since: number }
