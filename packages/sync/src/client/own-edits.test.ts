@@ -138,6 +138,24 @@ describe('own edits: undo and redo of this device\'s commits only', () => {
   })
 })
 
+describe('own edits after a reset', () => {
+  it('a reset event (events lost across a change of owner tab) ends both stacks: nothing is undone from a guess', async () => {
+    const { db } = await device()
+    const own = new OwnEdits()
+    await db.subscribe({}, (e) => own.record(e))
+    await db.put('a', 1)
+    await db.put('b', 2)
+    expect(await own.undo(db)).toEqual({ changed: ['b'], kept: [] })
+    const generation = (await db.branches()).find((b) => b.name === 'main')!.generation
+    own.record({ branch: 'main', commit: { generation, root: 0 }, changes: [], reset: true })
+    expect(own.depth).toEqual({ undoable: 0, redoable: 0 })
+    expect(await own.undo(db)).toBeNull()
+    expect(await own.redo(db)).toBeNull()
+    expect(await db.get('a')).toBe(1)
+    await db.close()
+  })
+})
+
 describe('own edits through a server: two devices', () => {
   let ts: TestServer
   beforeAll(async () => {

@@ -16,7 +16,8 @@
 // resolves, across the worker boundary), after every commit up to the head's generation is heard.
 //
 // The stacks live in memory for as long as this handle runs, as an editor's do: the last 100
-// commits, at most 32 MiB of values; an older or larger commit ends the undo stack there.
+// commits, at most 32 MiB of values; an older or larger commit ends the undo stack there, and so
+// does a subscription's `reset` (events lost across a change of owner tab).
 
 import { decodeValue, encodeValue, type ChangeEvent, type Key, type Value } from '@cowdb/core'
 import { keyId, type SyncDatabase } from './local.js'
@@ -57,6 +58,15 @@ export class OwnEdits {
   /** The tracker heard a commit on main. Cost: O(change size) (values are encoded once, here). */
   record(e: ChangeEvent): void {
     this.seen = Math.max(this.seen, e.commit.generation)
+    if (e.reset) {
+      // events were lost across a change of owner: which commits were this device's is unknown,
+      // so nothing before this point can be undone or redone key by key
+      this.heard = []
+      this.undos = []
+      this.redos = []
+      this.bytes = 0
+      return
+    }
     if (!e.changes.length) return
     let bytes = 0
     const edits = e.changes.map((c): Edit => {
