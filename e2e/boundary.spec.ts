@@ -1,6 +1,7 @@
 // The client ↔ worker boundary in Chromium: a bad call fails alone, values are taken at call time
 // and never detached under the caller, a worker that cannot serve makes openDB reject (never
-// hang) with an error that says what to do, and the database is an EventTarget.
+// hang) with an error that says what to do (and cowdb's own worker that fails to load a second
+// time in a page, as in WebKitGTK, is loaded through a blob module), and the database is an EventTarget.
 import { expect, openTestPage, test } from './fixtures'
 
 test('a value that cannot be stored, or a function or symbol as a key, fails its own call only', async ({ page }) => {
@@ -111,6 +112,39 @@ test('a worker that cannot serve rejects openDB with a typed error that says wha
   expect(r.unsupported).toMatchObject({ name: 'UnsupportedError', unsupported: true })
   expect(r.unsupported!.missing).toEqual(['Web Locks (navigator.locks)'])
   expect(r.fine).toBe('opened')
+})
+
+test("where a second module worker from the same URL fails to load (WebKitGTK 2.50), openDB loads cowdb's worker through a blob module", async ({ page }) => {
+  await openTestPage(page)
+  const r = await page.evaluate(async () => {
+    const { openDB, WorkerError } = (window as any).cowdb
+    const first = await openDB('b4-first')
+    await first.put('k', 1)
+    await first.close()
+    // from now on a worker from any URL but a blob fails to load, as WebKitGTK's second one does
+    const Real = Worker
+    const made: string[] = []
+    ;(window as any).Worker = class extends Real {
+      constructor(url: string | URL, opts?: WorkerOptions) {
+        made.push(String(url).startsWith('blob:') ? 'blob' : 'url')
+        super(String(url).startsWith('blob:') ? url : '/test/no-such-worker.js', opts)
+      }
+    }
+    try {
+      const second = await openDB('b4-second')
+      await second.put('k', 2)
+      const out = { value: await second.get('k'), role: await second.role(), made: [...made] }
+      await second.close()
+      // a worker given by the app is the app's: no second try
+      const given = await openDB('b4-third', { worker: '/test/also-missing.js' }).then(() => null, (e: any) => ({ worker: e instanceof WorkerError, message: e.message }))
+      return { ...out, given, madeAfterGiven: made.slice(out.made.length) }
+    } finally {
+      ;(window as any).Worker = Real
+    }
+  })
+  expect(r).toMatchObject({ value: 2, role: 'leader', made: ['url', 'blob'] })
+  expect(r.given).toMatchObject({ worker: true })
+  expect(r.madeAfterGiven).toEqual(['url'])
 })
 
 test('the database is an EventTarget: close on close(); error then close, and calls rejecting with that error, when a takeover fails', async ({ page, context }) => {

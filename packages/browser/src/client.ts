@@ -18,7 +18,7 @@ import { encodeOps, encodeRangeOp, type EncodedOp } from '@cowdb/core/ops'
 import { iterateChunks, runTransaction, type TxHost } from '@cowdb/core/tx-runner'
 import { encodeValue } from '@cowdb/core/values'
 import { Connection, transfer } from './connection.js'
-import { UnsupportedError } from './errors.js'
+import { UnsupportedError, WorkerError } from './errors.js'
 import type { EngineOptions, QuotaInfo, StorageInfo } from './engine.js'
 import type { FastReader } from './fast-read.js'
 import { PendingWrites } from './pending-writes.js'
@@ -123,13 +123,11 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     const { lockTimeout = 5000, share = true, worker: given, workerTimeout = 10_000, sharedCacheBytes = SHARED_CACHE_BYTES, persist, ...options } = opts
     if (typeof sharedCacheBytes !== 'number' || !(sharedCacheBytes >= 0)) throw new TypeError(`cowdb: sharedCacheBytes must be a number >= 0, got ${String(sharedCacheBytes)}`)
     if (typeof Worker === 'undefined') throw new UnsupportedError('cowdb: this environment has no Web Workers (in Node, use @cowdb/node)', ['Worker'])
-    const { worker, url } = startWorker(given)
     let db: BrowserDatabase | undefined
-    const conn = new Connection(worker, url, { push: (p) => db?.push(p), lost: (e) => db?.lost(e) })
+    const conn = await reachWorker(given, share, workerTimeout, { push: (p) => db?.push(p), lost: (e) => db?.lost(e) })
     db = new BrowserDatabase(name, conn)
     if (persist) db.persistence = requestPersistence()
     try {
-      await conn.hello(share, workerTimeout)
       await conn.open({ name, options, lockTimeout, share, sharedCacheBytes: globalThis.crossOriginIsolated === true ? sharedCacheBytes : 0 })
       await db.fastLoading // the shared reads come on with the database (this tab owns it)
       return db
@@ -464,6 +462,42 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
     this.closed = error
     this.dispatchEvent(new DatabaseErrorEvent(error))
     this.end(error)
+  }
+}
+
+/**
+ * The script URL of this page's first default worker that answered. WebKitGTK 2.50 fails to load
+ * a second module worker from the same URL in a page (an error event, no details); a worker from
+ * a blob module that imports that URL loads there. Under a CSP without `worker-src blob:` that
+ * fails too, and the first error stands.
+ */
+let defaultWorkerUrl: string | undefined
+
+/** Starts the worker and waits for its hello (see startWorker); for the default worker, once more through a blob module if it fails to load. */
+async function reachWorker(given: BrowserOpenOptions['worker'], share: boolean, timeoutMs: number, on: ConstructorParameters<typeof Connection>[2]): Promise<Connection> {
+  const attempt = async ({ worker, url }: { worker: Worker; url?: string }) => {
+    const conn = new Connection(worker, url, on)
+    try {
+      return { conn, url: await conn.hello(share, timeoutMs) }
+    } catch (e) {
+      worker.terminate()
+      throw e
+    }
+  }
+  try {
+    const { conn, url } = await attempt(startWorker(given))
+    if (given === undefined && url) defaultWorkerUrl = url
+    return conn
+  } catch (e) {
+    if (!(e instanceof WorkerError) || given !== undefined || !defaultWorkerUrl || typeof Blob === 'undefined') throw e
+    const blob = URL.createObjectURL(new Blob([`import ${JSON.stringify(defaultWorkerUrl)}`], { type: 'text/javascript' }))
+    try {
+      return (await attempt({ worker: new Worker(blob, { type: 'module' }), url: `${defaultWorkerUrl} (imported by a blob module)` })).conn
+    } catch {
+      throw e // the first failure says more
+    } finally {
+      URL.revokeObjectURL(blob)
+    }
   }
 }
 

@@ -48,9 +48,10 @@ export class Connection {
   /**
    * Waits for the worker to load and answer. A script that fails to load (404, wrong MIME type,
    * syntax error) or that never answers within `timeoutMs` rejects with WorkerError; a browser
-   * without what cowdb needs, with UnsupportedError. Cost: one round trip once the script runs.
+   * without what cowdb needs, with UnsupportedError. Resolves with the worker script's URL (as the
+   * worker sees it). Cost: one round trip once the script runs.
    */
-  async hello(share: boolean, timeoutMs: number): Promise<void> {
+  async hello(share: boolean, timeoutMs: number): Promise<string | undefined> {
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -60,9 +61,11 @@ export class Connection {
     })
     try {
       const answer = await Promise.race([this.request({ kind: 'hello', share }, 'hello'), timeout])
-      if (answer.kind === 'hello' && answer.missing.length) {
+      if (answer.kind !== 'hello') return undefined
+      if (answer.missing.length) {
         throw new UnsupportedError(`cowdb: this browser lacks ${answer.missing.join(', ')}; cowdb needs them (current Chrome, Edge, Firefox and Safari have them)`, answer.missing)
       }
+      return answer.url
     } finally {
       clearTimeout(timer)
     }

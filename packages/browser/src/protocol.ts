@@ -99,8 +99,8 @@ export type Push =
 /** Worker → its client. */
 export type FromWorker =
   | Push
-  /** Answers hello: the browser features the worker lacks (empty: all there). */
-  | { kind: 'hello'; missing: string[] }
+  /** Answers hello: the browser features the worker lacks (empty: all there), and the worker script's URL. */
+  | { kind: 'hello'; missing: string[]; url?: string }
   | { kind: 'opened'; result: Result }
   | { kind: 'results'; answers: Answer[] }
   | { kind: 'closed'; result: Result }

@@ -76,7 +76,7 @@ class Session {
   }
 
   receive(m: ToWorker): void {
-    if (m.kind === 'hello') this.post({ kind: 'hello', missing: missingFeatures(m.share) })
+    if (m.kind === 'hello') this.post({ kind: 'hello', missing: missingFeatures(m.share), url: (this.scope as { location?: { href?: string } }).location?.href })
     else if (m.kind === 'open') void settle(() => this.open(m.request)).then((result) => this.post({ kind: 'opened', result }))
     else if (m.kind === 'calls') this.calls(m.calls)
     else void settle(() => this.close()).then((result) => this.post({ kind: 'closed', result }))
