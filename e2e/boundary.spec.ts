@@ -145,6 +145,27 @@ test("where a second module worker from the same URL fails to load (WebKitGTK 2.
   expect(r).toMatchObject({ value: 2, role: 'leader', made: ['url', 'blob'] })
   expect(r.given).toMatchObject({ worker: true })
   expect(r.madeAfterGiven).toEqual(['url'])
+
+  // and after a reload of the tab (WebKitGTK fails there too): the URL is kept for the tab
+  await page.addInitScript(() => {
+    const Real = Worker
+    ;(window as any).made = []
+    ;(window as any).Worker = class extends Real {
+      constructor(url: string | URL, opts?: WorkerOptions) {
+        ;(window as any).made.push(String(url).startsWith('blob:') ? 'blob' : 'url')
+        super(String(url).startsWith('blob:') ? url : '/test/no-such-worker.js', opts)
+      }
+    }
+  })
+  await page.reload()
+  await expect(page.locator('body')).toHaveText('ready')
+  const again = await page.evaluate(async () => {
+    const db = await (window as any).cowdb.openDB('b4-second')
+    const out = { value: await db.get('k'), made: (window as any).made }
+    await db.close()
+    return out
+  })
+  expect(again).toEqual({ value: 2, made: ['url', 'blob'] })
 })
 
 test('the database is an EventTarget: close on close(); error then close, and calls rejecting with that error, when a takeover fails', async ({ page, context }) => {

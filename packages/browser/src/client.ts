@@ -466,12 +466,21 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 }
 
 /**
- * The script URL of this page's first default worker that answered. WebKitGTK 2.50 fails to load
- * a second module worker from the same URL in a page (an error event, no details); a worker from
- * a blob module that imports that URL loads there. Under a CSP without `worker-src blob:` that
- * fails too, and the first error stands.
+ * The script URL of the default worker, learnt from the first one that answered in this tab (kept
+ * in sessionStorage, which lasts across reloads of the tab). WebKitGTK 2.50 fails to load a
+ * module worker from a URL it loaded before in the tab, reloads included (an error event, no
+ * details); a worker from a blob module that imports that URL loads there. Under a CSP without
+ * `worker-src blob:` that fails too, and the first error stands.
  */
+const WORKER_URL_KEY = 'cowdb:worker-url'
 let defaultWorkerUrl: string | undefined
+const session = (): Storage | undefined => {
+  try {
+    return globalThis.sessionStorage
+  } catch {
+    return undefined // a sandboxed frame, or storage blocked
+  }
+}
 
 /** Starts the worker and waits for its hello (see startWorker); for the default worker, once more through a blob module if it fails to load. */
 async function reachWorker(given: BrowserOpenOptions['worker'], share: boolean, timeoutMs: number, on: ConstructorParameters<typeof Connection>[2]): Promise<Connection> {
@@ -486,11 +495,24 @@ async function reachWorker(given: BrowserOpenOptions['worker'], share: boolean, 
   }
   try {
     const { conn, url } = await attempt(startWorker(given))
-    if (given === undefined && url) defaultWorkerUrl = url
+    if (given === undefined && url && url !== defaultWorkerUrl) {
+      defaultWorkerUrl = url
+      try {
+        session()?.setItem(WORKER_URL_KEY, url)
+      } catch {
+        // storage full or blocked: this page still knows it
+      }
+    }
     return conn
   } catch (e) {
+    defaultWorkerUrl ??= session()?.getItem(WORKER_URL_KEY) ?? undefined
     if (!(e instanceof WorkerError) || given !== undefined || !defaultWorkerUrl || typeof Blob === 'undefined') throw e
-    const blob = URL.createObjectURL(new Blob([`import ${JSON.stringify(defaultWorkerUrl)}`], { type: 'text/javascript' }))
+    // a dynamic import (a static one fails there as the second worker did); messages that arrive
+    // before it is done are held and handed to the worker's handler; a failure thrown from a timer
+    // reaches the Worker as an error event, so openDB does not wait out the timeout
+    const source = `const held = [], hold = (e) => held.push(e); self.addEventListener('message', hold)
+import(${JSON.stringify(defaultWorkerUrl)}).then(() => { self.removeEventListener('message', hold); for (const e of held) self.onmessage?.(e) }, (e) => setTimeout(() => { throw e }))`
+    const blob = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))
     try {
       return (await attempt({ worker: new Worker(blob, { type: 'module' }), url: `${defaultWorkerUrl} (imported by a blob module)` })).conn
     } catch {
