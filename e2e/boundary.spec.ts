@@ -168,6 +168,44 @@ test("where a second module worker from the same URL fails to load (WebKitGTK 2.
   expect(again).toEqual({ value: 2, made: ['url', 'blob'] })
 })
 
+test("a Worker marked as one of cowdb's own (syncWorker()) that fails to load again after a reload is started again from its learnt URL", async ({ page }) => {
+  await page.goto('/test/sync.html')
+  await expect(page.locator('body')).toHaveText('ready')
+  expect(await page.evaluate(async () => {
+    const w = window as any
+    const db = await w.cowdb.openDB('b5', { worker: w.cowdbSync.syncWorker() })
+    await db.put('k', 'hosted')
+    await db.close()
+    return 'ok'
+  })).toBe('ok')
+  await page.addInitScript(() => {
+    const Real = Worker
+    ;(window as any).made = []
+    ;(window as any).Worker = class extends Real {
+      constructor(url: string | URL, opts?: WorkerOptions) {
+        ;(window as any).made.push(String(url).startsWith('blob:') ? 'blob' : 'url')
+        super(String(url).startsWith('blob:') ? url : '/test/no-such-worker.js', opts)
+      }
+    }
+  })
+  await page.reload()
+  await expect(page.locator('body')).toHaveText('ready')
+  const r = await page.evaluate(async () => {
+    const w = window as any
+    const db = await w.cowdb.openDB('b5', { worker: w.cowdbSync.syncWorker() })
+    const out = { value: await db.get('k'), made: w.made }
+    // the worker it got is the sync worker: its owner answers that it hosts sync
+    const hosts = await new Promise((resolve) => {
+      const c = new BroadcastChannel('cowdb-hosts:b5')
+      c.onmessage = (e) => e.data.t === 'hosts' && (c.close(), resolve(e.data.hosts))
+      c.postMessage({ t: 'hosts?', from: 'probe' })
+    })
+    await db.close()
+    return { ...out, hosts }
+  })
+  expect(r).toEqual({ value: 'hosted', made: ['url', 'blob'], hosts: ['sync'] })
+})
+
 test('the database is an EventTarget: close on close(); error then close, and calls rejecting with that error, when a takeover fails', async ({ page, context }) => {
   await openTestPage(page)
   await page.evaluate(async () => {

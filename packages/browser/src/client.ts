@@ -467,13 +467,20 @@ export class BrowserDatabase extends EventTarget implements DatabaseApi {
 
 /**
  * The script URL of the default worker, learnt from the first one that answered in this tab (kept
- * in sessionStorage, which lasts across reloads of the tab). WebKitGTK 2.50 fails to load a
+ * in sessionStorage, which lasts across reloads of the tab); the same for marked workers (below). WebKitGTK 2.50 fails to load a
  * module worker from a URL it loaded before in the tab, reloads included (an error event, no
  * details); a worker from a blob module that imports that URL loads there. Under a CSP without
  * `worker-src blob:` that fails too, and the first error stands.
  */
 const WORKER_URL_KEY = 'cowdb:worker-url'
-let defaultWorkerUrl: string | undefined
+/**
+ * A Worker an app or package passes with this property set to a name is one of cowdb's own
+ * (e.g. @cowdb/sync's syncWorker()), which openDB may start again from the URL it learnt under
+ * that name, as it does its default worker.
+ */
+const WORKER_KIND = Symbol.for('cowdb.worker')
+/** The learnt worker URLs of this page, by kind ('default': the worker beside this module). */
+const workerUrls = new Map<string, string>()
 const session = (): Storage | undefined => {
   try {
     return globalThis.sessionStorage
@@ -481,8 +488,12 @@ const session = (): Storage | undefined => {
     return undefined // a sandboxed frame, or storage blocked
   }
 }
+/** Which of cowdb's workers `given` starts, if one: the default, or a marked Worker. */
+const kindOf = (given: BrowserOpenOptions['worker']): string | undefined =>
+  given === undefined ? 'default' : given instanceof Worker ? ((given as unknown as Record<symbol, unknown>)[WORKER_KIND] as string | undefined) : undefined
+const keyOf = (kind: string) => (kind === 'default' ? WORKER_URL_KEY : `${WORKER_URL_KEY}:${kind}`)
 
-/** Starts the worker and waits for its hello (see startWorker); for the default worker, once more through a blob module if it fails to load. */
+/** Starts the worker and waits for its hello (see startWorker); for one of cowdb's own, once more through a blob module if it fails to load. */
 async function reachWorker(given: BrowserOpenOptions['worker'], share: boolean, timeoutMs: number, on: ConstructorParameters<typeof Connection>[2]): Promise<Connection> {
   const attempt = async ({ worker, url }: { worker: Worker; url?: string }) => {
     const conn = new Connection(worker, url, on)
@@ -493,28 +504,29 @@ async function reachWorker(given: BrowserOpenOptions['worker'], share: boolean, 
       throw e
     }
   }
+  const kind = kindOf(given)
   try {
     const { conn, url } = await attempt(startWorker(given))
-    if (given === undefined && url && url !== defaultWorkerUrl) {
-      defaultWorkerUrl = url
+    if (kind && url && url !== workerUrls.get(kind)) {
+      workerUrls.set(kind, url)
       try {
-        session()?.setItem(WORKER_URL_KEY, url)
+        session()?.setItem(keyOf(kind), url)
       } catch {
         // storage full or blocked: this page still knows it
       }
     }
     return conn
   } catch (e) {
-    defaultWorkerUrl ??= session()?.getItem(WORKER_URL_KEY) ?? undefined
-    if (!(e instanceof WorkerError) || given !== undefined || !defaultWorkerUrl || typeof Blob === 'undefined') throw e
+    const known = kind && (workerUrls.get(kind) ?? session()?.getItem(keyOf(kind)) ?? undefined)
+    if (!(e instanceof WorkerError) || !known || typeof Blob === 'undefined') throw e
     // a dynamic import (a static one fails there as the second worker did); messages that arrive
     // before it is done are held and handed to the worker's handler; a failure thrown from a timer
     // reaches the Worker as an error event, so openDB does not wait out the timeout
     const source = `const held = [], hold = (e) => held.push(e); self.addEventListener('message', hold)
-import(${JSON.stringify(defaultWorkerUrl)}).then(() => { self.removeEventListener('message', hold); for (const e of held) self.onmessage?.(e) }, (e) => setTimeout(() => { throw e }))`
+import(${JSON.stringify(known)}).then(() => { self.removeEventListener('message', hold); for (const e of held) self.onmessage?.(e) }, (e) => setTimeout(() => { throw e }))`
     const blob = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }))
     try {
-      return (await attempt({ worker: new Worker(blob, { type: 'module' }), url: `${defaultWorkerUrl} (imported by a blob module)` })).conn
+      return (await attempt({ worker: new Worker(blob, { type: 'module' }), url: `${known} (imported by a blob module)` })).conn
     } catch {
       throw e // the first failure says more
     } finally {

@@ -15,5 +15,9 @@ export * from './protocol.js'
  * never run on a page's main thread (docs/sync.md, "Where sync runs"). Cost: one worker.
  */
 export function syncWorker(): Worker {
-  return new Worker(new URL('./browser-worker.js', import.meta.url), { type: 'module' })
+  const worker = new Worker(new URL('./browser-worker.js', import.meta.url), { type: 'module' })
+  // one of cowdb's own workers: where it fails to load again in a tab (WebKitGTK), openDB starts
+  // it once more from the URL it learnt (see @cowdb/browser's client)
+  ;(worker as unknown as Record<symbol, string>)[Symbol.for('cowdb.worker')] = 'sync'
+  return worker
 }
