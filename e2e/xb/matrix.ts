@@ -76,7 +76,7 @@ export function matrix(results: BrowserResult[]): string {
   lines.push("  blob module that imports the worker's URL (learnt from the tab's first worker, kept in")
   lines.push('  sessionStorage), which loads there; the suite opens again in the same tab. Under a')
   lines.push('  Content Security Policy without `worker-src blob:` that fails too, and `openDB` rejects with the')
-  lines.push('  first WorkerError (never hangs). A worker the app passes as the `worker` option is not retried, unless it is one of cowdb's own (`@cowdb/sync`'s `syncWorker()` is).')
+  lines.push("  first WorkerError (never hangs). A worker the app passes as the `worker` option is not retried, unless it is one of cowdb's own (`@cowdb/sync`'s `syncWorker()` is).")
   lines.push('  Tested in Chromium by making every non-blob worker fail to load (`e2e/boundary.spec.ts`).')
   const notes = rs.flatMap((r) => r.cases.flatMap((c) => (c.notes ?? []).map((n) => `${r.version}, "${c.name}": ${n.replace(/ \(https?:[^)]*\)/g, "")}`)))
   const fails = rs.flatMap((r) => r.cases.filter((c) => !c.ok).map((c) => `${r.version}, "${c.name}": ${firstLine(c.error)}`))
