@@ -2,6 +2,7 @@
 // and never detached under the caller, a worker that cannot serve makes openDB reject (never
 // hang) with an error that says what to do (and cowdb's own worker that fails to load a second
 // time in a page, as in WebKitGTK, is loaded through a blob module), and the database is an EventTarget.
+import type { Page } from '@playwright/test'
 import { expect, openTestPage, test } from './fixtures'
 
 test('a value that cannot be stored, or a function or symbol as a key, fails its own call only', async ({ page }) => {
@@ -114,6 +115,25 @@ test('a worker that cannot serve rejects openDB with a typed error that says wha
   expect(r.fine).toBe('opened')
 })
 
+/**
+ * Reloads the page with every worker but a blob module's failing to load (as WebKitGTK's does
+ * from a URL the tab loaded before); `window.made` lists the workers started ('url' or 'blob').
+ */
+async function reloadWithWorkersFailing(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const Real = Worker
+    ;(window as any).made = []
+    ;(window as any).Worker = class extends Real {
+      constructor(url: string | URL, opts?: WorkerOptions) {
+        ;(window as any).made.push(String(url).startsWith('blob:') ? 'blob' : 'url')
+        super(String(url).startsWith('blob:') ? url : '/test/no-such-worker.js', opts)
+      }
+    }
+  })
+  await page.reload()
+  await expect(page.locator('body')).toHaveText('ready')
+}
+
 test("where a second module worker from the same URL fails to load (WebKitGTK 2.50), openDB loads cowdb's worker through a blob module", async ({ page }) => {
   await openTestPage(page)
   const r = await page.evaluate(async () => {
@@ -147,18 +167,7 @@ test("where a second module worker from the same URL fails to load (WebKitGTK 2.
   expect(r.madeAfterGiven).toEqual(['url'])
 
   // and after a reload of the tab (WebKitGTK fails there too): the URL is kept for the tab
-  await page.addInitScript(() => {
-    const Real = Worker
-    ;(window as any).made = []
-    ;(window as any).Worker = class extends Real {
-      constructor(url: string | URL, opts?: WorkerOptions) {
-        ;(window as any).made.push(String(url).startsWith('blob:') ? 'blob' : 'url')
-        super(String(url).startsWith('blob:') ? url : '/test/no-such-worker.js', opts)
-      }
-    }
-  })
-  await page.reload()
-  await expect(page.locator('body')).toHaveText('ready')
+  await reloadWithWorkersFailing(page)
   const again = await page.evaluate(async () => {
     const db = await (window as any).cowdb.openDB('b4-second')
     const out = { value: await db.get('k'), made: (window as any).made }
@@ -178,18 +187,7 @@ test("a Worker marked as one of cowdb's own (syncWorker()) that fails to load ag
     await db.close()
     return 'ok'
   })).toBe('ok')
-  await page.addInitScript(() => {
-    const Real = Worker
-    ;(window as any).made = []
-    ;(window as any).Worker = class extends Real {
-      constructor(url: string | URL, opts?: WorkerOptions) {
-        ;(window as any).made.push(String(url).startsWith('blob:') ? 'blob' : 'url')
-        super(String(url).startsWith('blob:') ? url : '/test/no-such-worker.js', opts)
-      }
-    }
-  })
-  await page.reload()
-  await expect(page.locator('body')).toHaveText('ready')
+  await reloadWithWorkersFailing(page)
   const r = await page.evaluate(async () => {
     const w = window as any
     const db = await w.cowdb.openDB('b5', { worker: w.cowdbSync.syncWorker() })
